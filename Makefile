@@ -1,0 +1,129 @@
+# mbox2cyrus -- GNU make.
+#
+#   make            build ./mbox2cyrus
+#   make deps       check build and test dependencies; install them with apt-get when root
+#   make check      deps + build + every TAP test under prove (starts and stops its own Cyrus)
+#   make demo       deps + build + run the pipeline on samples/ against a throwaway Cyrus
+#   make bench      run the benchmarks (bench/), results in bench/results.json
+#   make install    PREFIX=/usr/local DESTDIR=  (binary and man pages)
+#   make SANITIZE=1 ...   build with AddressSanitizer + UndefinedBehaviorSanitizer
+#
+# Objects live in build/ (build-san/ with SANITIZE=1), so the two never mix.
+
+VERSION := 0.1.0
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+PKGS    := glib-2.0 gio-2.0
+
+# Recursive (=) on purpose: pkg-config is asked when a recipe runs, which is after
+# `make deps` has installed GLib on a fresh machine.
+GLIB_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+GLIB_LIBS   = $(shell pkg-config --libs $(PKGS))
+# Plain -letpan: libetpan.pc's --libs leak Debian's no-pie-link.specs (DESIGN.md).
+LIBS        = -letpan $(GLIB_LIBS)
+
+ifeq ($(SANITIZE),1)
+O        := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+O        := build
+SANFLAGS :=
+endif
+
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE \
+             -DM2C_VERSION='"$(VERSION)"' -Ilib -I. $(GLIB_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+# The pipeline, one file per subcommand (see main.c for the table).
+CMD_SRC := mapnames/cmd-mapnames.c mapnames/cmd-scan.c mapnames/cmd-forwards.c \
+           convert/cmd-convert.c convert/cmd-upload.c \
+           backout/cmd-backout.c backout/cmd-verify.c
+LIB_SRC := $(wildcard lib/*.c)
+LIB_HDR := $(wildcard lib/*.h)
+
+CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o) $(O)/main.o
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+LIBM2C  := $(O)/libm2c.a
+
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(O)/tests/helpers/%)
+MAN_PAGES  := $(wildcard doc/*.1)
+
+PROVE       ?= prove
+PROVE_FLAGS ?= --timer
+
+.PHONY: all deps check check-build hdr-check demo bench install clean
+.DELETE_ON_ERROR:
+
+all: mbox2cyrus
+
+mbox2cyrus: $(CMD_OBJ) $(LIBM2C)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIBM2C) $(LIBS)
+
+$(LIBM2C): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# Every object depends on the flags it was built with, so SANITIZE=1 or a new
+# CFLAGS rebuilds what it must.
+$(O)/.flags: FORCE
+	@mkdir -p $(O)
+	@echo '$(ALL_CFLAGS)' | cmp -s - $@ || echo '$(ALL_CFLAGS)' > $@
+FORCE:
+
+$(O)/%.o: %.c $(O)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/tests/unit/%: tests/unit/%.c $(LIBM2C) $(O)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBM2C) $(LIBS)
+
+$(O)/tests/helpers/%: tests/helpers/%.c $(LIBM2C) $(O)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBM2C) $(LIBS)
+
+-include $(CMD_OBJ:.o=.d) $(LIB_OBJ:.o=.d)
+
+# Every public header compiles on its own (STYLE.md §2).
+hdr-check: $(O)/.flags
+	@mkdir -p $(O)/hdr-check
+	@set -e; for h in $(LIB_HDR); do \
+	    b=$$(basename $$h .h); \
+	    printf '#include "%s"\n' "$$b.h" > $(O)/hdr-check/$$b.c; \
+	    $(CC) $(ALL_CFLAGS) -fsyntax-only $(O)/hdr-check/$$b.c || { echo "hdr-check: $$h does not compile on its own" >&2; exit 1; }; \
+	done; echo "hdr-check: $(words $(LIB_HDR)) headers compile on their own"
+
+deps:
+	@sh tests/deps.sh
+
+check-build: mbox2cyrus $(UNIT_BIN) $(HELPER_BIN) hdr-check
+
+# The real work is in tests/run-tests.sh: prove over the unit binaries and the
+# end-to-end scripts, then a check that no Cyrus started by the tests is left.
+check: deps
+	@$(MAKE) --no-print-directory check-build
+	@M2C_BUILD=$(O) PROVE="$(PROVE)" PROVE_FLAGS="$(PROVE_FLAGS)" sh tests/run-tests.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory mbox2cyrus
+	@sh samples/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory mbox2cyrus
+	@sh bench/run.sh
+
+install: mbox2cyrus
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 mbox2cyrus $(DESTDIR)$(BINDIR)/mbox2cyrus
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
+
+clean:
+	rm -rf build build-san mbox2cyrus

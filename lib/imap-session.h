@@ -1,0 +1,99 @@
+/* imap-session.h -- one IMAP connection to Cyrus, on libetpan.
+ *
+ * What every stage that talks IMAP needs: connect, log in (as the admin, as a user
+ * with a password, or as a user through the admin: SASL PLAIN with an authorization
+ * id), CREATE, APPEND with flags and an internal date, SELECT, FETCH, LOGOUT.
+ *
+ * Mailbox names are passed through as given: the caller hands them over in the form
+ * the server expects (modified UTF-7, the server's separator, as the logged-in user
+ * sees them).  Nothing here encodes or maps names.
+ *
+ * Errors: every function that takes a GError sets one from M2C_IMAP_ERROR exactly
+ * when it returns FALSE or NULL.  The message names the command and the mailbox and
+ * carries the server's own text and response code, e.g.
+ *     CREATE "user.alice": server said NO: [ALREADYEXISTS] Mailbox already exists
+ * After an M2C_IMAP_ERROR_NETWORK or M2C_IMAP_ERROR_PROTOCOL error the session is
+ * unusable (every later call fails with NETWORK at once): free it and reconnect.
+ *
+ * A session is used by one thread at a time.
+ */
+#ifndef M2C_IMAP_SESSION_H
+#define M2C_IMAP_SESSION_H
+
+#include <glib.h>
+
+#define M2C_IMAP_ERROR (m2c_imap_error_quark())
+GQuark m2c_imap_error_quark(void);
+
+typedef enum {
+	M2C_IMAP_ERROR_NETWORK,    /* connect failed, timeout, connection lost: temporary */
+	M2C_IMAP_ERROR_PROTOCOL,   /* unparseable or unexpected server response */
+	M2C_IMAP_ERROR_AUTH,       /* login or AUTHENTICATE refused: configuration */
+	M2C_IMAP_ERROR_NO,         /* the server said NO to the command: permanent */
+	M2C_IMAP_ERROR_BAD,        /* the server said BAD: permanent, a bug or a bad name */
+	M2C_IMAP_ERROR_OVERQUOTA,  /* NO [OVERQUOTA]: temporary once the quota is raised */
+	M2C_IMAP_ERROR_TRYCREATE,  /* NO [TRYCREATE]: the mailbox does not exist */
+} M2cImapError;
+
+/* TRUE for the codes after which a rerun may succeed (NETWORK, OVERQUOTA). */
+gboolean imap_error_is_temporary(const GError *error);
+
+typedef struct ImapSession ImapSession;
+
+/* Connect to `host`:`port` in plain text and read the greeting.  `timeout_s` bounds
+ * every later network wait (0: libetpan's default of 300 s).  TCP_NODELAY is set:
+ * without it a command written in two parts waits for the peer's delayed ACK.
+ * Returns a new session (free with imap_session_free) or NULL with NETWORK. */
+ImapSession *imap_session_connect(const char *host, guint16 port, guint timeout_s,
+                                  GError **error);
+
+/* Send LOGOUT if the session is still usable, close, free.  NULL is allowed. */
+void imap_session_free(ImapSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ImapSession, imap_session_free)
+
+/* LOGIN `user` `password`.  AUTH when refused. */
+gboolean imap_session_login(ImapSession *session, const char *user, const char *password,
+                            GError **error);
+
+/* AUTHENTICATE PLAIN as `user`, authenticated as `admin` with the admin's
+ * `password` (sends "user\0admin\0password").  Cyrus lets its admins do this without
+ * a proxyservers setting (DESIGN.md); the session then acts as `user`: INBOX is the
+ * user's, and \Seen lands in the user's seen state.  AUTH when refused. */
+gboolean imap_session_login_as(ImapSession *session, const char *user, const char *admin,
+                               const char *password, GError **error);
+
+/* CREATE `mailbox`.  NO when it exists or the name is refused. */
+gboolean imap_session_create(ImapSession *session, const char *mailbox, GError **error);
+
+/* APPEND `len` bytes of `message` (CRLF line endings expected by the server) to
+ * `mailbox`, with `flags` (NULL or a NULL-terminated list of "\\Seen"-style system
+ * flags and keywords; "\\Recent" may not be given) and `internaldate` (NULL: the
+ * server's clock; its UTC offset is sent as given, seconds are kept, sub-seconds
+ * dropped).  On success `*uid_out` (may be NULL) is the new UID from APPENDUID, 0 when
+ * the server did not send one. */
+gboolean imap_session_append(ImapSession *session, const char *mailbox,
+                             const char *const *flags, GDateTime *internaldate,
+                             const char *message, gsize len, guint32 *uid_out,
+                             GError **error);
+
+/* SELECT `mailbox` (EXAMINE when `read_only`).  `*exists_out` and `*uidvalidity_out`
+ * may be NULL. */
+gboolean imap_session_select(ImapSession *session, const char *mailbox, gboolean read_only,
+                             guint32 *exists_out, guint32 *uidvalidity_out, GError **error);
+
+/* One message as FETCH returned it. */
+typedef struct {
+	guint32 uid;
+	char **flags;            /* NULL-terminated; "\\Seen" etc. and keywords, \Recent too */
+	GDateTime *internaldate; /* with the offset the server sent */
+	GBytes *body;            /* BODY.PEEK[]: the whole message, byte for byte */
+} ImapMessage;
+
+void imap_message_free(ImapMessage *message);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ImapMessage, imap_message_free)
+
+/* UID FETCH `uid` (FLAGS INTERNALDATE BODY.PEEK[]) in the selected mailbox.  Returns
+ * a new ImapMessage (the caller frees it), or NULL with NO when there is no such UID. */
+ImapMessage *imap_session_fetch_uid(ImapSession *session, guint32 uid, GError **error);
+
+#endif

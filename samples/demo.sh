@@ -1,0 +1,75 @@
+#!/bin/sh
+# demo.sh -- what `make demo` runs: the pipeline on the sample site in samples/site,
+# against a throwaway Cyrus on 127.0.0.1 that is started here and always stopped.
+#
+# Each stage runs as far as mbox2cyrus has it; a stage that is not built yet says so
+# and the demo stops there.  Output goes to the terminal; files to $DEMO_OUT
+# (default /tmp/mbox2cyrus-demo).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/mbox2cyrus
+SITE=$ROOT/samples/site
+OUT=${DEMO_OUT:-/tmp/mbox2cyrus-demo}
+CY=""
+
+say() { printf '\n== %s\n' "$*"; }
+cleanup() { [ -n "$CY" ] && "$ROOT/tests/cyrus/stop-cyrus.sh" "$CY" --purge; }
+trap cleanup EXIT INT TERM
+
+rm -rf "$OUT"; mkdir -p "$OUT"
+say "the sample site ($SITE)"
+printf 'users (%s):' "$SITE/users.txt"; grep -v '^#' "$SITE/users.txt" | tr '\n' ' '; echo
+(cd "$SITE" && find spool home -type f | sort | while IFS= read -r f; do
+    printf '  %-40s %6s bytes  %s From_ lines\n' "$f" "$(wc -c < "$f")" "$(grep -c '^From ' "$f")"
+done)
+
+if [ "$(id -u)" = 0 ]; then
+    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    CY=$(mktemp -d /tmp/m2c-cy.demo.XXXXXX); chmod 755 "$CY"
+    say "starting a throwaway Cyrus IMAP on 127.0.0.1:$PORT in $CY"
+    "$ROOT/tests/cyrus/start-cyrus.sh" "$CY" "$PORT" > "$OUT/cyrus.env" || exit 69
+    . "$OUT/cyrus.env"
+    echo "admin: $CYRUS_ADMIN_USER, password in $CYRUS_ADMIN_PASSWORD_FILE"
+else
+    say "not root: Cyrus cannot be started here, the stages that need it are skipped"
+fi
+
+# stage NAME ARGS... -- run one stage; return 1 when it is not built yet
+stage() {
+    name=$1; shift
+    say "mbox2cyrus $name $*"
+    "$BIN" "$name" "$@"; rc=$?
+    if [ $rc = 69 ] && "$BIN" "$name" --help 2>&1 | grep -q 'not built yet'; then
+        echo "(the '$name' stage is not built yet: the demo stops here)"
+        return 1
+    fi
+    echo "(exit status $rc)"
+    return 0
+}
+
+stage scan "$SITE"/spool/* &&
+stage mapnames --users "$SITE/users.txt" --home-template "$SITE/home/%u" \
+      --spool-dir "$SITE/spool" -o "$OUT/mailboxes.tsv" &&
+if [ -n "$CY" ]; then
+    stage convert --method spool --manifest "$OUT/mailboxes.tsv" --cyrus-conf "$CYRUS_CONF" \
+          --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE"
+fi
+
+if [ -n "$CY" ]; then
+    say "what Cyrus holds now (read with python3 imaplib as $CYRUS_ADMIN_USER)"
+    python3 - "$CYRUS_IMAP_PORT" "$CYRUS_ADMIN_PASSWORD_FILE" <<'PY'
+import imaplib, sys
+imap = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+imap.login('cyrus', open(sys.argv[2]).read().strip())
+typ, data = imap.list('""', '*')
+rows = [d.decode() for d in data if d]
+if not rows:
+    print('  (no mailboxes yet)')
+for r in rows:
+    name = r.split(') ', 1)[1].split(' ', 1)[1]
+    typ, st = imap.status(name, '(MESSAGES)')
+    print('  %-40s %s' % (name, st[0].decode().rsplit('(', 1)[1].rstrip(')')))
+imap.logout()
+PY
+fi
+say "done; files in $OUT"

@@ -1,0 +1,210 @@
+"""m2ctest -- TAP output and a throwaway Cyrus for mbox2cyrus's end-to-end tests.
+
+    import m2ctest as t
+    t.need_root()                          # skip_all unless root (Cyrus needs it)
+    with t.Cyrus(unixhiersep=True) as cy:  # started on a free port, always stopped
+        imap = cy.admin()                  # imaplib, logged in as the admin
+        t.is_(got, expected, "what")       # prints file:line and both values on failure
+    t.done()                               # plan line; exit 1 when anything failed
+
+imaplib is the independent client: nothing here uses the project's own C code.
+"""
+import atexit, imaplib, inspect, os, signal, socket, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get('M2C_BUILD', 'build'))
+BIN = os.path.join(ROOT, 'mbox2cyrus')
+CYRUS_SCRIPTS = os.path.join(ROOT, 'tests', 'cyrus')
+
+_count = 0
+_failed = 0
+
+
+def _where():
+    frame = inspect.stack()[2]
+    return '%s:%d' % (os.path.basename(frame.filename), frame.lineno)
+
+
+def diag(text):
+    for line in str(text).splitlines() or ['']:
+        print('# ' + line)
+    sys.stdout.flush()
+
+
+def ok(cond, name, *details):
+    global _count, _failed
+    _count += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', _count, name))
+    if not cond:
+        _failed += 1
+        diag('failed at %s' % _where())
+        for d in details:
+            diag(d)
+    sys.stdout.flush()
+    return bool(cond)
+
+
+def is_(got, expected, name):
+    global _count, _failed
+    _count += 1
+    good = got == expected
+    print('%s %d - %s' % ('ok' if good else 'not ok', _count, name))
+    if not good:
+        _failed += 1
+        diag('failed at %s' % _where())
+        diag('     got: %r' % (got,))
+        diag('expected: %r' % (expected,))
+    sys.stdout.flush()
+    return good
+
+
+def skip(name, reason):
+    global _count
+    _count += 1
+    print('ok %d - %s # SKIP %s' % (_count, name, reason))
+
+
+def skip_all(reason):
+    print('1..0 # SKIP %s' % reason)
+    sys.exit(0)
+
+
+def done():
+    print('1..%d' % _count)
+    sys.stdout.flush()
+    sys.exit(1 if _failed else 0)
+
+
+def need_root():
+    if os.geteuid() != 0:
+        skip_all('needs root to start Cyrus (make check as root; CI runs as root)')
+
+
+def run(argv, **kw):
+    """Run a command, return CompletedProcess with bytes stdout/stderr."""
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+_running = []
+
+
+def _stop_all(*_):
+    for cy in list(_running):
+        cy.stop()
+
+
+def _on_signal(signum, _frame):
+    _stop_all()
+    sys.exit(128 + signum)
+
+
+atexit.register(_stop_all)
+for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(_sig, _on_signal)
+
+
+class Cyrus:
+    """A Cyrus 3.6 under a fresh temp dir on a free loopback port.
+
+    Knobs as in tests/cyrus/start-cyrus.sh.  Stopped (and its dir removed) by stop(),
+    by leaving the with-block, at exit, and on SIGTERM/SIGINT/SIGHUP.
+    """
+
+    def __init__(self, unixhiersep=False, altnamespace=False, legacy_dirs=False,
+                 virtdomains=False, extra_conf=''):
+        self.env = dict(os.environ,
+                        CYRUS_UNIXHIERSEP='yes' if unixhiersep else 'no',
+                        CYRUS_ALTNAMESPACE='yes' if altnamespace else 'no',
+                        CYRUS_LEGACY_DIRS='yes' if legacy_dirs else 'no',
+                        CYRUS_VIRTDOMAINS='userid' if virtdomains else 'off',
+                        CYRUS_EXTRA_CONF=extra_conf)
+        self.sep = '/' if unixhiersep else '.'
+        self.dir = None
+
+    def start(self):
+        # short path: the LMTP socket path must stay under 108 bytes
+        self.dir = tempfile.mkdtemp(prefix='m2c-cy.', dir='/tmp')
+        os.chmod(self.dir, 0o755)
+        _running.append(self)
+        for _attempt in range(5):
+            port = free_port()
+            p = run([os.path.join(CYRUS_SCRIPTS, 'start-cyrus.sh'), self.dir, str(port)],
+                    env=self.env)
+            if p.returncode != 2:       # 2: port taken meanwhile, try another
+                break
+        if p.returncode != 0:
+            raise RuntimeError('start-cyrus.sh failed (%d): %s'
+                               % (p.returncode, p.stderr.decode(errors='replace')))
+        info = dict(l.split('=', 1) for l in p.stdout.decode().splitlines() if '=' in l)
+        self.conf = info['CYRUS_CONF']
+        self.host = info['CYRUS_IMAP_HOST']
+        self.port = int(info['CYRUS_IMAP_PORT'])
+        self.lmtp_socket = info['CYRUS_LMTP_SOCKET']
+        self.admin_user = info['CYRUS_ADMIN_USER']
+        self.password_file = info['CYRUS_ADMIN_PASSWORD_FILE']
+        self.master_pid = int(info['CYRUS_MASTER_PID'])
+        with open(self.password_file) as f:
+            self.admin_password = f.read().strip()
+        return self
+
+    def stop(self):
+        if self.dir is None:
+            return
+        keep = os.environ.get('M2C_KEEP_CYRUS')
+        run([os.path.join(CYRUS_SCRIPTS, 'stop-cyrus.sh'), self.dir] + ([] if keep else ['--purge']))
+        if keep:
+            diag('kept Cyrus dir %s' % self.dir)
+        self.dir = None
+        if self in _running:
+            _running.remove(self)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def admin(self):
+        imap = imaplib.IMAP4(self.host, self.port)
+        imap.login(self.admin_user, self.admin_password)
+        return imap
+
+    def as_user(self, user):
+        """imaplib logged in as `user` through the admin (SASL PLAIN with authzid)."""
+        imap = imaplib.IMAP4(self.host, self.port)
+        token = ('%s\0%s\0%s' % (user, self.admin_user, self.admin_password)).encode()
+        imap.authenticate('PLAIN', lambda _: token)
+        return imap
+
+    def user_mailbox(self, user, *folders):
+        """The admin's name of a user's mailbox: user.alice.Sent / user/alice/Sent."""
+        return self.sep.join(('user', user) + folders)
+
+
+def list_mailboxes(imap, pattern='*'):
+    """LIST "" pattern through imaplib; the names as the server spells them."""
+    import re
+    typ, data = imap.list('""', pattern)
+    if typ != 'OK':
+        raise RuntimeError('LIST failed: %r' % data)
+    names = []
+    for d in data:
+        if d is None:
+            continue
+        if isinstance(d, tuple):          # name sent as a literal
+            names.append(d[1].decode())
+            continue
+        m = re.match(rb'\([^)]*\) (?:"(?:\\.|[^"])*"|NIL) (.*)$', d)
+        name = m.group(1)
+        if name.startswith(b'"'):
+            name = re.sub(rb'\\(.)', rb'\1', name[1:-1])
+        names.append(name.decode())
+    return names

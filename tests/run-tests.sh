@@ -1,0 +1,25 @@
+#!/bin/sh
+# run-tests.sh -- what `make check` runs after building: every TAP test under prove,
+# then a check that no Cyrus started by a test is still running.  Exit non-zero when
+# a test failed or something was left behind.
+set -u
+cd "$(dirname "$0")/.."
+B=${M2C_BUILD:-build}
+PROVE=${PROVE:-prove}
+
+[ -d ../shared/corpus ] || echo "run-tests: ../shared/corpus is absent: corpus tests will SKIP"
+[ "$(id -u)" = 0 ] || echo "run-tests: not root: end-to-end tests against Cyrus will SKIP"
+
+# shellcheck disable=SC2086
+$PROVE ${PROVE_FLAGS:-} "$B"/tests/unit/test-* tests/t[0-9]*.t
+rc=$?
+
+# Every Cyrus the tests start lives under /tmp/m2c-cy.*; none may outlive the run.
+left=$(ps -eo pid=,args= | grep '/tmp/m2c-cy\.' | grep -v grep)
+if [ -n "$left" ]; then
+    echo "run-tests: processes left running by the tests (killed now):" >&2
+    echo "$left" >&2
+    echo "$left" | awk '{print $1}' | xargs -r kill -KILL 2>/dev/null
+    rc=1
+fi
+exit $rc
