@@ -71,6 +71,7 @@ def roundtrip(unixhiersep):
                   '--date', DATE_ISO, '--out', out_file)
         t.is_(p.returncode, 0, '%s: C code APPENDs as the user through proxy login' % label)
         if p.returncode:
+            t.diag(p.stderr.decode())
         kv = parse_kv(p.stdout)
         uid = int(kv.get('uid', '0'))
         t.ok(uid > 0, '%s: APPENDUID gives the new UID' % label, kv)
