@@ -11,7 +11,8 @@
  * Errors: every function that takes a GError sets one from M2C_IMAP_ERROR exactly
  * when it returns FALSE or NULL.  The message names the command and the mailbox and
  * carries the server's own text and response code, e.g.
- *     CREATE "user.alice": server said NO: [ALREADYEXISTS] Mailbox already exists
+ *     CREATE "user.alice": server said NO: Mailbox already exists
+ *     APPEND to "INBOX.NoSuch": server said NO: [TRYCREATE] Mailbox does not exist
  * After an M2C_IMAP_ERROR_NETWORK or M2C_IMAP_ERROR_PROTOCOL error the session is
  * unusable (every later call fails with NETWORK at once): free it and reconnect.
  *
