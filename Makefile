@@ -25,7 +25,7 @@ PKGS    := glib-2.0 gio-2.0
 GLIB_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 GLIB_LIBS   = $(shell pkg-config --libs $(PKGS))
 # Plain -letpan: libetpan.pc's --libs leak Debian's no-pie-link.specs (DESIGN.md).
-LIBS        = -letpan $(GLIB_LIBS)
+LIBS        = -letpan -larchive $(GLIB_LIBS)
 
 ifeq ($(SANITIZE),1)
 O        := build-san

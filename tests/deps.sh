@@ -21,6 +21,7 @@ else
     need libglib2.0-dev
 fi
 [ -f /usr/include/libetpan/libetpan.h ] || need libetpan-dev
+[ -f /usr/include/archive.h ] || need libarchive-dev
 for p in cyrus-imapd cyrus-admin cyrus-clients sasl2-bin libsasl2-modules; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || need "$p"
 done

@@ -1,0 +1,35 @@
+/* line-reader.h -- lines of a byte range of a file, through a fixed window.
+ *
+ * Memory is the window, whatever the file's or the line's length: a line longer
+ * than the window is handed out in pieces (is_partial on all but the last piece,
+ * is_continuation on all but the first).  A piece never ends between the CR and the
+ * LF of a CRLF.  Reads use pread(), so several readers may share one descriptor.
+ */
+#ifndef M2C_LINE_READER_H
+#define M2C_LINE_READER_H
+
+#include <glib.h>
+
+typedef struct {
+	const char *data;         /* the bytes, without the line ending; valid until the next call */
+	gsize len;
+	gsize ending_len;         /* 0 (last line without one, or a partial piece), 1, or 2 (CRLF) */
+	gint64 offset;            /* file offset of data[0] */
+	gboolean is_continuation; /* not the start of a line */
+	gboolean is_partial;      /* the line goes on in the next piece */
+} Line;
+
+typedef struct LineReader LineReader;
+
+/* Lines of [start, end) of `fd` (not owned; must stay open).  `terminator` is '\n'
+ * (LF and CRLF files: a CR before the LF is part of the ending) or '\r' (CR-only
+ * files).  `window` bytes are allocated once. */
+LineReader *line_reader_new(int fd, gint64 start, gint64 end, char terminator, gsize window);
+void line_reader_free(LineReader *reader);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LineReader, line_reader_free)
+
+/* The next line or piece.  FALSE at the end with `*error` unset, or FALSE with a
+ * G_IO_ERROR when pread failed or the file is shorter than `end`. */
+gboolean line_reader_next(LineReader *reader, Line *line_out, GError **error);
+
+#endif

@@ -1,0 +1,173 @@
+/* mbox-copy.c -- phase 2 of the reader: stream one message out, filtered.
+ *
+ * The filters, in one pass over [header_offset, end_offset):
+ *   - header fields that only the mailbox needed (mbox_meta_is_internal_field) are
+ *     left out with their continuation lines, unless KEEP_INTERNAL;
+ *   - body lines ">From " (mboxo) or ">>..From " (mboxrd) lose one '>', unless the
+ *     message's extent came from Content-Length (mboxcl2 does not quote);
+ *   - every line ending becomes CRLF or LF.
+ */
+#include "mbox-reader-private.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "mbox-meta.h"
+
+#define OUT_BUFFER (64 * 1024)
+
+typedef struct {
+	MboxWriteFunc write;
+	gpointer user_data;
+	char buf[OUT_BUFFER];
+	gsize len;
+} Out;
+
+static gboolean
+out_flush(Out *out, GError **error)
+{
+	if (out->len == 0)
+		return TRUE;
+	if (!out->write(out->buf, out->len, out->user_data, error))
+		return FALSE;
+	out->len = 0;
+	return TRUE;
+}
+
+static gboolean
+out_put(Out *out, const char *data, gsize len, GError **error)
+{
+	if (out->len + len > sizeof out->buf) {
+		if (!out_flush(out, error))
+			return FALSE;
+		if (len > sizeof out->buf)
+			return out->write(data, len, out->user_data, error);
+	}
+	memcpy(out->buf + out->len, data, len);
+	out->len += len;
+	return TRUE;
+}
+
+/* Evidence from phase 1 if it saw the whole file, else a quick look at every line
+ * start: ">From", ">>From", and "From " lines not after an empty line. */
+gboolean
+mbox_reader_decide_quoting(MboxReader *reader, GError **error)
+{
+	guint quoted = reader->summary.quoted_from_lines;
+	guint deep = reader->summary.deep_quoted_from_lines;
+	guint unquoted = reader->summary.unquoted_from_lines;
+
+	if (!reader->finished) {
+		g_autoptr(LineReader) lines = line_reader_new(reader->fd, reader->start, reader->size,
+		                                              reader->terminator, MBOX_COPY_WINDOW);
+		gboolean prev_blank = TRUE;
+		Line line;
+		g_autoptr(GError) local = NULL;
+
+		quoted = deep = unquoted = 0;
+		while (line_reader_next(lines, &line, &local)) {
+			if (line.is_continuation)
+				continue;
+			if (line.len >= 5 && memcmp(line.data, "From ", 5) == 0 && !prev_blank)
+				unquoted++;
+			else if (line.len > 5 && line.data[0] == '>') {
+				gsize n = 1;
+				while (n < line.len && line.data[n] == '>')
+					n++;
+				if (line.len - n >= 5 && memcmp(line.data + n, "From ", 5) == 0)
+					(*(n == 1 ? &quoted : &deep))++;
+			}
+			prev_blank = line.len == 0 && !line.is_partial;
+		}
+		if (local != NULL) {
+			g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "%s: %s", reader->name,
+			            local->message);
+			return FALSE;
+		}
+	}
+	/* mboxrd undoes every line mboxo could have quoted too; only a file that
+	 * shows a writer which never quotes, and no deeper quoting, is left alone */
+	reader->quoting = deep == 0 && quoted > 0 && unquoted > 0 ? MBOX_QUOTING_NONE
+	                                                          : MBOX_QUOTING_MBOXRD;
+	if (reader->quoting == MBOX_QUOTING_NONE)
+		g_ptr_array_add(reader->file_warnings, g_strdup_printf(
+			"%u unquoted and %u quoted From lines in bodies: the writer did not quote, "
+			"so \">From\" lines are kept as they are (--from-quoting to choose)",
+			unquoted, quoted));
+	reader->quoting_decided = TRUE;
+	return TRUE;
+}
+
+gboolean
+mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCopyFlags flags,
+                         MboxWriteFunc write, gpointer user_data, GError **error)
+{
+	g_autoptr(LineReader) lines = NULL;
+	g_autofree Out *out = g_new(Out, 1);
+	g_autoptr(GError) local = NULL;
+	const char *ending = (flags & MBOX_COPY_CRLF) ? "\r\n" : "\n";
+	gsize ending_len = (flags & MBOX_COPY_CRLF) ? 2 : 1;
+	gboolean in_headers = message->body_offset > message->header_offset;
+	gboolean dropping = FALSE;
+	MboxQuoting quoting;
+	Line line;
+
+	if (!reader->quoting_decided && !mbox_reader_decide_quoting(reader, error))
+		return FALSE;
+	quoting = message->content_length_used ? MBOX_QUOTING_NONE : reader->quoting;
+	out->write = write;
+	out->user_data = user_data;
+	out->len = 0;
+	lines = line_reader_new(reader->fd, message->header_offset, message->end_offset,
+	                        reader->terminator, MBOX_COPY_WINDOW);
+	while (line_reader_next(lines, &line, &local)) {
+		const char *data = line.data;
+		gsize len = line.len;
+
+		if (in_headers && line.offset >= message->body_offset)
+			in_headers = FALSE;
+		/* a quoted From line is never a header field: in a message with no header
+		 * block at all (corpus mail-parser-rs) it is body text and is unquoted */
+		if (in_headers && !line.is_continuation && len > 5 && data[0] == '>' &&
+		    memchr(data, ':', len) == NULL)
+			dropping = FALSE;
+		else if (in_headers) {
+			if (!line.is_continuation && len > 0 && data[0] != ' ' && data[0] != '\t') {
+				const char *colon = memchr(data, ':', len);
+				gsize name_len = colon != NULL ? (gsize)(colon - data) : 0;
+				while (name_len > 0 && (data[name_len - 1] == ' ' || data[name_len - 1] == '\t'))
+					name_len--;
+				dropping = !(flags & MBOX_COPY_KEEP_INTERNAL) && colon != NULL &&
+				           mbox_meta_is_internal_field(data, name_len);
+			}
+			if (dropping)
+				continue;
+		}
+		if ((!in_headers || !dropping) && !line.is_continuation && quoting != MBOX_QUOTING_NONE &&
+		           len > 5 && data[0] == '>') {
+			gsize n = 1;
+			while (n < len && data[n] == '>')
+				n++;
+			if (len - n >= 5 && memcmp(data + n, "From ", 5) == 0 &&
+			    (n == 1 || quoting == MBOX_QUOTING_MBOXRD)) {
+				data++;
+				len--;
+			}
+		}
+		if (!out_put(out, data, len, error))
+			goto write_failed;
+		if (line.ending_len > 0 && !out_put(out, ending, ending_len, error))
+			goto write_failed;
+	}
+	if (local != NULL) {
+		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "%s: msg %" G_GUINT64_FORMAT
+		            ": offset %" G_GINT64_FORMAT ": %s", reader->name, message->number,
+		            message->from_offset, local->message);
+		return FALSE;
+	}
+	if (out_flush(out, error))
+		return TRUE;
+write_failed:
+	g_prefix_error(error, "%s: msg %" G_GUINT64_FORMAT ": ", reader->name, message->number);
+	return FALSE;
+}

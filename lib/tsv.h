@@ -1,0 +1,24 @@
+/* tsv.h -- the escaping of the plain files stages write (scan output, the manifest).
+ *
+ * A field keeps valid UTF-8 as it is, except:  TAB -> \t, LF -> \n, CR -> \r,
+ * backslash -> \\, and every other control character (0x00-0x1f, 0x7f) and every
+ * byte that is not part of valid UTF-8 -> \xHH (two lower-case hex digits).
+ * So any byte string survives tsv_escape() then tsv_unescape() unchanged, and an
+ * escaped field never holds a TAB or a newline.
+ */
+#ifndef M2C_TSV_H
+#define M2C_TSV_H
+
+#include <glib.h>
+
+/* Append the escaped form of `len` bytes of `data` to `out`. */
+void tsv_escape_append(GString *out, const char *data, gsize len);
+
+/* The escaped form of the NUL-terminated `text`, new. */
+char *tsv_escape(const char *text);
+
+/* Undo tsv_escape on `len` bytes; returns a new GBytes, or NULL with `*error` set
+ * (G_IO_ERROR_INVALID_DATA) on a bad escape, naming its position. */
+GBytes *tsv_unescape(const char *field, gsize len, GError **error);
+
+#endif
