@@ -193,8 +193,14 @@ parse_asctime(const Token *tokens, int n, int i, Stamp *st)
 	if (k >= n || !parse_year(&tokens[k], &st->year))
 		return FALSE;
 	k++;
-	if (!st->has_zone)
-		take_zone(tokens, n, &k, st);
+	/* a zone after the year too ("UTC 1970 +0000"): a numeric one is the more exact */
+	Stamp after = { 0 };
+	take_zone(tokens, n, &k, &after);
+	if (after.has_zone && (!st->has_zone || tokens[k - 1].start[0] == '+' ||
+	                       tokens[k - 1].start[0] == '-')) {
+		st->has_zone = TRUE;
+		st->zone_seconds = after.zone_seconds;
+	}
 	return only_trailer(tokens, n, k);
 }
 

@@ -18,6 +18,7 @@ struct LineReader {
 	gsize fill;         /* bytes valid in buf */
 	gint64 buf_offset;  /* file offset of buf[0] */
 	gboolean in_line;   /* the last piece was partial */
+	gsize max_read;
 };
 
 LineReader *
@@ -35,6 +36,12 @@ line_reader_new(int fd, gint64 start, gint64 end, char terminator, gsize window)
 	reader->cap = window;
 	reader->buf = g_malloc(window);
 	return reader;
+}
+
+void
+line_reader_set_max_read(LineReader *reader, gsize max_read)
+{
+	reader->max_read = max_read;
 }
 
 void
@@ -63,6 +70,8 @@ refill(LineReader *reader, GError **error)
 	want = reader->cap - reader->fill;
 	if ((gint64)want > reader->end - reader->next_read)
 		want = (gsize)(reader->end - reader->next_read);
+	if (reader->max_read > 0 && want > reader->max_read)
+		want = reader->max_read;
 	if (want == 0)
 		return 0;
 	do

@@ -26,6 +26,10 @@ typedef struct LineReader LineReader;
  * files).  `window` bytes are allocated once. */
 LineReader *line_reader_new(int fd, gint64 start, gint64 end, char terminator, gsize window);
 void line_reader_free(LineReader *reader);
+
+/* Read at most `max_read` bytes per pread (0: as much as fits).  For tests: with 1,
+ * input arrives one byte at a time, as short reads on NFS or a slow disk would. */
+void line_reader_set_max_read(LineReader *reader, gsize max_read);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LineReader, line_reader_free)
 
 /* The next line or piece.  FALSE at the end with `*error` unset, or FALSE with a

@@ -119,7 +119,9 @@ mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCop
 	out->user_data = user_data;
 	out->len = 0;
 	lines = line_reader_new(reader->fd, message->header_offset, message->end_offset,
-	                        reader->terminator, MBOX_COPY_WINDOW);
+	                        reader->terminator, reader->settings.window > 0
+	                        ? MIN(reader->settings.window, MBOX_COPY_WINDOW) : MBOX_COPY_WINDOW);
+	line_reader_set_max_read(lines, reader->settings.max_read);
 	while (line_reader_next(lines, &line, &local)) {
 		const char *data = line.data;
 		gsize len = line.len;

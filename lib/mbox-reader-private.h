@@ -9,6 +9,7 @@
 #define MBOX_READ_WINDOW (1024 * 1024)   /* phase A: bounded RSS, few syscalls */
 #define MBOX_COPY_WINDOW (256 * 1024)    /* phase B */
 #define MBOX_FROM_LINE_MAX 4096          /* longer From_ lines are cut for parsing */
+#define MBOX_MIN_WINDOW (2 * MBOX_FROM_LINE_MAX)
 
 struct MboxReader {
 	int fd;

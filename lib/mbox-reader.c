@@ -18,6 +18,7 @@
 
 #include "from-line.h"
 #include "mbox-meta.h"
+#include "tsv.h"
 
 G_DEFINE_QUARK(m2c-mbox-error-quark, m2c_mbox_error)
 
@@ -261,9 +262,12 @@ header_line(Headers *h, MboxMessage *msg, GPtrArray *warnings, const Line *line,
 	const char *colon = memchr(data, ':', len);
 	h->current = -1;
 	if (colon == NULL || colon == data) {
-		if (!msg->has_bad_header_line)
+		if (!msg->has_bad_header_line) {
+			g_autoptr(GString) shown = g_string_new(NULL);
+			tsv_escape_append(shown, data, MIN(len, 40));
 			g_ptr_array_add(warnings, g_strdup_printf("header line without a colon: "
-			                "\"%.40s\" (IMAP APPEND refuses this message)", data));
+			                "\"%s\" (IMAP APPEND refuses this message)", shown->str));
+		}
 		msg->has_bad_header_line = TRUE;
 		return;
 	}
@@ -346,6 +350,12 @@ check_content_length(MboxReader *reader, gint64 body_offset, guint64 length)
 	got = pread(reader->fd, peek, sizeof peek, end);
 	if (got <= 0)
 		return -1;
+	/* never between the CR and the LF of a CRLF */
+	if (peek[0] == '\n' && reader->terminator == '\n' && end > 0) {
+		char before;
+		if (pread(reader->fd, &before, 1, end - 1) == 1 && before == '\r')
+			return -1;
+	}
 	/* one optional empty line */
 	if (peek[0] == '\n' || (peek[0] == '\r' && reader->terminator == '\r'))
 		skip = 1;

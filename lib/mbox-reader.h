@@ -69,6 +69,9 @@ typedef struct {
 	GTimeZone *source_tz;        /* zone of dates without one; NULL = local zone */
 	gboolean use_content_length; /* default TRUE */
 	gsize max_header_bytes;      /* header bytes parsed per message; default 1 MiB */
+	gsize window;                /* bytes of file in memory per phase (0: 1 MiB, 256 KiB;
+	                              * at least 8 KiB); longer lines are read in pieces */
+	gsize max_read;              /* tests: bytes per read (0: unlimited) */
 } MboxReaderSettings;
 
 /* Fill `settings` with the defaults above. */

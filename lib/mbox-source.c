@@ -127,6 +127,9 @@ mbox_reader_open_fd(int fd, const char *name, const MboxReaderSettings *settings
 		mbox_reader_settings_init(&reader->settings);
 	reader->settings.source_tz = settings != NULL && settings->source_tz != NULL
 	                             ? g_time_zone_ref(settings->source_tz) : g_time_zone_new_local();
+	/* never cut a From_ line or a header name: at least 8 KiB in memory */
+	if (reader->settings.window > 0 && reader->settings.window < MBOX_MIN_WINDOW)
+		reader->settings.window = MBOX_MIN_WINDOW;
 	reader->quoting = reader->settings.quoting;
 	reader->quoting_decided = reader->quoting != MBOX_QUOTING_AUTO;
 
@@ -166,7 +169,9 @@ mbox_reader_open_fd(int fd, const char *name, const MboxReaderSettings *settings
 	if (!mbox_reader_detect_line_ending(reader, error))
 		return NULL;
 	reader->lines = line_reader_new(reader->fd, reader->start, reader->size,
-	                                reader->terminator, MBOX_READ_WINDOW);
+	                                reader->terminator, reader->settings.window > 0
+	                                ? reader->settings.window : MBOX_READ_WINDOW);
+	line_reader_set_max_read(reader->lines, reader->settings.max_read);
 	return g_steal_pointer(&reader);
 }
 

@@ -47,16 +47,28 @@ iso_utc(GDateTime *date)
 	return g_date_time_format(utc, "%Y-%m-%dT%H:%M:%SZ");
 }
 
+/* A JSON string.  Bytes that are not UTF-8 (file names, senders) come out as the
+ * code points U+0080..U+00FF of the same value, the only lossless choice JSON has. */
 static void
 json_string(GString *out, const char *text)
 {
-	/* TSV escaping first (invalid UTF-8 -> \xHH text), then JSON's own */
-	g_autofree char *escaped = tsv_escape(text);
+	const char *p = text, *end = text + strlen(text);
+
 	g_string_append_c(out, '"');
-	for (const char *p = escaped; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			g_string_append_c(out, '\\');
-		g_string_append_c(out, *p);
+	while (p < end) {
+		const char *valid_end;
+		g_utf8_validate_len(p, (gsize)(end - p), &valid_end);
+		for (; p < valid_end; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (c == '"' || c == '\\')
+				g_string_append_printf(out, "\\%c", c);
+			else if (c < 0x20 || c == 0x7f)
+				g_string_append_printf(out, "\\u%04x", c);
+			else
+				g_string_append_c(out, (char)c);
+		}
+		if (p < end)
+			g_string_append_printf(out, "\\u%04x", (unsigned char)*p++);
 	}
 	g_string_append_c(out, '"');
 }

@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 B=${M2C_BUILD:-build}
 PROVE=${PROVE:-prove}
 
-[ -d ../shared/corpus ] || echo "run-tests: ../shared/corpus is absent: corpus tests will SKIP"
+if [ -d ../shared/corpus ]; then
+    M2C_CORPUS=$(cd ../shared/corpus && pwd); export M2C_CORPUS
+else
+    echo "run-tests: ../shared/corpus is absent: corpus tests will SKIP"
+fi
 [ "$(id -u)" = 0 ] || echo "run-tests: not root: end-to-end tests against Cyrus will SKIP"
 
 # shellcheck disable=SC2086
