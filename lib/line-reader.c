@@ -7,6 +7,14 @@
 
 #include <gio/gio.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#endif
+
 struct LineReader {
 	int fd;
 	gint64 next_read;   /* file offset of the next pread */
@@ -19,6 +27,8 @@ struct LineReader {
 	gint64 buf_offset;  /* file offset of buf[0] */
 	gboolean in_line;   /* the last piece was partial */
 	gsize max_read;
+	const char *stop_table_for;   /* line_reader_skip(): the stops the table is for */
+	guint8 stop_table[256];
 };
 
 LineReader *
@@ -145,5 +155,158 @@ line_reader_next(LineReader *reader, Line *line, GError **error)
 	line->is_partial = FALSE;
 	reader->in_line = FALSE;
 	reader->pos += len + ending;
+	return TRUE;
+}
+
+/* The index of the first line start in buf[from, fill) whose first byte is marked in
+ * `stop`; -1 when none is complete in the buffer (then *resume is where to go on
+ * scanning after a refill: a terminator whose next byte is not read yet, or fill).
+ * The hot loop of the reader: 64 bytes per step, one 64-bit mask of terminators. */
+static inline gboolean
+stop_has(const char *stops, gsize n_stops, char c)
+{
+	return memchr(stops, c, n_stops) != NULL;
+}
+
+#ifdef HAVE_AVX2_PATH
+/* Stop candidates 64 bytes at a time with AVX2: a byte that is one of `stops` right
+ * after a terminator, found with vector compares only, so ordinary lines cost no
+ * branch at all.  NUL bytes are looked for in the same pass.  Returns the index of the
+ * first candidate, or -1 with *resume, as find_stop(); -2 when fewer than 64 bytes
+ * are left (then *next_out is where the portable loop goes on, *carry_out whether
+ * the byte before it is a terminator). */
+__attribute__((target("avx2"))) static gssize
+find_stop_avx2(const char *buf, gsize i, gsize fill, char term, const char *stops,
+               gsize n_stops, gsize *resume, gsize *next_out, gboolean *nul_out)
+{
+	const __m256i want = _mm256_set1_epi8(term), zero = _mm256_setzero_si256();
+	guint64 carry = 0;
+
+	while (i + 64 <= fill) {
+		__m256i lo = _mm256_loadu_si256((const __m256i *)(buf + i));
+		__m256i hi = _mm256_loadu_si256((const __m256i *)(buf + i + 32));
+		__m256i slo = _mm256_setzero_si256(), shi = _mm256_setzero_si256();
+		for (gsize k = 0; k < n_stops; k++) {
+			__m256i c = _mm256_set1_epi8(stops[k]);
+			slo = _mm256_or_si256(slo, _mm256_cmpeq_epi8(lo, c));
+			shi = _mm256_or_si256(shi, _mm256_cmpeq_epi8(hi, c));
+		}
+		guint64 nl = (guint64)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, want)) |
+		             (guint64)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, want)) << 32;
+		guint64 st = (guint64)(unsigned)_mm256_movemask_epi8(slo) |
+		             (guint64)(unsigned)_mm256_movemask_epi8(shi) << 32;
+		guint64 nul = (guint64)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, zero)) |
+		              (guint64)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, zero)) << 32;
+		guint64 cand = ((nl << 1) | carry) & st;
+		if (cand != 0) {
+			gsize at = i + (gsize)__builtin_ctzll(cand);
+			if (nul & ((G_GUINT64_CONSTANT(1) << (at - i)) - 1))
+				*nul_out = TRUE;
+			return (gssize)at;
+		}
+		if (nul != 0)
+			*nul_out = TRUE;
+		carry = nl >> 63;
+		i += 64;
+	}
+	if (carry && i == fill) {
+		*resume = i - 1;   /* a terminator is the last byte: its next byte is unread */
+		return -1;
+	}
+	if (carry && stop_has(stops, n_stops, buf[i])) {
+		return (gssize)i;
+	}
+	*next_out = i;
+	return -2;
+}
+#endif
+
+/* The index of the first line start in buf[from, fill) whose first byte is one of
+ * `stops`; -1 when none is complete in the buffer (then *resume is where to go on
+ * scanning after a refill: a terminator whose next byte is not read yet, or fill).
+ * Sets *nul_out when a NUL byte lies in what was scanned before that point. */
+static gssize
+find_stop(LineReader *reader, gsize from, const char *stops, gsize *resume, gboolean *nul_out)
+{
+	const char *buf = reader->buf;
+	const char term = reader->terminator;
+	const gsize fill = reader->fill;
+	const gsize n_stops = strlen(stops);
+	gsize i = from;
+	gssize found;
+
+#ifdef HAVE_AVX2_PATH
+	if (__builtin_cpu_supports("avx2")) {
+		found = find_stop_avx2(buf, i, fill, term, stops, n_stops, resume, &i, nul_out);
+		if (found != -2)
+			return found;
+	}
+#endif
+	if (reader->stop_table_for != stops) {
+		memset(reader->stop_table, 0, sizeof reader->stop_table);
+		for (gsize k = 0; k < n_stops; k++)
+			reader->stop_table[(guint8)stops[k]] = 1;
+		reader->stop_table_for = stops;
+	}
+	gsize tail_from = i;
+	found = -1;
+	*resume = fill;
+	for (; i < fill; i++) {
+		if (buf[i] != term)
+			continue;
+		if (i + 1 >= fill) {
+			*resume = i;
+			break;
+		}
+		if (reader->stop_table[(guint8)buf[i + 1]]) {
+			found = (gssize)(i + 1);
+			break;
+		}
+	}
+	gsize scanned_to = found >= 0 ? (gsize)found : *resume;
+	if (!*nul_out && scanned_to > tail_from && memchr(buf + tail_from, '\0', scanned_to - tail_from))
+		*nul_out = TRUE;
+	return found;
+}
+
+gboolean
+line_reader_skip(LineReader *reader, const char *stops, gboolean *skipped_out,
+                 gboolean *nul_out, GError **error)
+{
+	gint64 start = reader->buf_offset + (gint64)reader->pos;
+	gsize scan = reader->pos;
+	gboolean nul = FALSE;
+
+	g_assert(!reader->in_line);
+	for (;;) {
+		gsize resume = 0;
+		/* the line at pos is skipped only if its first byte is not a stop byte */
+		if (scan == reader->pos && reader->pos < reader->fill &&
+		    strchr(stops, reader->buf[reader->pos]) != NULL && reader->buf[reader->pos] != '\0')
+			break;
+		gssize at = find_stop(reader, scan, stops, &resume, &nul);
+		if (at >= 0) {
+			reader->pos = (gsize)at;
+			break;
+		}
+		/* no stop in the buffer: drop the complete lines scanned so far, refill */
+		gsize last_start = reader->pos;
+		for (gsize k = resume; k > reader->pos; k--)
+			if (reader->buf[k - 1] == reader->terminator) {
+				last_start = k;
+				break;
+			}
+		reader->pos = last_start;
+		gsize scanned = resume - reader->pos;   /* bytes of the current line seen */
+		if (reader->next_read == reader->end ||
+		    (reader->pos == 0 && reader->fill == reader->cap))
+			break;   /* the end, or a line longer than the window: next() has it */
+		if (refill(reader, error) < 0)
+			return FALSE;
+		scan = reader->pos + scanned;
+	}
+	*skipped_out = reader->buf_offset + (gint64)reader->pos != start;
+	if (nul_out != NULL && nul)
+		*nul_out = TRUE;
 	return TRUE;
 }

@@ -36,4 +36,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LineReader, line_reader_free)
  * G_IO_ERROR when pread failed or the file is shorter than `end`. */
 gboolean line_reader_next(LineReader *reader, Line *line_out, GError **error);
 
+/* Skip whole lines whose first byte is not one of `stops` (a short string, kept by the
+ * caller for the reader's life: the reader caches a table for it), so that the next
+ * line_reader_next() returns the first line that starts with one of them (or the end).  Must be called at the start of a line.  Lines longer than the window
+ * are not skipped (line_reader_next() hands them out in pieces).  `*skipped_out` is
+ * TRUE when at least one line was skipped; when `nul_out` is not NULL it is set TRUE if a NUL byte
+ * was among the skipped bytes.  FALSE with a G_IO_ERROR when a read failed. */
+gboolean line_reader_skip(LineReader *reader, const char *stops, gboolean *skipped_out,
+                          gboolean *nul_out, GError **error);
+
 #endif

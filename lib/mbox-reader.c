@@ -35,6 +35,10 @@ static const char *const field_names[N_FIELDS] = {
 };
 #define FIELD_VALUE_MAX 8192
 
+/* Body lines that can matter start with one of these: a From_ line, a quoted
+ * ">From", a MIME boundary "--", or an empty line (LF, CRLF, CR). */
+static const char body_stops[] = "F>-\n\r";
+
 typedef struct {
 	GString *values[N_FIELDS];
 	int current;              /* field being continued, or -1 */
@@ -456,7 +460,7 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 	Headers h = { .current = -1 };
 	gboolean in_headers = TRUE, prev_blank = FALSE, separator = FALSE;
 	gboolean from_line_had_date, part_header = FALSE, part_body_start = FALSE;
-	gboolean mime_closed = FALSE;
+	gboolean mime_closed = FALSE, may_skip = FALSE;
 	gint64 prev_blank_offset = -1, cl_end = -1;
 	Line line;
 
@@ -475,7 +479,21 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 		from_line_had_date = !from_line_is_bare(reader->pending_text, reader->pending_len);
 	}
 
-	while (line_reader_next(reader->lines, &line, &local)) {
+	for (;;) {
+		/* body lines that cannot matter are passed over at memchr speed */
+		if (may_skip) {
+			gboolean skipped = FALSE;
+			if (!line_reader_skip(reader->lines, body_stops, &skipped,
+			                      msg->has_nul ? NULL : &msg->has_nul, &local))
+				break;
+			if (skipped) {
+				prev_blank = FALSE;
+				part_body_start = FALSE;
+			}
+			may_skip = FALSE;
+		}
+		if (!line_reader_next(reader->lines, &line, &local))
+			break;
 		if (!msg->has_nul && memchr(line.data, '\0', line.len) != NULL)
 			msg->has_nul = TRUE;
 		/* 2. headers */
@@ -507,6 +525,7 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 				/* the header/body separator counts as an empty line */
 				prev_blank = TRUE;
 				prev_blank_offset = line.offset;
+				may_skip = TRUE;
 				continue;
 			}
 			header_line(&h, msg, warnings, &line, reader->settings.max_header_bytes);
@@ -515,12 +534,14 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 		/* 4. body */
 		if (line.is_continuation) {
 			prev_blank = FALSE;
+			may_skip = !line.is_partial && !part_header;
 			continue;
 		}
 		if (cl_end >= 0 && line.offset < cl_end) {
 			prev_blank = line.len == 0 && !line.is_partial;
 			if (prev_blank)
 				prev_blank_offset = line.offset;
+			may_skip = !line.is_partial;
 			continue;
 		}
 		if (line.len > 0 && line.data[0] == 'F' && starts_with_from(line.data, line.len)) {
@@ -570,6 +591,7 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 		prev_blank = line.len == 0 && !line.is_partial;
 		if (prev_blank)
 			prev_blank_offset = line.offset;
+		may_skip = !line.is_partial && !part_header;
 	}
 	if (local != NULL) {
 		headers_clear(&h);
@@ -599,6 +621,9 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 	if (msg->body_offset < 0 || msg->body_offset > msg->end_offset)
 		msg->body_offset = msg->end_offset;
 
+	if (msg->has_nul)
+		g_ptr_array_add(warnings, g_strdup("contains a NUL byte (IMAP APPEND refuses this "
+		                                   "message; LMTP would cut it there)"));
 	/* 5. metadata */
 	*is_internal_out = take_metadata(reader, msg, &h, warnings);
 	take_date(reader, msg, &h, warnings, from_line_had_date);

@@ -218,6 +218,47 @@ test_long_line(void)
 	result_clear(&r);
 }
 
+/* NUL bytes are found wherever they are: in a header, in a line the body scan
+ * skips, on a line it stops at, in the last line; and only in their own message. */
+static void
+test_nul(void)
+{
+	static const char text[] =
+		"From a@b Mon Jan  1 00:00:00 2001\nSubject: 1\n\nclean\n\n"
+		"From a@b Mon Jan  1 00:00:01 2001\nSubject: 2\n\nplain text line with a \0 in the middle of it, long enough for a vector\n\n"
+		"From a@b Mon Jan  1 00:00:02 2001\nSubject: 3\n\nclean again, a long line of text to be skipped by the fast path xxxxx\n\n"
+		"From a@b Mon Jan  1 00:00:03 2001\nX-Bad: \0\n\nheader NUL\n\n"
+		"From a@b Mon Jan  1 00:00:04 2001\nSubject: 5\n\n>From line \0 stopped at\n\n"
+		"From a@b Mon Jan  1 00:00:05 2001\nSubject: 6\n\nclean\n\n"
+		"From a@b Mon Jan  1 00:00:06 2001\nSubject: 7\n\nlast line \0 no newline";
+	static const gboolean want[] = { FALSE, TRUE, FALSE, TRUE, TRUE, FALSE, TRUE };
+	static const gsize windows[] = { 0, 8192 };
+	static const gsize reads[] = { 0, 1, 5 };
+	g_autofree char *path = write_temp(text, sizeof text - 1);
+
+	for (gsize w = 0; w < G_N_ELEMENTS(windows); w++)
+		for (gsize k = 0; k < G_N_ELEMENTS(reads); k++) {
+			MboxReaderSettings settings;
+			g_autoptr(GError) error = NULL;
+			MboxMessage *m;
+			guint n = 0;
+
+			mbox_reader_settings_init(&settings);
+			settings.window = windows[w];
+			settings.max_read = reads[k];
+			g_autoptr(MboxReader) reader = mbox_reader_open(path, &settings, &error);
+			while ((m = mbox_reader_next(reader, &error)) != NULL) {
+				g_assert_cmpuint(n, <, G_N_ELEMENTS(want));
+				g_assert_cmpint(m->has_nul, ==, want[n]);
+				n++;
+				mbox_message_free(m);
+			}
+			g_assert_no_error(error);
+			g_assert_cmpuint(n, ==, G_N_ELEMENTS(want));
+		}
+	g_unlink(path);
+}
+
 static void
 test_not_an_mbox(void)
 {
@@ -293,6 +334,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mbox-reader/tricky", test_tricky);
 	g_test_add_func("/mbox-reader/line-endings", test_line_endings);
 	g_test_add_func("/mbox-reader/long-line", test_long_line);
+	g_test_add_func("/mbox-reader/nul", test_nul);
 	g_test_add_func("/mbox-reader/not-an-mbox", test_not_an_mbox);
 	g_test_add_func("/mbox-reader/not-regular", test_not_regular);
 	g_test_add_func("/mbox-reader/corpus-byte-at-a-time", test_corpus_byte_at_a_time);
