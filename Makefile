@@ -59,7 +59,7 @@ MAN_PAGES  := $(wildcard doc/*.1)
 PROVE       ?= prove
 PROVE_FLAGS ?= --timer
 
-.PHONY: all deps check check-build hdr-check demo bench install clean
+.PHONY: all deps check check-build hdr-check demo bench install clean fuzz check-valgrind
 .DELETE_ON_ERROR:
 
 all: mbox2cyrus
@@ -125,10 +125,37 @@ bench: deps
 	@$(MAKE) --no-print-directory mbox2cyrus
 	@sh bench/run.sh
 
+# valgrind over the unit tests and over one scan of every corpus file (slow: minutes).
+VALGRIND = valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+           --error-exitcode=99
+check-valgrind: check-build
+	@set -e; for t in $(UNIT_BIN); do echo "valgrind $$t"; $(VALGRIND) $$t > /dev/null; done
+	@if [ -d ../shared/corpus ]; then rm -rf build/vg-split; \
+	    find ../shared/corpus -type f ! -name '*.md' ! -name '*.json' -print0 | sort -z | \
+	    xargs -0 $(VALGRIND) ./mbox2cyrus scan --split build/vg-split --crlf > /dev/null 2>build/vg.log; \
+	    s=$$?; grep -c '^mbox2cyrus scan' build/vg.log | sed 's/^/diagnostics: /'; \
+	    if [ $$s = 99 ]; then grep -v '^mbox2cyrus scan' build/vg.log; echo "valgrind: errors"; exit 1; fi; \
+	    echo "valgrind: scan of the corpus clean (exit $$s)"; fi
+
+# libFuzzer (clang) over the reader; seeds: the corpus's mbox files when present.
+FUZZ_SECONDS ?= 300
+FUZZ_SRC := lib/mbox-reader.c lib/mbox-copy.c lib/mbox-source.c lib/line-reader.c \
+            lib/from-line.c lib/mbox-meta.c lib/tsv.c
+fuzz: deps
+	@mkdir -p build-fuzz/seeds build-fuzz/found
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -D_GNU_SOURCE -Ilib $(GLIB_CFLAGS) -o build-fuzz/fuzz-mbox-reader \
+	    tests/fuzz/fuzz-mbox-reader.c $(FUZZ_SRC) -larchive $(GLIB_LIBS)
+	@if [ -d ../shared/corpus ]; then find ../shared/corpus -type f -size -200k \
+	    \( -name '*.mbox' -o -name '*.txt' -o -name '*.sep' -o -name '*.in' \) \
+	    -exec cp {} build-fuzz/seeds/ \; ; fi
+	cd build-fuzz && ./fuzz-mbox-reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -artifact_prefix=found/ -print_final_stats=1 corpus seeds 2>&1 | tail -25
+
 install: mbox2cyrus
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 mbox2cyrus $(DESTDIR)$(BINDIR)/mbox2cyrus
 	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
 
 clean:
-	rm -rf build build-san mbox2cyrus
+	rm -rf build build-san build-fuzz mbox2cyrus

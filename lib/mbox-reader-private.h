@@ -34,6 +34,38 @@ struct MboxReader {
 	MboxQuoting quoting;     /* what copies use */
 };
 
+/* Header fields whose values phase 1 keeps (the first occurrence of each). */
+enum {
+	F_STATUS, F_X_STATUS, F_X_KEYWORDS, F_X_MOZILLA_STATUS, F_X_MOZILLA_KEYS, F_X_UID,
+	F_X_IMAP, F_X_IMAPBASE, F_CONTENT_LENGTH, F_CONTENT_TYPE, F_DATE, F_RECEIVED,
+	F_SUBJECT, N_FIELDS
+};
+#define FIELD_VALUE_MAX 8192
+
+typedef struct {
+	GString *values[N_FIELDS];
+	int current;              /* field being continued, or -1 */
+	gsize header_bytes;
+	gboolean over_limit;
+} Headers;
+
+/* mbox-headers.c: the header fields of one message.  Clear with mbox_headers_clear(). */
+void mbox_headers_clear(Headers *h);
+/* The first value of field `field` (F_*), or NULL. */
+const char *mbox_headers_value(const Headers *h, int field);
+/* One header line (not the empty line that ends them): keep what we need, note 8-bit
+ * bytes and lines without a colon in `msg` and `warnings`. */
+void mbox_headers_add_line(Headers *h, MboxMessage *msg, GPtrArray *warnings, const Line *line,
+                           gsize max_header_bytes);
+/* The boundary parameter in `len` bytes of a Content-Type value, new, or NULL. */
+char *mbox_headers_find_boundary(const char *text, gsize len);
+/* Flags, UID, folder data.  TRUE when the message is the UW-IMAP pseudo-message. */
+gboolean mbox_headers_take_metadata(MboxReader *reader, MboxMessage *msg, const Headers *h,
+                                    GPtrArray *warnings);
+/* msg->date from the From_ line, else Date:, Received:, the file's mtime (warned). */
+void mbox_headers_take_date(MboxReader *reader, MboxMessage *msg, const Headers *h,
+                            GPtrArray *warnings, gboolean from_line_had_date);
+
 /* Find the line ending of the file from its first 64 KiB: '\n' or '\r'; sets
  * summary.line_ending. */
 gboolean mbox_reader_detect_line_ending(MboxReader *reader, GError **error);

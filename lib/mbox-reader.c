@@ -8,6 +8,7 @@
  *   4. body lines: look for the next separator, count quoting evidence, follow MIME
  *      part headers so that a From_ line inside an attached mailbox does not split;
  *   5. metadata: flags, UID, date fallbacks, the UW-IMAP pseudo-message.
+ * Steps 2 and 5 (what the header fields say) live in mbox-headers.c.
  */
 #include "mbox-reader-private.h"
 
@@ -17,34 +18,12 @@
 #include <gio/gio.h>
 
 #include "from-line.h"
-#include "mbox-meta.h"
-#include "tsv.h"
 
 G_DEFINE_QUARK(m2c-mbox-error-quark, m2c_mbox_error)
-
-/* Header fields whose values phase 1 keeps (the first occurrence of each). */
-enum {
-	F_STATUS, F_X_STATUS, F_X_KEYWORDS, F_X_MOZILLA_STATUS, F_X_MOZILLA_KEYS, F_X_UID,
-	F_X_IMAP, F_X_IMAPBASE, F_CONTENT_LENGTH, F_CONTENT_TYPE, F_DATE, F_RECEIVED,
-	F_SUBJECT, N_FIELDS
-};
-static const char *const field_names[N_FIELDS] = {
-	"Status", "X-Status", "X-Keywords", "X-Mozilla-Status", "X-Mozilla-Keys", "X-UID",
-	"X-IMAP", "X-IMAPbase", "Content-Length", "Content-Type", "Date", "Received",
-	"Subject",
-};
-#define FIELD_VALUE_MAX 8192
 
 /* Body lines that can matter start with one of these: a From_ line, a quoted
  * ">From", a MIME boundary "--", or an empty line (LF, CRLF, CR). */
 static const char body_stops[] = "F>-\n\r";
-
-typedef struct {
-	GString *values[N_FIELDS];
-	int current;              /* field being continued, or -1 */
-	gsize header_bytes;
-	gboolean over_limit;
-} Headers;
 
 void
 mbox_reader_settings_init(MboxReaderSettings *settings)
@@ -223,94 +202,6 @@ start(MboxReader *reader, GError **error)
 	return TRUE;
 }
 
-static void
-headers_clear(Headers *h)
-{
-	for (int i = 0; i < N_FIELDS; i++)
-		if (h->values[i] != NULL)
-			g_string_free(h->values[i], TRUE);
-}
-
-static const char *
-header_value(const Headers *h, int field)
-{
-	return h->values[field] != NULL ? h->values[field]->str : NULL;
-}
-
-/* One header line (not the empty line that ends them). */
-static void
-header_line(Headers *h, MboxMessage *msg, GPtrArray *warnings, const Line *line,
-            gsize max_header_bytes)
-{
-	const char *data = line->data;
-	gsize len = line->len;
-
-	for (gsize i = 0; i < len; i++)
-		if ((unsigned char)data[i] >= 0x80) {
-			msg->has_8bit_header = TRUE;
-			break;
-		}
-	h->header_bytes += len;
-	if (h->header_bytes > max_header_bytes) {
-		if (!h->over_limit)
-			g_ptr_array_add(warnings, g_strdup_printf("headers longer than %zu bytes: "
-			                "the rest are not read for flags and dates", max_header_bytes));
-		h->over_limit = TRUE;
-		return;
-	}
-	if (line->is_continuation || (len > 0 && (data[0] == ' ' || data[0] == '\t'))) {
-		if (h->current >= 0 && h->values[h->current]->len < FIELD_VALUE_MAX)
-			g_string_append_len(h->values[h->current], data, (gssize)MIN(len, FIELD_VALUE_MAX));
-		return;
-	}
-	const char *colon = memchr(data, ':', len);
-	h->current = -1;
-	if (colon == NULL || colon == data) {
-		if (!msg->has_bad_header_line) {
-			g_autoptr(GString) shown = g_string_new(NULL);
-			tsv_escape_append(shown, data, MIN(len, 40));
-			g_ptr_array_add(warnings, g_strdup_printf("header line without a colon: "
-			                "\"%s\" (IMAP APPEND refuses this message)", shown->str));
-		}
-		msg->has_bad_header_line = TRUE;
-		return;
-	}
-	gsize name_len = (gsize)(colon - data);
-	while (name_len > 0 && (data[name_len - 1] == ' ' || data[name_len - 1] == '\t'))
-		name_len--;  /* "Subject :" occurs in the field */
-	for (int f = 0; f < N_FIELDS; f++)
-		if (strlen(field_names[f]) == name_len &&
-		    g_ascii_strncasecmp(data, field_names[f], name_len) == 0) {
-			if (h->values[f] != NULL)
-				return;  /* keep the first: the most recent Received: */
-			gsize vlen = MIN(len - (name_len + 1), FIELD_VALUE_MAX);
-			h->values[f] = g_string_new_len(data + (colon - data) + 1, (gssize)vlen);
-			h->current = f;
-			return;
-		}
-}
-
-/* boundary="..." or boundary=token inside a Content-Type value; NULL when none. */
-static char *
-find_boundary(const char *text, gsize len)
-{
-	static const char key[] = "boundary=";
-	for (gsize i = 0; i + sizeof key - 1 <= len; i++) {
-		if (g_ascii_strncasecmp(text + i, key, sizeof key - 1) != 0)
-			continue;
-		const char *v = text + i + sizeof key - 1, *end = text + len;
-		if (v < end && *v == '"') {
-			const char *q = memchr(v + 1, '"', (gsize)(end - v - 1));
-			return q != NULL && q > v + 1 ? g_strndup(v + 1, (gsize)(q - v - 1)) : NULL;
-		}
-		const char *e = v;
-		while (e < end && *e != ';' && *e != ' ' && *e != '\t')
-			e++;
-		return e > v ? g_strndup(v, (gsize)(e - v)) : NULL;
-	}
-	return NULL;
-}
-
 /* "--boundary" (a part starts: TRUE) for one of `boundaries`; the closing
  * "--boundary--" starts no part (FALSE). */
 static gboolean
@@ -375,79 +266,6 @@ check_content_length(MboxReader *reader, gint64 body_offset, guint64 length)
 	return is_from_line(reader, line, line_len) ? end : -1;
 }
 
-static void
-take_date(MboxReader *reader, MboxMessage *msg, const Headers *h, GPtrArray *warnings,
-          gboolean from_line_had_date)
-{
-	const char *value;
-
-	if (msg->date != NULL) {
-		msg->date_source = MBOX_DATE_FROM_LINE;
-		return;
-	}
-	if ((value = header_value(h, F_DATE)) != NULL &&
-	    (msg->date = from_line_parse_date(value, strlen(value), reader->settings.source_tz))) {
-		msg->date_source = MBOX_DATE_DATE_HEADER;
-	} else if ((value = header_value(h, F_RECEIVED)) != NULL && strrchr(value, ';') != NULL &&
-	           (msg->date = from_line_parse_date(strrchr(value, ';') + 1,
-	                                             strlen(strrchr(value, ';') + 1),
-	                                             reader->settings.source_tz))) {
-		msg->date_source = MBOX_DATE_RECEIVED;
-	} else {
-		msg->date = g_date_time_new_from_unix_utc(reader->mtime);
-		msg->date_source = MBOX_DATE_MTIME;
-	}
-	g_ptr_array_add(warnings, g_strdup_printf("%s; date taken from the %s",
-	                from_line_had_date ? "From_ line date is not valid"
-	                                   : "From_ line has no date",
-	                msg->date_source == MBOX_DATE_DATE_HEADER ? "Date: header"
-	                : msg->date_source == MBOX_DATE_RECEIVED ? "Received: header"
-	                                                         : "file's modification time"));
-}
-
-/* Step 5: everything the kept header values say.  Returns TRUE when the message is
- * the UW-IMAP "FOLDER INTERNAL DATA" pseudo-message (folder data, not a message). */
-static gboolean
-take_metadata(MboxReader *reader, MboxMessage *msg, const Headers *h, GPtrArray *warnings)
-{
-	g_autoptr(MboxFlagSet) flags = mbox_flag_set_new();
-	const char *value;
-	gboolean first = reader->next_number == 1 && !reader->summary.has_internal_data;
-
-	if (first && (value = header_value(h, F_X_IMAP)) != NULL &&
-	    (header_value(h, F_SUBJECT) == NULL ||
-	     strstr(header_value(h, F_SUBJECT), "FOLDER INTERNAL DATA") != NULL)) {
-		g_strfreev(reader->summary.keywords);
-		reader->summary.keywords = NULL;
-		if (!mbox_meta_parse_imapbase(value, &reader->summary.uidvalidity,
-		                              &reader->summary.last_uid, &reader->summary.keywords))
-			g_ptr_array_add(reader->file_warnings, g_strdup_printf(
-				"FOLDER INTERNAL DATA has an unreadable X-IMAP \"%s\"", value));
-		reader->summary.has_internal_data = TRUE;
-		return TRUE;
-	}
-	if (first && (value = header_value(h, F_X_IMAPBASE)) != NULL &&
-	    !mbox_meta_parse_imapbase(value, &reader->summary.uidvalidity,
-	                              &reader->summary.last_uid, &reader->summary.keywords))
-		g_ptr_array_add(warnings, g_strdup_printf("unreadable X-IMAPbase \"%s\"", value));
-
-	for (int f = F_STATUS; f <= F_X_MOZILLA_KEYS; f++)
-		if ((value = header_value(h, f)) != NULL)
-			mbox_flag_set_add_field(flags, field_names[f], value, warnings);
-	msg->flags = mbox_flag_set_to_strv(flags);
-
-	if ((value = header_value(h, F_X_UID)) != NULL) {
-		g_autofree char *copy = g_strstrip(g_strdup(value));
-		char *end;
-		guint64 uid = g_ascii_strtoull(copy, &end, 10);
-		if (end != copy && *end == '\0' && uid > 0 && uid <= G_MAXUINT32)
-			msg->uid = (guint32)uid;
-		else
-			g_ptr_array_add(warnings, g_strdup_printf("X-UID \"%s\" is not a UID, ignored", copy));
-	}
-	return FALSE;
-}
-
 /* Steps 1-4 for the message whose From_ line is pending.  Returns NULL with an
  * error only for read errors. */
 static MboxMessage *
@@ -504,7 +322,7 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 				msg->body_offset = line.offset + (gint64)line.ending_len;
 				/* 3. Content-Length */
 				if (reader->settings.use_content_length &&
-				    (v = header_value(&h, F_CONTENT_LENGTH)) != NULL) {
+				    (v = mbox_headers_value(&h, F_CONTENT_LENGTH)) != NULL) {
 					g_autofree char *copy = g_strstrip(g_strdup(v));
 					char *end;
 					guint64 n = g_ascii_strtoull(copy, &end, 10);
@@ -517,8 +335,8 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 						                "ignored", copy));
 					}
 				}
-				if ((v = header_value(&h, F_CONTENT_TYPE)) != NULL) {
-					char *b = find_boundary(v, strlen(v));
+				if ((v = mbox_headers_value(&h, F_CONTENT_TYPE)) != NULL) {
+					char *b = mbox_headers_find_boundary(v, strlen(v));
 					if (b != NULL)
 						g_ptr_array_add(boundaries, b);
 				}
@@ -528,7 +346,7 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 				may_skip = TRUE;
 				continue;
 			}
-			header_line(&h, msg, warnings, &line, reader->settings.max_header_bytes);
+			mbox_headers_add_line(&h, msg, warnings, &line, reader->settings.max_header_bytes);
 			continue;
 		}
 		/* 4. body */
@@ -582,7 +400,7 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 					part_header = FALSE;
 					part_body_start = TRUE;
 				} else {
-					char *b = find_boundary(line.data, line.len);
+					char *b = mbox_headers_find_boundary(line.data, line.len);
 					if (b != NULL)
 						g_ptr_array_add(boundaries, b);
 				}
@@ -594,7 +412,7 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 		may_skip = !line.is_partial && !part_header;
 	}
 	if (local != NULL) {
-		headers_clear(&h);
+		mbox_headers_clear(&h);
 		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "%s: msg %" G_GUINT64_FORMAT
 		            ": %s", reader->name, reader->next_number, local->message);
 		return NULL;
@@ -625,9 +443,9 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 		g_ptr_array_add(warnings, g_strdup("contains a NUL byte (IMAP APPEND refuses this "
 		                                   "message; LMTP would cut it there)"));
 	/* 5. metadata */
-	*is_internal_out = take_metadata(reader, msg, &h, warnings);
-	take_date(reader, msg, &h, warnings, from_line_had_date);
-	headers_clear(&h);
+	*is_internal_out = mbox_headers_take_metadata(reader, msg, &h, warnings);
+	mbox_headers_take_date(reader, msg, &h, warnings, from_line_had_date);
+	mbox_headers_clear(&h);
 	g_ptr_array_add(warnings, NULL);
 	msg->warnings = (char **)g_ptr_array_free(g_steal_pointer(&warnings), FALSE);
 	return g_steal_pointer(&msg);

@@ -24,6 +24,7 @@ fi
 [ -f /usr/include/archive.h ] || need libarchive-dev
 command -v compress >/dev/null 2>&1 || need ncompress   # tests: .Z folders
 command -v xz >/dev/null 2>&1 || need xz-utils
+[ -x /usr/bin/time ] || need time                           # bench: peak RSS
 for p in cyrus-imapd cyrus-admin cyrus-clients sasl2-bin libsasl2-modules; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || need "$p"
 done

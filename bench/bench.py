@@ -1,0 +1,42 @@
+"""bench.py -- shared helpers for the benchmarks: timing, peak RSS, results.json.
+
+Every figure is printed as a ratio against a baseline measured in the same run, and
+stored in bench/results.json: a JSON list of objects with name, value, unit, baseline,
+baseline_value, ratio (an entry of the same name is replaced).
+"""
+import json, os, subprocess, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, 'bench', 'results.json')
+DATA = os.path.join(ROOT, 'bench', 'data')
+
+
+def run(argv, repeat=3):
+    """Run argv with stdout to /dev/null; return (seconds, peak RSS in KiB), best of
+    `repeat`.  RSS comes from GNU time's %M: a fork from Python would report Python's
+    own memory from before the exec."""
+    best = None
+    for _ in range(repeat):
+        with open(os.devnull, 'wb') as null:
+            t0 = time.monotonic()
+            p = subprocess.run(['/usr/bin/time', '-f', '%M'] + argv, stdout=null,
+                               stderr=subprocess.PIPE)
+            dt = time.monotonic() - t0
+        if p.returncode != 0:
+            raise RuntimeError('%s failed: %s' % (argv, p.stderr.decode(errors='replace')[-500:]))
+        rss = int(p.stderr.decode().strip().splitlines()[-1])
+        if best is None or dt < best[0]:
+            best = (dt, rss)
+    return best
+
+
+def record(name, value, unit, baseline, baseline_value, ratio):
+    entries = []
+    if os.path.exists(RESULTS):
+        with open(RESULTS) as f:
+            entries = [e for e in json.load(f) if e.get('name') != name]
+    entries.append({'name': name, 'value': round(value, 3), 'unit': unit, 'baseline': baseline,
+                    'baseline_value': round(baseline_value, 3), 'ratio': round(ratio, 3)})
+    with open(RESULTS, 'w') as f:
+        json.dump(entries, f, indent=1)
+        f.write('\n')
