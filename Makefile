@@ -36,15 +36,17 @@ SANFLAGS :=
 endif
 
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE \
-             -DM2C_VERSION='"$(VERSION)"' -Ilib -I. $(GLIB_CFLAGS)
+             -DM2C_VERSION='"$(VERSION)"' -Ilib -Imapnames -Iconvert -Ibackout -I. $(GLIB_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # The pipeline, one file per subcommand (see main.c for the table).
 CMD_SRC := mapnames/cmd-mapnames.c mapnames/cmd-scan.c mapnames/cmd-forwards.c \
            convert/cmd-convert.c convert/cmd-upload.c \
            backout/cmd-backout.c backout/cmd-verify.c
-LIB_SRC := $(wildcard lib/*.c)
-LIB_HDR := $(wildcard lib/*.h)
+# the shared library code, and each stage's helpers (everything but its cmd-*.c)
+LIB_SRC := $(wildcard lib/*.c) \
+           $(filter-out %/cmd-%.c,$(wildcard mapnames/*.c convert/*.c backout/*.c))
+LIB_HDR := $(wildcard lib/*.h mapnames/*.h convert/*.h backout/*.h)
 
 CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o) $(O)/main.o
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
@@ -139,7 +141,7 @@ check-valgrind: check-build
 
 # libFuzzer (clang) over the reader; seeds: the corpus's mbox files when present.
 FUZZ_SECONDS ?= 300
-FUZZ_SRC := lib/mbox-reader.c lib/mbox-copy.c lib/mbox-source.c lib/line-reader.c \
+FUZZ_SRC := lib/mbox-reader.c lib/mbox-headers.c lib/mbox-copy.c lib/mbox-source.c lib/line-reader.c \
             lib/from-line.c lib/mbox-meta.c lib/tsv.c
 fuzz: deps
 	@mkdir -p build-fuzz/seeds build-fuzz/found

@@ -1,10 +1,349 @@
-/* cmd-mapnames.c -- mbox2cyrus mapnames: find users' mbox folders, map them to Cyrus names, write the manifest.
- * Not built yet: its issue has not landed.  It accepts --help and says so. */
+/* cmd-mapnames.c -- mbox2cyrus mapnames: find users' mail files, map each to a Cyrus
+ * mailbox name, and write the manifest an administrator reviews before convert.
+ *
+ *   mbox2cyrus mapnames [--users FILE] [USER...] [-o mailboxes.tsv] [--scan] ...
+ *
+ * Exit 0 when every user was mapped (skipped files are explained in the manifest,
+ * not failures), 1 when a user could not be looked at, 64 usage, 78 a bad
+ * --cyrus-conf or charset.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <gio/gio.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "cyrus-conf.h"
+#include "discover.h"
+#include "mailbox-name.h"
+#include "manifest.h"
+#include "mbox-reader.h"
+#include "report.h"
+
+typedef struct {
+	char *users_file;
+	char *home_template;
+	char *spool_dir;
+	char *folder_dirs;
+	char *cyrus_conf;
+	char *separator;
+	gboolean virtdomains;
+	char *fs_charset;
+	char *fs_charset_fallback;
+	gboolean special_use;
+	gboolean follow_links;
+	gboolean no_owner_check;
+	gboolean include_empty;
+	int max_depth;
+	gboolean scan;
+	char *source_tz;
+	char *output;
+	gboolean verbose;
+} MapConfig;
+
+/* --special-use: Pine, mutt and elm folder names to the conventional ones. */
+static const struct {
+	const char *from, *to;
+} special_use[] = {
+	{ "sent-mail", "Sent" }, { "sent", "Sent" }, { "Sent", "Sent" },
+	{ "saved-messages", "Saved" },
+	{ "postponed-msgs", "Drafts" }, { "postponed", "Drafts" }, { "Drafts", "Drafts" },
+	{ "drafts", "Drafts" }, { "Trash", "Trash" }, { "trash", "Trash" },
+};
+
+static GPtrArray *
+read_users(const MapConfig *config, char **args, GError **error)
+{
+	GPtrArray *users = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+	if (config->users_file != NULL) {
+		g_autofree char *text = NULL;
+		if (!g_file_get_contents(config->users_file, &text, NULL, error)) {
+			g_ptr_array_unref(users);
+			return NULL;
+		}
+		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+		for (char **l = lines; *l != NULL; l++) {
+			char *u = g_strstrip(*l);
+			if (*u != '\0' && *u != '#' && g_hash_table_add(seen, u))
+				g_ptr_array_add(users, g_strdup(u));
+		}
+	}
+	for (char **a = args; a != NULL && *a != NULL; a++)
+		if (g_hash_table_add(seen, *a))
+			g_ptr_array_add(users, g_strdup(*a));
+	return users;
+}
+
+static void
+append_note(GString *notes, const char *text)
+{
+	if (text != NULL && *text != '\0')
+		g_string_append_printf(notes, "%s%s", notes->len ? "; " : "", text);
+}
+
+/* --scan: count what the reader finds. */
+static void
+count_messages(ManifestRow *row, const char *path, const char *source_tz, Report *report)
+{
+	MboxReaderSettings settings;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GTimeZone) tz = source_tz ? g_time_zone_new_identifier(source_tz) : NULL;
+	MboxMessage *m;
+	gint64 n = 0;
+
+	mbox_reader_settings_init(&settings);
+	settings.source_tz = tz;
+	g_autoptr(MboxReader) reader = mbox_reader_open(path, &settings, &error);
+	while (reader != NULL && (m = mbox_reader_next(reader, &error)) != NULL) {
+		n++;
+		mbox_message_free(m);
+	}
+	if (error != NULL) {
+		report_at(report, REPORT_WARNING, path, 0, -1, "%s", error->message);
+		g_autofree char *old = row->note;
+		row->note = g_strdup_printf("%s%sscan: %s", old ? old : "", old ? "; " : "",
+		                            error->message);
+		return;
+	}
+	row->messages = n;
+	row->bytes = mbox_reader_summary(reader)->size;
+}
+
+static void
+map_user(const MapConfig *config, const DiscoverSettings *ds, const MailboxNaming *naming,
+         MailboxNameSet *names, const char *user, GPtrArray *rows, Report *report)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *prefix = NULL, *domain = NULL, *home = NULL;
+	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify)found_free);
+	g_autoptr(GHashTable) subs = NULL;
+
+	if (!mailbox_name_user(naming, user, &prefix, &domain, &error) ||
+	    !discover_user(ds, user, found, &home, &error)) {
+		report_msg(report, REPORT_FAILED, "user \"%s\": %s", user, error->message);
+		g_ptr_array_add(rows, manifest_row_new(user, NULL, NULL, 0, MANIFEST_SKIP, error->message));
+		return;
+	}
+	subs = discover_subscriptions(ds, user, home);
+	mailbox_name_set_add_inbox(names, prefix, domain);
+
+	for (guint i = 0; i < found->len; i++) {
+		Found *f = g_ptr_array_index(found, i);
+		g_autoptr(GString) notes = g_string_new(NULL);
+		g_autofree char *mailbox = NULL;
+		ManifestRow *row;
+
+		append_note(notes, f->note);
+		if (f->action == MANIFEST_INBOX) {
+			mailbox = g_strconcat(prefix, domain, NULL);
+		} else if (f->action == MANIFEST_FOLDER) {
+			guint n = g_strv_length(f->components);
+			g_auto(GStrv) mapped = g_new0(char *, n + 1);
+			for (guint k = 0; k < n; k++) {
+				const char *c = f->components[k];
+				for (gsize s = 0; config->special_use && n == 1 && s < G_N_ELEMENTS(special_use); s++)
+					if (strcmp(c, special_use[s].from) == 0) {
+						if (strcmp(c, special_use[s].to) != 0)
+							g_string_append_printf(notes, "%sspecial use: %s is %s",
+							                       notes->len ? "; " : "", c, special_use[s].to);
+						c = special_use[s].to;
+						break;
+					}
+				mapped[k] = mailbox_name_map_component(naming, c, strlen(c), notes);
+			}
+			mailbox = mailbox_name_set_add(names, prefix, domain, mapped, notes);
+		}
+		row = manifest_row_new(user, mailbox, f->path, f->path ? strlen(f->path) : 0,
+		                       f->action, notes->str);
+		if (f->action == MANIFEST_INBOX)
+			row->subscribed = 1;
+		else if (f->action == MANIFEST_FOLDER)
+			row->subscribed = f->relative != NULL && g_hash_table_contains(subs, f->relative);
+		if (config->scan && f->action != MANIFEST_SKIP && f->path != NULL)
+			count_messages(row, f->path, config->source_tz, report);
+		else if (config->scan && f->action == MANIFEST_INBOX)
+			row->messages = row->bytes = 0;
+		if (f->action == MANIFEST_SKIP)
+			report_at(report, REPORT_INFO, f->path, 0, -1, "skipped: %s", f->note);
+		g_ptr_array_add(rows, row);
+	}
+}
+
+static int
+configure(MapConfig *config, MailboxNaming *naming, DiscoverSettings *ds)
+{
+	const char *prog = "mbox2cyrus mapnames";
+	g_autoptr(GError) error = NULL;
+
+	naming->separator = '.';
+	if (config->cyrus_conf != NULL) {
+		g_autoptr(CyrusConf) conf = cyrus_conf_load(config->cyrus_conf, &error);
+		if (conf == NULL) {
+			fprintf(stderr, "%s: --cyrus-conf: %s\n", prog, error->message);
+			return EX_CONFIG;
+		}
+		/* Debian ships unixhierarchysep: no; Cyrus's own default is yes */
+		naming->separator = cyrus_conf_get_bool(conf, "unixhierarchysep", TRUE) ? '/' : '.';
+		const char *vd = cyrus_conf_get(conf, "virtdomains");
+		naming->virtdomains = vd != NULL && g_ascii_strcasecmp(vd, "off") != 0 &&
+		                      g_ascii_strcasecmp(vd, "no") != 0;
+	}
+	if (config->separator != NULL) {
+		if (strcmp(config->separator, ".") != 0 && strcmp(config->separator, "/") != 0)
+			return cli_usage_error(prog, "--separator must be . or /");
+		naming->separator = config->separator[0];
+	}
+	naming->virtdomains |= config->virtdomains;
+	naming->fs_charset = config->fs_charset;
+	naming->fs_charset_fallback = config->fs_charset_fallback;
+	if (!mailbox_naming_check(naming, &error)) {
+		fprintf(stderr, "%s: %s\n", prog, error->message);
+		return EX_CONFIG;
+	}
+	ds->folder_dirs = g_strsplit(config->folder_dirs ? config->folder_dirs : "Mail,mail", ",", -1);
+	/* the manifest names absolute paths */
+	if (config->spool_dir != NULL) {
+		char *abs = g_canonicalize_filename(config->spool_dir, NULL);
+		g_free(config->spool_dir);
+		config->spool_dir = abs;
+	}
+	if (config->home_template != NULL) {
+		char *abs = g_canonicalize_filename(config->home_template, NULL);
+		g_free(config->home_template);
+		config->home_template = abs;
+	}
+	ds->spool_dir = config->spool_dir ? config->spool_dir : "/var/mail";
+	ds->home_template = config->home_template;
+	ds->check_owner = !config->no_owner_check;
+	ds->follow_links_inside_home = config->follow_links;
+	ds->include_empty = config->include_empty;
+	ds->max_depth = config->max_depth > 0 ? (guint)config->max_depth : 20;
+	if (config->source_tz != NULL) {
+		g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(config->source_tz);
+		if (tz == NULL)
+			return cli_usage_error(prog, "--source-tz: unknown zone '%s'", config->source_tz);
+	}
+	return 0;
+}
+
+/* Write the manifest and say what it holds.  Returns the exit status. */
+static int
+finish(const MapConfig *config, const MailboxNaming *naming, const DiscoverSettings *ds,
+       GPtrArray *rows, guint n_users, Report *report)
+{
+	g_autoptr(GError) error = NULL;
+	guint n_inbox = 0, n_folder = 0, n_skip = 0;
+	g_autofree char *settings_line = g_strdup_printf(
+		"settings: separator=%c virtdomains=%s fs-charset=%s fs-charset-fallback=%s "
+		"folder-dirs=%s spool-dir=%s homes=%s owner-check=%s special-use=%s "
+		"follow-links-inside-home=%s include-empty=%s max-depth=%u scan=%s",
+		naming->separator, naming->virtdomains ? "yes" : "no",
+		naming->fs_charset ? naming->fs_charset : "UTF-8",
+		naming->fs_charset_fallback ? naming->fs_charset_fallback : "none",
+		config->folder_dirs ? config->folder_dirs : "Mail,mail", ds->spool_dir,
+		ds->home_template ? ds->home_template : "passwd", ds->check_owner ? "yes" : "no",
+		config->special_use ? "yes" : "no", ds->follow_links_inside_home ? "yes" : "no",
+		ds->include_empty ? "yes" : "no", ds->max_depth, config->scan ? "yes" : "no");
+	const char *comments[] = { "mbox2cyrus " M2C_VERSION " mapnames: the manifest "
+	                           "(user, Cyrus mailbox, Berkeley file); review it before convert",
+	                           settings_line, NULL };
+
+	if (config->output != NULL) {
+		if (!manifest_write(config->output, comments, rows, &error)) {
+			report_msg(report, REPORT_FAILED, "%s", error->message);
+			return EX_CANTCREAT;
+		}
+	} else {
+		g_autofree char *text = manifest_format(comments, rows);
+		fputs(text, stdout);
+	}
+	for (guint i = 0; i < rows->len; i++) {
+		const ManifestRow *r = g_ptr_array_index(rows, i);
+		n_inbox += r->action == MANIFEST_INBOX;
+		n_folder += r->action == MANIFEST_FOLDER;
+		n_skip += r->action == MANIFEST_SKIP;
+	}
+	g_autofree char *what = g_strdup_printf("%u users, %u inboxes, %u folders, %u files skipped "
+	                                        "(reasons in the manifest)%s%s", n_users, n_inbox,
+	                                        n_folder, n_skip, config->output ? ", written to " : "",
+	                                        config->output ? config->output : "");
+	return report_summary(report, what);
+}
 
 int
 cmd_mapnames(int argc, char **argv)
 {
-	return cli_not_built("mapnames", "find users' mbox folders, map them to Cyrus names, write the manifest", argc, argv);
+	MapConfig config = { 0 };
+	GOptionEntry entries[] = {
+		{ "users", 0, 0, G_OPTION_ARG_FILENAME, &config.users_file, "users, one per line ('#' comments)", "FILE" },
+		{ "home-template", 0, 0, G_OPTION_ARG_STRING, &config.home_template, "home directories, %u = user (default: the password database)", "T" },
+		{ "spool-dir", 0, 0, G_OPTION_ARG_FILENAME, &config.spool_dir, "inboxes are DIR/USER (default /var/mail)", "DIR" },
+		{ "folder-dirs", 0, 0, G_OPTION_ARG_STRING, &config.folder_dirs, "folder directories in the home (default Mail,mail)", "LIST" },
+		{ "cyrus-conf", 0, 0, G_OPTION_ARG_FILENAME, &config.cyrus_conf, "the server's imapd.conf (separator, virtdomains)", "FILE" },
+		{ "separator", 0, 0, G_OPTION_ARG_STRING, &config.separator, "hierarchy separator: . or / (overrides --cyrus-conf)", "SEP" },
+		{ "virtdomains", 0, 0, G_OPTION_ARG_NONE, &config.virtdomains, "users are user@domain", NULL },
+		{ "fs-charset", 0, 0, G_OPTION_ARG_STRING, &config.fs_charset, "charset of file names (default UTF-8)", "CS" },
+		{ "fs-charset-fallback", 0, 0, G_OPTION_ARG_STRING, &config.fs_charset_fallback, "for names not valid in it, e.g. EUC-JP, ISO-8859-1", "CS" },
+		{ "special-use", 0, 0, G_OPTION_ARG_NONE, &config.special_use, "sent-mail -> Sent, postponed-msgs -> Drafts, ...", NULL },
+		{ "follow-links-inside-home", 0, 0, G_OPTION_ARG_NONE, &config.follow_links, "follow symbolic links that stay inside the home", NULL },
+		{ "no-owner-check", 0, 0, G_OPTION_ARG_NONE, &config.no_owner_check, "take files whoever owns them (copied trees, unknown users)", NULL },
+		{ "include-empty", 0, 0, G_OPTION_ARG_NONE, &config.include_empty, "empty files become empty mailboxes", NULL },
+		{ "max-depth", 0, 0, G_OPTION_ARG_INT, &config.max_depth, "directory levels below a folder directory (default 20)", "N" },
+		{ "scan", 0, 0, G_OPTION_ARG_NONE, &config.scan, "count messages and bytes (reads every file)", NULL },
+		{ "source-tz", 0, 0, G_OPTION_ARG_STRING, &config.source_tz, "with --scan: the old host's zone", "TZ" },
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &config.output, "write the manifest here (default: standard output)", "FILE" },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &config.verbose, "say every file skipped", NULL },
+		G_OPTION_ENTRY_NULL
+	};
+	g_autoptr(GOptionContext) context = g_option_context_new("[USER...]");
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)manifest_row_free);
+	g_autoptr(GPtrArray) users = NULL;
+	g_autoptr(Report) report = NULL;
+	g_autoptr(MailboxNameSet) names = NULL;
+	g_autoptr(GError) error = NULL;
+	MailboxNaming naming = { 0 };
+	DiscoverSettings ds = { 0 };
+	int status;
+
+	g_option_context_add_main_entries(context, entries, NULL);
+	g_option_context_set_summary(context,
+		"Find each user's inbox and folder files, map them to Cyrus mailbox names, and write\n"
+		"the manifest (mailboxes.tsv) that convert, verify and backout read.");
+	g_option_context_set_description(context, "See mbox2cyrus-mapnames(1) for the naming rules.");
+	if ((status = cli_parse(context, "mbox2cyrus mapnames", &argc, &argv)) != 0 ||
+	    (status = configure(&config, &naming, &ds)) != 0)
+		goto out;
+	users = read_users(&config, argv + 1, &error);
+	if (users == NULL) {
+		status = cli_usage_error("mbox2cyrus mapnames", "--users: %s", error->message);
+		goto out;
+	}
+	if (users->len == 0) {
+		status = cli_usage_error("mbox2cyrus mapnames", "no users: give --users FILE or USER...");
+		goto out;
+	}
+
+	report = report_new("mbox2cyrus mapnames", stderr, config.verbose);
+	names = mailbox_name_set_new(&naming);
+	for (guint i = 0; i < users->len; i++)
+		map_user(&config, &ds, &naming, names, g_ptr_array_index(users, i), rows, report);
+
+	status = finish(&config, &naming, &ds, rows, users->len, report);
+out:
+	g_strfreev(ds.folder_dirs);
+	g_free(config.users_file);
+	g_free(config.home_template);
+	g_free(config.spool_dir);
+	g_free(config.folder_dirs);
+	g_free(config.cyrus_conf);
+	g_free(config.separator);
+	g_free(config.fs_charset);
+	g_free(config.fs_charset_fallback);
+	g_free(config.source_tz);
+	g_free(config.output);
+	return status;
 }

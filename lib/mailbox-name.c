@@ -1,0 +1,238 @@
+/* mailbox-name.c -- see mailbox-name.h for the rules. */
+#include "mailbox-name.h"
+
+#include <string.h>
+
+#include "mutf7.h"
+
+G_DEFINE_QUARK(m2c-name-error-quark, m2c_name_error)
+
+/* Cyrus 3.6 CREATE refuses these anywhere in a name (measured, both separators). */
+static const char refused[] = "!\"%/;<>\\`{|}";
+
+struct MailboxNameSet {
+	MailboxNaming naming;
+	GHashTable *taken;   /* NFC + case-folded full names */
+};
+
+gboolean
+mailbox_naming_check(const MailboxNaming *naming, GError **error)
+{
+	const char *charsets[] = { naming->fs_charset, naming->fs_charset_fallback };
+	for (gsize i = 0; i < G_N_ELEMENTS(charsets); i++) {
+		GIConv cd;
+		if (charsets[i] == NULL)
+			continue;
+		cd = g_iconv_open("UTF-8", charsets[i]);
+		if (cd == (GIConv)-1) {
+			g_set_error(error, M2C_NAME_ERROR, M2C_NAME_ERROR_CHARSET,
+			            "unknown charset \"%s\" (see iconv --list)", charsets[i]);
+			return FALSE;
+		}
+		g_iconv_close(cd);
+	}
+	return TRUE;
+}
+
+static gboolean
+is_utf8_charset(const char *charset)
+{
+	return charset == NULL || g_ascii_strcasecmp(charset, "UTF-8") == 0 ||
+	       g_ascii_strcasecmp(charset, "UTF8") == 0;
+}
+
+/* Step 1: bytes to UTF-8. */
+static char *
+decode(const MailboxNaming *naming, const char *bytes, gsize len, GString *notes)
+{
+	char *utf8;
+
+	if (is_utf8_charset(naming->fs_charset)) {
+		if (g_utf8_validate_len(bytes, len, NULL))
+			return g_strndup(bytes, len);
+	} else if ((utf8 = g_convert(bytes, (gssize)len, "UTF-8", naming->fs_charset,
+	                             NULL, NULL, NULL)) != NULL) {
+		return utf8;
+	}
+	if (naming->fs_charset_fallback != NULL &&
+	    (utf8 = g_convert(bytes, (gssize)len, "UTF-8", naming->fs_charset_fallback,
+	                      NULL, NULL, NULL)) != NULL) {
+		if (notes != NULL)
+			g_string_append_printf(notes, "%sname read as %s", notes->len ? "; " : "",
+			                       naming->fs_charset_fallback);
+		return utf8;
+	}
+	/* what neither charset reads: valid UTF-8 runs kept, other bytes -> U+F700+b */
+	GString *out = g_string_new(NULL);
+	const char *p = bytes, *end = bytes + len;
+	while (p < end) {
+		const char *valid_end;
+		g_utf8_validate_len(p, (gsize)(end - p), &valid_end);
+		g_string_append_len(out, p, valid_end - p);
+		p = valid_end;
+		if (p < end)
+			g_string_append_unichar(out, 0xF700 + (guchar)*p++);
+	}
+	if (notes != NULL)
+		g_string_append_printf(notes, "%sbytes of the name that are not %s kept as U+F7xx",
+		                       notes->len ? "; " : "",
+		                       naming->fs_charset_fallback ? "valid in either charset"
+		                                                    : "UTF-8");
+	return g_string_free(out, FALSE);
+}
+
+char *
+mailbox_name_map_component(const MailboxNaming *naming, const char *bytes, gsize len,
+                           GString *notes)
+{
+	g_autofree char *utf8 = decode(naming, bytes, len, notes);
+	g_autofree char *nfc = g_utf8_normalize(utf8, -1, G_NORMALIZE_NFC);
+	GString *out = g_string_new(NULL);
+	gboolean mapped = FALSE, controls = FALSE;
+	gboolean first = TRUE;
+
+	for (const char *p = nfc; *p != '\0'; p = g_utf8_next_char(p), first = FALSE) {
+		gunichar c = g_utf8_get_char(p);
+		if (c < 0x20 || c == 0x7f) {
+			g_string_append_unichar(out, c == 0x7f ? 0x2421 : 0x2400 + c);
+			controls = TRUE;
+		} else if ((c < 0x80 && strchr(refused, (int)c) != NULL) ||
+		           c == (gunichar)naming->separator ||
+		           (c == '^' && naming->separator == '/') ||
+		           (first && (c == '.' || c == '~'))) {
+			g_string_append_unichar(out, c + 0xFEE0);   /* the fullwidth form */
+			mapped = TRUE;
+		} else {
+			g_string_append_unichar(out, c);
+		}
+	}
+	if (notes != NULL && mapped)
+		g_string_append_printf(notes, "%scharacters Cyrus refuses written as fullwidth forms",
+		                       notes->len ? "; " : "");
+	if (notes != NULL && controls)
+		g_string_append_printf(notes, "%scontrol characters written as U+24xx",
+		                       notes->len ? "; " : "");
+	return g_string_free(out, FALSE);
+}
+
+gboolean
+mailbox_name_user(const MailboxNaming *naming, const char *user, char **prefix_out,
+                  char **domain_out, GError **error)
+{
+	const char *at = strchr(user, '@');
+	g_autofree char *local = at != NULL ? g_strndup(user, (gsize)(at - user)) : g_strdup(user);
+	const char *domain = at != NULL ? at + 1 : NULL;
+
+	if (*user == '\0' || (at != NULL && !naming->virtdomains) || *local == '\0' ||
+	    (domain != NULL && (*domain == '\0' || strchr(domain, '@') != NULL)))
+		goto bad;
+	for (const char *p = user; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || strchr(refused, c) != NULL || c == '^' ||
+		    (c == '/' ))
+			goto bad;
+	}
+	if (naming->separator == '.')
+		g_strdelimit(local, ".", '^');   /* john.doe -> user.john^doe */
+	*prefix_out = g_strdup_printf("user%c%s", naming->separator, local);
+	*domain_out = domain != NULL ? g_strdup_printf("@%s", domain) : g_strdup("");
+	return TRUE;
+bad:
+	g_set_error(error, M2C_NAME_ERROR, M2C_NAME_ERROR_BAD_USER,
+	            "user name \"%s\" cannot be a Cyrus user%s", user,
+	            at != NULL && !naming->virtdomains ? " (an '@' needs virtdomains)" : "");
+	return FALSE;
+}
+
+MailboxNameSet *
+mailbox_name_set_new(const MailboxNaming *naming)
+{
+	MailboxNameSet *set = g_new0(MailboxNameSet, 1);
+	set->naming = *naming;
+	set->taken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	return set;
+}
+
+void
+mailbox_name_set_free(MailboxNameSet *set)
+{
+	if (set == NULL)
+		return;
+	g_hash_table_unref(set->taken);
+	g_free(set);
+}
+
+static char *
+fold(const char *utf8)
+{
+	g_autofree char *nfc = g_utf8_normalize(utf8, -1, G_NORMALIZE_NFC);
+	return g_utf8_casefold(nfc, -1);
+}
+
+void
+mailbox_name_set_add_inbox(MailboxNameSet *set, const char *prefix, const char *domain)
+{
+	g_autofree char *full = g_strconcat(prefix, domain, NULL);
+	g_hash_table_add(set->taken, fold(full));
+}
+
+static char *
+join(const MailboxNameSet *set, const char *prefix, const char *domain, char *const *components,
+     const char *last)
+{
+	GString *out = g_string_new(prefix);
+	for (char *const *c = components; *c != NULL; c++) {
+		g_string_append_c(out, set->naming.separator);
+		g_string_append(out, c[1] == NULL && last != NULL ? last : *c);
+	}
+	g_string_append(out, domain);
+	return g_string_free(out, FALSE);
+}
+
+char *
+mailbox_name_set_add(MailboxNameSet *set, const char *prefix, const char *domain,
+                     char *const *components, GString *notes)
+{
+	gsize n = g_strv_length((char **)components);
+	const char *last = components[n - 1];
+	g_autofree char *full = join(set, prefix, domain, components, NULL);
+	g_autofree char *candidate = g_strdup(last);
+	g_autofree char *utf8 = NULL;
+	char *encoded;
+
+	g_assert(n > 0);
+	/* step 4: unique after NFC and case folding */
+	for (guint k = 2;; k++) {
+		g_free(utf8);
+		utf8 = join(set, prefix, domain, components, candidate);
+		g_autofree char *key = fold(utf8);
+		if (!g_hash_table_contains(set->taken, key))
+			break;
+		g_free(candidate);
+		candidate = g_strdup_printf("%s~%u", last, k);
+	}
+	if (strcmp(candidate, last) != 0 && notes != NULL)
+		g_string_append_printf(notes, "%sname taken (same letters, maybe in another case): "
+		                       "\"~%s\" added", notes->len ? "; " : "",
+		                       candidate + strlen(last) + 1);
+	/* step 5: at most 490 bytes, encoded */
+	encoded = mutf7_encode(utf8, NULL);
+	g_assert(encoded != NULL);
+	if (strlen(encoded) > MAILBOX_NAME_MAX) {
+		g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA1, full, -1);
+		glong chars = g_utf8_strlen(candidate, -1);
+		while (strlen(encoded) > MAILBOX_NAME_MAX && chars > 0) {
+			g_autofree char *cut = g_utf8_substring(candidate, 0, --chars);
+			g_autofree char *shorter = g_strdup_printf("%s~%.8s", cut, hash);
+			g_free(utf8);
+			utf8 = join(set, prefix, domain, components, shorter);
+			g_free(encoded);
+			encoded = mutf7_encode(utf8, NULL);
+		}
+		if (notes != NULL)
+			g_string_append_printf(notes, "%sname longer than %d bytes: cut, \"~%.8s\" added",
+			                       notes->len ? "; " : "", MAILBOX_NAME_MAX, hash);
+	}
+	g_hash_table_add(set->taken, fold(utf8));
+	return encoded;
+}

@@ -1,0 +1,79 @@
+/* mailbox-name.h -- Berkeley folder paths to the Cyrus mailbox names an admin sees.
+ *
+ * The rules, in order, for each path component (file or directory name), measured
+ * against Cyrus 3.6 CREATE (tests/t0410):
+ *  1. bytes to Unicode: the file system's charset (UTF-8 by default), else the
+ *     fallback charset (e.g. EUC-JP, ISO-8859-1); a byte neither can read becomes
+ *     U+F700 + byte (Private Use Area, reversible);
+ *  2. NFC normalisation (Cyrus normalises names to NFC itself);
+ *  3. characters Cyrus refuses become their fullwidth forms, which read the same in
+ *     any mail client:  ! " % / ; < > \ ` { | }  ->  ！ ＂ ％ ／ ； ＜ ＞ ＼ ｀ ｛ ｜ ｝
+ *     and so do the separator inside a name ('.' -> '．' with the '.' separator),
+ *     '^' with the '/' separator ('^' -> '＾': Cyrus keeps '.' as '^' then), and a
+ *     leading '.' or '~';  control characters U+0001..U+001F, U+007F become the
+ *     Control Pictures U+2401..U+241F, U+2421;  '&' stays ('&-' in modified UTF-7);
+ *  4. the components are joined with the separator under the user's prefix; a name
+ *     that equals one given out before, compared after NFC and case folding, gets
+ *     "~2", "~3", ... on its last component;
+ *  5. a name longer than 490 bytes (Cyrus's limit, encoded) has its last component
+ *     cut and "~" plus 8 hex digits of a hash of the full name appended;
+ *  6. modified UTF-7.
+ * Users: "user" SEP name; with the '.' separator a '.' in the user name is '^'
+ * (john.doe -> user.john^doe); with virtual domains "alice@example.com" gives
+ * user.alice@example.com and user.alice.Sent@example.com.
+ */
+#ifndef M2C_MAILBOX_NAME_H
+#define M2C_MAILBOX_NAME_H
+
+#include <glib.h>
+
+#define M2C_NAME_ERROR (m2c_name_error_quark())
+GQuark m2c_name_error_quark(void);
+
+typedef enum {
+	M2C_NAME_ERROR_BAD_USER,    /* a user name Cyrus cannot take */
+	M2C_NAME_ERROR_CHARSET,     /* an unknown charset name */
+} M2cNameError;
+
+#define MAILBOX_NAME_MAX 490
+
+typedef struct {
+	char separator;             /* '.' (unixhierarchysep: no) or '/' */
+	gboolean virtdomains;       /* user@domain users */
+	char *fs_charset;           /* charset of file names; NULL = UTF-8 */
+	char *fs_charset_fallback;  /* for names not valid in fs_charset; NULL = none */
+} MailboxNaming;
+
+/* Check that the charsets exist (iconv knows them).  FALSE with CHARSET otherwise. */
+gboolean mailbox_naming_check(const MailboxNaming *naming, GError **error);
+
+/* Step 1-3 for one component of `len` bytes: new UTF-8, never NULL.  Appends to
+ * `notes` (may be NULL) what was changed: "charset EUC-JP", "mapped !", ... */
+char *mailbox_name_map_component(const MailboxNaming *naming, const char *bytes, gsize len,
+                                 GString *notes);
+
+/* The admin's name prefix of `user`'s mailboxes ("user.alice", "user/john.doe",
+ * "user.john^doe") and the domain suffix ("@example.com" or ""), both new.  FALSE with
+ * BAD_USER for a user name Cyrus refuses (8-bit, control, refused characters, the
+ * separator '/' with the '/' separator, an '@' without virtual domains). */
+gboolean mailbox_name_user(const MailboxNaming *naming, const char *user, char **prefix_out,
+                           char **domain_out, GError **error);
+
+/* The names given out so far on one server: steps 4-6. */
+typedef struct MailboxNameSet MailboxNameSet;
+
+MailboxNameSet *mailbox_name_set_new(const MailboxNaming *naming);
+void mailbox_name_set_free(MailboxNameSet *set);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MailboxNameSet, mailbox_name_set_free)
+
+/* Reserve the INBOX name `prefix` + `domain` (so no folder can take it). */
+void mailbox_name_set_add_inbox(MailboxNameSet *set, const char *prefix, const char *domain);
+
+/* The unique modified UTF-7 admin name for folder `components` (UTF-8, from
+ * mailbox_name_map_component) of the user with `prefix` and `domain`; new.  Appends
+ * to `notes` what steps 4-5 changed.  Deterministic: the same calls in the same order
+ * give the same names, so callers add folders in a fixed order. */
+char *mailbox_name_set_add(MailboxNameSet *set, const char *prefix, const char *domain,
+                           char *const *components, GString *notes);
+
+#endif
