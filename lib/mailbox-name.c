@@ -189,6 +189,32 @@ join(const MailboxNameSet *set, const char *prefix, const char *domain, char *co
 	return g_string_free(out, FALSE);
 }
 
+/* Step 5 for a name whose last component is `last`: at most 490 bytes encoded, by
+ * cutting `last` and adding "~" and 8 hex digits of a hash of `full` (the name before
+ * any change).  Returns the encoded name; *utf8 is updated to match. */
+static char *
+fit(const MailboxNameSet *set, const char *prefix, const char *domain, char *const *components,
+    const char *last, const char *full, char **utf8, gboolean *cut_out)
+{
+	char *encoded = mutf7_encode(*utf8, NULL);
+	g_assert(encoded != NULL);
+	*cut_out = FALSE;
+	if (strlen(encoded) <= MAILBOX_NAME_MAX)
+		return encoded;
+	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA1, full, -1);
+	glong chars = g_utf8_strlen(last, -1);
+	while (strlen(encoded) > MAILBOX_NAME_MAX && chars > 0) {
+		g_autofree char *cut = g_utf8_substring(last, 0, --chars);
+		g_autofree char *shorter = g_strdup_printf("%s~%.8s", cut, hash);
+		g_free(*utf8);
+		*utf8 = join(set, prefix, domain, components, shorter);
+		g_free(encoded);
+		encoded = mutf7_encode(*utf8, NULL);
+	}
+	*cut_out = TRUE;
+	return encoded;
+}
+
 char *
 mailbox_name_set_add(MailboxNameSet *set, const char *prefix, const char *domain,
                      char *const *components, GString *notes)
@@ -196,43 +222,30 @@ mailbox_name_set_add(MailboxNameSet *set, const char *prefix, const char *domain
 	gsize n = g_strv_length((char **)components);
 	const char *last = components[n - 1];
 	g_autofree char *full = join(set, prefix, domain, components, NULL);
-	g_autofree char *candidate = g_strdup(last);
-	g_autofree char *utf8 = NULL;
-	char *encoded;
+	char *encoded = NULL;
+	gboolean cut = FALSE;
+	guint k;
 
 	g_assert(n > 0);
-	/* step 4: unique after NFC and case folding */
-	for (guint k = 2;; k++) {
-		g_free(utf8);
-		utf8 = join(set, prefix, domain, components, candidate);
+	/* steps 4 and 5: the first of last, last~2, last~3, ... whose final (maybe cut)
+	 * form is not taken, after NFC and case folding */
+	for (k = 1;; k++) {
+		g_autofree char *candidate = k == 1 ? g_strdup(last) : g_strdup_printf("%s~%u", last, k);
+		g_autofree char *utf8 = join(set, prefix, domain, components, candidate);
+		g_autofree char *with_k = k == 1 ? g_strdup(full) : g_strdup_printf("%s~%u", full, k);
+		encoded = fit(set, prefix, domain, components, candidate, with_k, &utf8, &cut);
 		g_autofree char *key = fold(utf8);
-		if (!g_hash_table_contains(set->taken, key))
+		if (!g_hash_table_contains(set->taken, key)) {
+			g_hash_table_add(set->taken, g_steal_pointer(&key));
 			break;
-		g_free(candidate);
-		candidate = g_strdup_printf("%s~%u", last, k);
-	}
-	if (strcmp(candidate, last) != 0 && notes != NULL)
-		g_string_append_printf(notes, "%sname taken (same letters, maybe in another case): "
-		                       "\"~%s\" added", notes->len ? "; " : "",
-		                       candidate + strlen(last) + 1);
-	/* step 5: at most 490 bytes, encoded */
-	encoded = mutf7_encode(utf8, NULL);
-	g_assert(encoded != NULL);
-	if (strlen(encoded) > MAILBOX_NAME_MAX) {
-		g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA1, full, -1);
-		glong chars = g_utf8_strlen(candidate, -1);
-		while (strlen(encoded) > MAILBOX_NAME_MAX && chars > 0) {
-			g_autofree char *cut = g_utf8_substring(candidate, 0, --chars);
-			g_autofree char *shorter = g_strdup_printf("%s~%.8s", cut, hash);
-			g_free(utf8);
-			utf8 = join(set, prefix, domain, components, shorter);
-			g_free(encoded);
-			encoded = mutf7_encode(utf8, NULL);
 		}
-		if (notes != NULL)
-			g_string_append_printf(notes, "%sname longer than %d bytes: cut, \"~%.8s\" added",
-			                       notes->len ? "; " : "", MAILBOX_NAME_MAX, hash);
+		g_free(encoded);
 	}
-	g_hash_table_add(set->taken, fold(utf8));
+	if (notes != NULL && k > 1)
+		g_string_append_printf(notes, "%sname taken (same letters, maybe in another case): "
+		                       "\"~%u\" added", notes->len ? "; " : "", k);
+	if (notes != NULL && cut)
+		g_string_append_printf(notes, "%sname longer than %d bytes: cut, a hash added",
+		                       notes->len ? "; " : "", MAILBOX_NAME_MAX);
 	return encoded;
 }
