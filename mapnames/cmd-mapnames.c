@@ -267,9 +267,13 @@ finish(const MapConfig *config, const MailboxNaming *naming, const DiscoverSetti
 		n_folder += r->action == MANIFEST_FOLDER;
 		n_skip += r->action == MANIFEST_SKIP;
 	}
-	g_autofree char *what = g_strdup_printf("%u users, %u inboxes, %u folders, %u files skipped "
-	                                        "(reasons in the manifest)%s%s", n_users, n_inbox,
-	                                        n_folder, n_skip, config->output ? ", written to " : "",
+	g_autofree char *what = g_strdup_printf("%u user%s, %u inbox%s, %u folder%s, %u file%s "
+	                                        "skipped (reasons in the manifest)%s%s",
+	                                        n_users, n_users == 1 ? "" : "s",
+	                                        n_inbox, n_inbox == 1 ? "" : "es",
+	                                        n_folder, n_folder == 1 ? "" : "s",
+	                                        n_skip, n_skip == 1 ? "" : "s",
+	                                        config->output ? ", written to " : "",
 	                                        config->output ? config->output : "");
 	return report_summary(report, what);
 }

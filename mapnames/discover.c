@@ -114,6 +114,14 @@ compression_suffix(const char *name, const unsigned char *magic, gssize len)
 	return NULL;
 }
 
+static const char *
+compression_kind(const unsigned char *magic, gssize len)
+{
+	if (len >= 2 && magic[0] == 0x1f)
+		return magic[1] == 0x8b ? "gzip" : "compress";
+	return len >= 1 && magic[0] == 'B' ? "bzip2" : "xz";
+}
+
 /* The first 4 KiB say what the file is: an mbox (a From_ line after optional empty
  * lines and a UTF-8 BOM), compressed, binary, or text that is not an mbox. */
 typedef enum { KIND_MBOX, KIND_COMPRESSED, KIND_BINARY, KIND_TEXT } FileKind;
@@ -152,15 +160,15 @@ look_at_file(Walk *w, int dirfd, const char *name, const char *path, const char 
 	gssize got;
 	int fd;
 
-	if (s->check_owner && w->known && st->st_uid != w->uid) {
-		g_autofree char *owner = owner_name(st->st_uid);
-		skip(w, path, relative, "owned by %s, not by %s", owner, w->user);
-		goto out;
-	}
 	if (st->st_nlink > 1 && (!w->known || st->st_uid != w->uid)) {
 		g_autofree char *owner = owner_name(st->st_uid);
 		skip(w, path, relative, "a hard link (%lu links) to a file owned by %s",
 		     (unsigned long)st->st_nlink, owner);
+		goto out;
+	}
+	if (s->check_owner && w->known && st->st_uid != w->uid) {
+		g_autofree char *owner = owner_name(st->st_uid);
+		skip(w, path, relative, "owned by %s, not by %s", owner, w->user);
 		goto out;
 	}
 	if (!user_may_read(w, st)) {
@@ -211,8 +219,7 @@ look_at_file(Walk *w, int dirfd, const char *name, const char *path, const char 
 			(*last)[strlen(*last) - strlen(suffix)] = '\0';
 		}
 		add(w, path, is_inbox ? MANIFEST_INBOX : MANIFEST_FOLDER, components, relative,
-		    g_strdup_printf("%s-compressed: read decompressed",
-		                    suffix != NULL && suffix[0] == '.' ? suffix + 1 : suffix));
+		    g_strdup_printf("%s-compressed: read decompressed", compression_kind(buf, got)));
 		return;
 	case KIND_BINARY:
 		skip(w, path, relative, "a binary file, not an mbox");

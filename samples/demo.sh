@@ -38,18 +38,21 @@ fi
 stage() {
     name=$1; shift
     say "mbox2cyrus $name $*"
-    "$BIN" "$name" "$@"; rc=$?
-    if [ $rc = 69 ] && "$BIN" "$name" --help 2>&1 | grep -q 'not built yet'; then
+    if "$BIN" "$name" --help 2>&1 | grep -q 'not built yet'; then
         echo "(the '$name' stage is not built yet: the demo stops here)"
         return 1
     fi
+    "$BIN" "$name" "$@"; rc=$?
     echo "(exit status $rc)"
     return 0
 }
 
 stage scan "$SITE"/spool/* &&
+# the sample files belong to no system user here: --no-owner-check
 stage mapnames --users "$SITE/users.txt" --home-template "$SITE/home/%u" \
-      --spool-dir "$SITE/spool" -o "$OUT/mailboxes.tsv" &&
+      --spool-dir "$SITE/spool" --no-owner-check --special-use --scan \
+      -o "$OUT/mailboxes.tsv" &&
+{ say "the manifest ($OUT/mailboxes.tsv), for review before convert"; cat "$OUT/mailboxes.tsv"; } &&
 if [ -n "$CY" ]; then
     stage convert --method spool --manifest "$OUT/mailboxes.tsv" --cyrus-conf "$CYRUS_CONF" \
           --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE"
