@@ -166,6 +166,10 @@ gboolean mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message
                                   MboxCopyFlags flags, MboxWriteFunc write,
                                   gpointer user_data, GError **error);
 
+/* "gzip", "bzip2", "compress" or "xz" when the first `len` bytes of a file are that
+ * format's magic number, else NULL.  Static strings. */
+const char *mbox_compression_of(const unsigned char *magic, gssize len);
+
 /* The names used in scan output: "from-line", "date-header", "received", "mtime";
  * and "auto", "mboxrd", "mboxo", "none".  Static strings. */
 const char *mbox_date_source_name(MboxDateSource source);

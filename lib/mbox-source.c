@@ -17,8 +17,8 @@
 #include <archive.h>
 #include <gio/gio.h>
 
-static const char *
-compression_of(const unsigned char *magic, gssize len)
+const char *
+mbox_compression_of(const unsigned char *magic, gssize len)
 {
 	if (len >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)
 		return "gzip";
@@ -145,7 +145,7 @@ mbox_reader_open_fd(int fd, const char *name, const MboxReaderSettings *settings
 		            name, g_strerror(errno));
 		return NULL;
 	}
-	if ((kind = compression_of(magic, got)) != NULL) {
+	if ((kind = mbox_compression_of(magic, got)) != NULL) {
 		int plain = decompress(fd, name, kind, error);
 		if (plain < 0)
 			return NULL;

@@ -5,6 +5,7 @@
  * always gives the same list.
  */
 #include "discover.h"
+#include "mbox-reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -98,28 +99,17 @@ owner_name(uid_t uid)
 	                  : g_strdup_printf("uid %u", (unsigned)uid);
 }
 
+/* ".gz" when `name` ends in the suffix of compression `kind`, else NULL. */
 static const char *
-compression_suffix(const char *name, const unsigned char *magic, gssize len)
+compression_suffix(const char *name, const char *kind)
 {
 	static const struct {
-		const char *suffix, *kind;
-		unsigned char m0, m1;
-	} kinds[] = {
-		{ ".gz", "gzip", 0x1f, 0x8b }, { ".Z", "compress", 0x1f, 0x9d },
-		{ ".bz2", "bzip2", 'B', 'Z' }, { ".xz", "xz", 0xfd, '7' },
-	};
-	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++)
-		if (len >= 2 && magic[0] == kinds[i].m0 && magic[1] == kinds[i].m1)
-			return g_str_has_suffix(name, kinds[i].suffix) ? kinds[i].suffix : kinds[i].kind;
+		const char *kind, *suffix;
+	} suffixes[] = { { "gzip", ".gz" }, { "compress", ".Z" }, { "bzip2", ".bz2" }, { "xz", ".xz" } };
+	for (gsize i = 0; i < G_N_ELEMENTS(suffixes); i++)
+		if (strcmp(kind, suffixes[i].kind) == 0 && g_str_has_suffix(name, suffixes[i].suffix))
+			return suffixes[i].suffix;
 	return NULL;
-}
-
-static const char *
-compression_kind(const unsigned char *magic, gssize len)
-{
-	if (len >= 2 && magic[0] == 0x1f)
-		return magic[1] == 0x8b ? "gzip" : "compress";
-	return len >= 1 && magic[0] == 'B' ? "bzip2" : "xz";
 }
 
 /* The first 4 KiB say what the file is: an mbox (a From_ line after optional empty
@@ -131,9 +121,7 @@ classify(const unsigned char *buf, gssize len)
 {
 	gssize i = 0, odd = 0;
 
-	if (len >= 2 && ((buf[0] == 0x1f && (buf[1] == 0x8b || buf[1] == 0x9d)) ||
-	                 (buf[0] == 'B' && buf[1] == 'Z' && len >= 3 && buf[2] == 'h') ||
-	                 (len >= 6 && memcmp(buf, "\xfd" "7zXZ\0", 6) == 0)))
+	if (mbox_compression_of(buf, len) != NULL)
 		return KIND_COMPRESSED;
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
@@ -212,15 +200,17 @@ look_at_file(Walk *w, int dirfd, const char *name, const char *path, const char 
 	case KIND_MBOX:
 		add(w, path, is_inbox ? MANIFEST_INBOX : MANIFEST_FOLDER, components, relative, NULL);
 		return;
-	case KIND_COMPRESSED:
-		suffix = compression_suffix(name, buf, got);
-		if (components != NULL && suffix != NULL && suffix[0] == '.') {
+	case KIND_COMPRESSED: {
+		const char *kind = mbox_compression_of(buf, got);
+		suffix = compression_suffix(name, kind);
+		if (components != NULL && suffix != NULL) {
 			char **last = &components[g_strv_length(components) - 1];
 			(*last)[strlen(*last) - strlen(suffix)] = '\0';
 		}
 		add(w, path, is_inbox ? MANIFEST_INBOX : MANIFEST_FOLDER, components, relative,
-		    g_strdup_printf("%s-compressed: read decompressed", compression_kind(buf, got)));
+		    g_strdup_printf("%s-compressed: read decompressed", kind));
 		return;
+	}
 	case KIND_BINARY:
 		skip(w, path, relative, "a binary file, not an mbox");
 		break;
