@@ -78,6 +78,9 @@ if shutil.which('compress'):
     put(os.path.join(M, 'compressed'), MBOX)
     subprocess.run(['compress', '-f', os.path.join(M, 'compressed')], check=True)
 put(os.path.join(HOME, '.mailboxlist'), b'Mail/saved\nMail/directory/inner\n')
+# UW-IMAP dual use: a folder file "lists" and a directory "lists/" of sub-folders
+put(os.path.join(M, 'lists'), MBOX)
+put(os.path.join(HOME, 'mail', 'lists', 'cyrus'), MBOX)
 chown_tree(HOME)
 
 p, rows = mapnames('--special-use', ALICE)
@@ -93,6 +96,8 @@ want = {  # file -> (action, mailbox, subscribed, note must contain)
     'saved': ('folder', 'user.%s.saved' % ALICE, 'yes', '-'),
     'sent': ('folder', 'user.%s.Sent' % ALICE, 'no', 'special use'),
     'spacy': ('folder', 'user.%s.spacy' % ALICE, 'no', '-'),
+    'lists': ('folder', 'user.%s.lists' % ALICE, 'no', '-'),
+    '../mail/lists/cyrus': ('folder', 'user.%s.lists.cyrus' % ALICE, 'no', '-'),
     '.hidden': ('skip', '-', '-', 'hidden'),
     'binaryfile': ('skip', '-', '-', 'binary'),
     'how': ('skip', '-', '-', 'not an mbox'),
@@ -100,7 +105,7 @@ want = {  # file -> (action, mailbox, subscribed, note must contain)
 if shutil.which('compress'):
     want['compressed.Z'] = ('folder', 'user.%s.compressed' % ALICE, 'no', 'compressed')
 for name, (action, mailbox, sub, note) in sorted(want.items()):
-    row = rows.get(os.path.join(M, name))
+    row = rows.get(os.path.normpath(os.path.join(M, name)))
     got = row and (row[3], row[1], row[6])
     t.is_(got, (action, mailbox, sub), 'book: %s -> %s %s' % (name, action, mailbox))
     t.ok(row is not None and (note == '-' or note in row[7]), 'book: %s note says "%s"' % (name, note),
@@ -125,6 +130,7 @@ with open(os.path.join(H, 'sparse'), 'wb') as f:
     f.truncate(100 * 1024 ** 3)
 put(os.path.join(H, 'owned-by-bob'), MBOX, owner=bob, mode=0o644)
 put(os.path.join(H, 'unreadable'), MBOX, mode=0o000)
+os.mknod(os.path.join(H, 'device'), stat.S_IFCHR | 0o600, os.makedev(1, 3))
 sock = socket.socket(socket.AF_UNIX)
 sock.bind(os.path.join(H, 'socket'))
 deep = os.path.join(H, *['d%d' % i for i in range(25)])
@@ -146,7 +152,7 @@ for name, reason in (('link-to-root-only', 'symbolic link'), ('link-dir-outside'
                      ('link-inside', 'symbolic link, not followed'), ('fifo', 'FIFO'),
                      ('hardlink-to-root-file', 'hard link'), ('sparse', 'sparse'),
                      ('owned-by-bob', 'owned by %s' % BOB), ('unreadable', 'could not read'),
-                     ('socket', 'socket')):
+                     ('socket', 'socket'), ('device', 'character device')):
     row = rows.get(os.path.join(H, name))
     t.ok(row is not None and row[3] == 'skip' and reason in row[7],
          'hostile: %s skipped: "%s"' % (name.split('/')[0], reason), row)
