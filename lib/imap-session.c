@@ -402,3 +402,111 @@ imap_session_fetch_uid(ImapSession *session, guint32 uid, GError **error)
 	message->flags = (char **)g_ptr_array_free(g_steal_pointer(&flags), FALSE);
 	return g_steal_pointer(&message);
 }
+
+gboolean
+imap_session_status(ImapSession *session, const char *mailbox, guint32 *messages_out,
+                    guint32 *uidnext_out, GError **error)
+{
+	g_autofree char *what = g_strdup_printf("STATUS \"%s\"", mailbox);
+	struct mailimap_status_att_list *atts = mailimap_status_att_list_new_empty();
+	struct mailimap_mailbox_data_status *result = NULL;
+	int r;
+
+	if (!check_usable(session, what, error)) {
+		mailimap_status_att_list_free(atts);
+		return FALSE;
+	}
+	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
+	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
+	r = mailimap_status(session->imap, mailbox, atts, &result);
+	mailimap_status_att_list_free(atts);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(session, r, what, error);
+	for (clistiter *c = clist_begin(result->st_info_list); c != NULL; c = clist_next(c)) {
+		struct mailimap_status_info *info = clist_content(c);
+		if (info->st_att == MAILIMAP_STATUS_ATT_MESSAGES && messages_out != NULL)
+			*messages_out = info->st_value;
+		if (info->st_att == MAILIMAP_STATUS_ATT_UIDNEXT && uidnext_out != NULL)
+			*uidnext_out = info->st_value;
+	}
+	mailimap_mailbox_data_status_free(result);
+	return TRUE;
+}
+
+gboolean
+imap_session_add_flags(ImapSession *session, const guint32 *uids, gsize n_uids,
+                       const char *const *flags, GError **error)
+{
+	gsize i = 0;
+
+	while (i < n_uids) {
+		g_autofree char *what = NULL;
+		g_autoptr(EtpanSet) set = mailimap_set_new_empty();
+		g_autoptr(EtpanFlagList) flag_list = mailimap_flag_list_new_empty();
+		struct mailimap_store_att_flags *store;
+		gsize ranges = 0;
+		int r;
+
+		/* ranges of consecutive UIDs; a bounded number per command */
+		while (i < n_uids && ranges < 500) {
+			gsize j = i;
+			while (j + 1 < n_uids && uids[j + 1] == uids[j] + 1)
+				j++;
+			mailimap_set_add_interval(set, uids[i], uids[j]);
+			ranges++;
+			i = j + 1;
+		}
+		for (gsize k = 0; flags != NULL && flags[k] != NULL; k++) {
+			struct mailimap_flag *flag = flag_new(flags[k]);
+			if (flag != NULL)
+				mailimap_flag_list_add(flag_list, flag);
+		}
+		what = g_strdup_printf("UID STORE +FLAGS.SILENT (%zu range%s)", ranges,
+		                       ranges == 1 ? "" : "s");
+		if (!check_usable(session, what, error))
+			return FALSE;
+		store = mailimap_store_att_flags_new_add_flags_silent(g_steal_pointer(&flag_list));
+		r = mailimap_uid_store(session->imap, set, store);
+		mailimap_store_att_flags_free(store);
+		if (r != MAILIMAP_NO_ERROR)
+			return fail(session, r, what, error);
+	}
+	return TRUE;
+}
+
+gboolean
+imap_session_subscribe(ImapSession *session, const char *mailbox, GError **error)
+{
+	g_autofree char *what = g_strdup_printf("SUBSCRIBE \"%s\"", mailbox);
+	int r;
+
+	if (!check_usable(session, what, error))
+		return FALSE;
+	r = mailimap_subscribe(session->imap, mailbox);
+	return r == MAILIMAP_NO_ERROR || fail(session, r, what, error);
+}
+
+gboolean
+imap_session_command(ImapSession *session, const char *command, GError **error)
+{
+	int r;
+
+	if (!check_usable(session, command, error))
+		return FALSE;
+	r = mailimap_custom_command(session->imap, command);
+	return r == MAILIMAP_NO_ERROR || fail(session, r, command, error);
+}
+
+char *
+imap_quote(const char *text)
+{
+	GString *out = g_string_new("\"");
+	for (const char *p = text; *p != '\0'; p++) {
+		g_assert(*p != '\r' && *p != '\n');
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p);
+	}
+	g_string_append_c(out, '"');
+	return g_string_free(out, FALSE);
+}

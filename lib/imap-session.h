@@ -82,6 +82,29 @@ gboolean imap_session_append(ImapSession *session, const char *mailbox,
 gboolean imap_session_select(ImapSession *session, const char *mailbox, gboolean read_only,
                              guint32 *exists_out, guint32 *uidvalidity_out, GError **error);
 
+/* STATUS `mailbox` (MESSAGES UIDNEXT).  Either out pointer may be NULL.  NO when
+ * the mailbox does not exist (or is not visible to the logged-in user). */
+gboolean imap_session_status(ImapSession *session, const char *mailbox, guint32 *messages_out,
+                             guint32 *uidnext_out, GError **error);
+
+/* UID STORE +FLAGS.SILENT `flags` (as in imap_session_append) on the `n_uids` UIDs in
+ * `uids` (ascending) of the selected mailbox; sent as ranges ("1:5,9"), at most
+ * about 8 KiB of set per command. */
+gboolean imap_session_add_flags(ImapSession *session, const guint32 *uids, gsize n_uids,
+                                const char *const *flags, GError **error);
+
+/* SUBSCRIBE `mailbox`. */
+gboolean imap_session_subscribe(ImapSession *session, const char *mailbox, GError **error);
+
+/* Send `command` (without tag and CRLF; the caller quotes its arguments, see
+ * imap_quote) and wait for its tagged answer.  For Cyrus's SETQUOTA and its CREATE
+ * with a partition, which libetpan has no call for. */
+gboolean imap_session_command(ImapSession *session, const char *command, GError **error);
+
+/* `text` as an IMAP quoted string ("a \"b\""), new.  `text` must not hold CR, LF or
+ * NUL (mailbox names never do). */
+char *imap_quote(const char *text);
+
 /* One message as FETCH returned it. */
 typedef struct {
 	guint32 uid;

@@ -249,3 +249,21 @@ mailbox_name_set_add(MailboxNameSet *set, const char *prefix, const char *domain
 		                       notes->len ? "; " : "", MAILBOX_NAME_MAX);
 	return encoded;
 }
+
+char *
+mailbox_name_personal(const MailboxNaming *naming, gboolean altnamespace, const char *prefix,
+                      const char *domain, const char *mailbox)
+{
+	gsize plen = strlen(prefix), dlen = strlen(domain), mlen = strlen(mailbox);
+
+	if (mlen < plen + dlen || strncmp(mailbox, prefix, plen) != 0 ||
+	    strcmp(mailbox + mlen - dlen, domain) != 0)
+		return NULL;
+	if (mlen == plen + dlen)
+		return g_strdup("INBOX");
+	if (mailbox[plen] != naming->separator || mlen == plen + dlen + 1)
+		return NULL;
+	g_autofree char *rest = g_strndup(mailbox + plen + 1, mlen - plen - 1 - dlen);
+	return altnamespace ? g_steal_pointer(&rest)
+	                    : g_strdup_printf("INBOX%c%s", naming->separator, rest);
+}

@@ -59,6 +59,12 @@ char *mailbox_name_map_component(const MailboxNaming *naming, const char *bytes,
 gboolean mailbox_name_user(const MailboxNaming *naming, const char *user, char **prefix_out,
                            char **domain_out, GError **error);
 
+/* The name the user sees for the admin's `mailbox` of the user with `prefix` and
+ * `domain`: "INBOX" for the user's top, "INBOX.Sent" (or just "Sent" with
+ * `altnamespace`) for user.alice.Sent.  New, or NULL when `mailbox` is not the user's. */
+char *mailbox_name_personal(const MailboxNaming *naming, gboolean altnamespace,
+                            const char *prefix, const char *domain, const char *mailbox);
+
 /* The names given out so far on one server: steps 4-6. */
 typedef struct MailboxNameSet MailboxNameSet;
 

@@ -12,6 +12,7 @@ struct Report {
 	gboolean show_info;
 	guint counts[N_SEVERITIES];
 	ReportSeverity worst;
+	const char *prefix;
 };
 
 Report *
@@ -24,6 +25,7 @@ report_new(const char *prog, FILE *out, gboolean show_info)
 	report->out = out;
 	report->show_info = show_info;
 	report->worst = REPORT_INFO;
+	report->prefix = "";
 	return report;
 }
 
@@ -92,6 +94,7 @@ report_vat(Report *report, ReportSeverity severity, const char *file,
 	if (severity > report->worst)
 		report->worst = severity;
 	if (severity != REPORT_INFO || report->show_info) {
+		fputs(report->prefix, report->out);
 		fputs(line->str, report->out);
 		fflush(report->out);
 	}
@@ -124,6 +127,14 @@ report_gerror(Report *report, ReportSeverity severity, const char *file,
               guint64 msgno, gint64 offset, const GError *error)
 {
 	report_at(report, severity, file, msgno, offset, "%s", error->message);
+}
+
+void
+report_set_line_prefix(Report *report, const char *prefix)
+{
+	g_mutex_lock(&report->lock);
+	report->prefix = prefix;
+	g_mutex_unlock(&report->lock);
 }
 
 guint
@@ -161,6 +172,7 @@ report_summary(Report *report, const char *what)
 	guint warnings, errors = 0;
 
 	g_mutex_lock(&report->lock);
+	fputs(report->prefix, report->out);
 	warnings = report->counts[REPORT_WARNING];
 	for (int s = REPORT_FAILED; s < N_SEVERITIES; s++)
 		errors += report->counts[s];

@@ -41,6 +41,9 @@ Report *report_new(const char *prog, FILE *out, gboolean show_info);
 void report_free(Report *report);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Report, report_free)
 
+/* Print `prefix` (static, e.g. progress_line_prefix()) before every line. */
+void report_set_line_prefix(Report *report, const char *prefix);
+
 /* Print one diagnostic.  `file` may be NULL; `msgno` 0 means "no message number";
  * `offset` < 0 means "no offset".  `file` is printed as given (the caller quotes or
  * escapes it if it may hold control characters). */

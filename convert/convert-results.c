@@ -1,0 +1,265 @@
+/* convert-results.c -- see convert-results.h. */
+#include "convert-results.h"
+
+#include <string.h>
+
+struct MailboxResult {
+	char *mailbox;
+	char *source;
+	char *error;
+	guint64 messages, written, existed;
+	gint64 bytes;
+	gboolean counted, x_uid;
+	GString *problems;   /* JSON objects, comma-separated */
+	guint n_problems;
+};
+
+typedef struct {
+	char *user;
+	char *status;
+	char *error;
+	GPtrArray *mailboxes;   /* MailboxResult* */
+} UserResult;
+
+struct ConvertResults {
+	GMutex lock;
+	char *method;
+	GPtrArray *users;       /* UserResult*, in first-use order */
+	GHashTable *by_user;
+};
+
+static void
+mailbox_result_free(MailboxResult *mr)
+{
+	g_free(mr->mailbox);
+	g_free(mr->source);
+	g_free(mr->error);
+	g_string_free(mr->problems, TRUE);
+	g_free(mr);
+}
+
+static void
+user_result_free(UserResult *ur)
+{
+	g_free(ur->user);
+	g_free(ur->status);
+	g_free(ur->error);
+	g_ptr_array_unref(ur->mailboxes);
+	g_free(ur);
+}
+
+ConvertResults *
+convert_results_new(const char *method)
+{
+	ConvertResults *r = g_new0(ConvertResults, 1);
+	g_mutex_init(&r->lock);
+	r->method = g_strdup(method);
+	r->users = g_ptr_array_new_with_free_func((GDestroyNotify)user_result_free);
+	r->by_user = g_hash_table_new(g_str_hash, g_str_equal);
+	return r;
+}
+
+void
+convert_results_free(ConvertResults *results)
+{
+	if (results == NULL)
+		return;
+	g_hash_table_unref(results->by_user);
+	g_ptr_array_unref(results->users);
+	g_free(results->method);
+	g_mutex_clear(&results->lock);
+	g_free(results);
+}
+
+static UserResult *
+user_locked(ConvertResults *r, const char *user)
+{
+	UserResult *ur = g_hash_table_lookup(r->by_user, user);
+	if (ur == NULL) {
+		ur = g_new0(UserResult, 1);
+		ur->user = g_strdup(user);
+		ur->mailboxes = g_ptr_array_new_with_free_func((GDestroyNotify)mailbox_result_free);
+		g_ptr_array_add(r->users, ur);
+		g_hash_table_insert(r->by_user, ur->user, ur);
+	}
+	return ur;
+}
+
+MailboxResult *
+convert_results_mailbox(ConvertResults *results, const char *user, const char *mailbox,
+                        const char *source)
+{
+	MailboxResult *mr;
+	g_mutex_lock(&results->lock);
+	UserResult *ur = user_locked(results, user);
+	for (guint i = 0; i < ur->mailboxes->len; i++) {
+		mr = g_ptr_array_index(ur->mailboxes, i);
+		if (strcmp(mr->mailbox, mailbox) == 0 && g_strcmp0(mr->source, source) == 0)
+			goto out;
+	}
+	mr = g_new0(MailboxResult, 1);
+	mr->mailbox = g_strdup(mailbox);
+	mr->source = g_strdup(source);
+	mr->problems = g_string_new(NULL);
+	g_ptr_array_add(ur->mailboxes, mr);
+out:
+	g_mutex_unlock(&results->lock);
+	return mr;
+}
+
+/* A JSON string; bytes that are not UTF-8 become U+0080..U+00FF of the same value. */
+static void
+json_string(GString *out, const char *text)
+{
+	const char *p = text != NULL ? text : "", *end = p + strlen(p);
+	g_string_append_c(out, '"');
+	while (p < end) {
+		const char *valid_end;
+		g_utf8_validate_len(p, (gsize)(end - p), &valid_end);
+		for (; p < valid_end; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (c == '"' || c == '\\')
+				g_string_append_printf(out, "\\%c", c);
+			else if (c < 0x20 || c == 0x7f)
+				g_string_append_printf(out, "\\u%04x", c);
+			else
+				g_string_append_c(out, (char)c);
+		}
+		if (p < end)
+			g_string_append_printf(out, "\\u%04x", (unsigned char)*p++);
+	}
+	g_string_append_c(out, '"');
+}
+
+void
+convert_results_problem(ConvertResults *results, MailboxResult *mr, const char *file,
+                        guint64 msgno, gint64 offset, gboolean skipped, const char *text)
+{
+	g_mutex_lock(&results->lock);
+	if (mr->n_problems++ > 0)
+		g_string_append_c(mr->problems, ',');
+	g_string_append(mr->problems, "{\"file\":");
+	json_string(mr->problems, file);
+	g_string_append_printf(mr->problems, ",\"msg\":%" G_GUINT64_FORMAT ",\"offset\":%"
+	                       G_GINT64_FORMAT ",\"skipped\":%s,\"text\":", msgno, offset,
+	                       skipped ? "true" : "false");
+	json_string(mr->problems, text);
+	g_string_append_c(mr->problems, '}');
+	g_mutex_unlock(&results->lock);
+}
+
+void
+convert_results_counts(ConvertResults *results, MailboxResult *mr, guint64 messages, gint64 bytes,
+                       guint64 written, guint64 existed, gboolean x_uid)
+{
+	g_mutex_lock(&results->lock);
+	mr->messages = messages;
+	mr->bytes = bytes;
+	mr->written = written;
+	mr->existed = existed;
+	mr->x_uid = x_uid;
+	mr->counted = TRUE;
+	g_mutex_unlock(&results->lock);
+}
+
+void
+convert_results_mailbox_failed(ConvertResults *results, MailboxResult *mr, const char *error)
+{
+	g_mutex_lock(&results->lock);
+	if (mr->error == NULL)
+		mr->error = g_strdup(error);
+	g_mutex_unlock(&results->lock);
+}
+
+gboolean
+convert_results_mailbox_is_failed(ConvertResults *results, MailboxResult *mr)
+{
+	g_mutex_lock(&results->lock);
+	gboolean failed = mr->error != NULL;
+	g_mutex_unlock(&results->lock);
+	return failed;
+}
+
+void
+convert_results_user(ConvertResults *results, const char *user, const char *status,
+                     const char *error)
+{
+	g_mutex_lock(&results->lock);
+	UserResult *ur = user_locked(results, user);
+	g_free(ur->status);
+	g_free(ur->error);
+	ur->status = g_strdup(status);
+	ur->error = g_strdup(error);
+	g_mutex_unlock(&results->lock);
+}
+
+void
+convert_results_totals(ConvertResults *results, guint *users_done, guint *users_failed,
+                       guint *mailboxes_failed, guint64 *messages, gint64 *bytes, guint *problems)
+{
+	*users_done = *users_failed = *mailboxes_failed = *problems = 0;
+	*messages = 0;
+	*bytes = 0;
+	g_mutex_lock(&results->lock);
+	for (guint i = 0; i < results->users->len; i++) {
+		UserResult *ur = g_ptr_array_index(results->users, i);
+		if (ur->status != NULL && strcmp(ur->status, "failed") == 0)
+			(*users_failed)++;
+		else
+			(*users_done)++;
+		for (guint k = 0; k < ur->mailboxes->len; k++) {
+			MailboxResult *mr = g_ptr_array_index(ur->mailboxes, k);
+			*mailboxes_failed += mr->error != NULL;
+			*messages += mr->messages;
+			*bytes += mr->bytes;
+			*problems += mr->n_problems;
+		}
+	}
+	g_mutex_unlock(&results->lock);
+}
+
+gboolean
+convert_results_write_json(ConvertResults *results, const char *path, GError **error)
+{
+	g_autoptr(GString) out = g_string_new("{\"tool\":\"mbox2cyrus " M2C_VERSION " convert\",\"method\":");
+	json_string(out, results->method);
+	g_string_append(out, ",\"users\":[");
+	g_mutex_lock(&results->lock);
+	for (guint i = 0; i < results->users->len; i++) {
+		UserResult *ur = g_ptr_array_index(results->users, i);
+		g_string_append(out, i ? ",\n{\"user\":" : "\n{\"user\":");
+		json_string(out, ur->user);
+		g_string_append(out, ",\"status\":");
+		json_string(out, ur->status ? ur->status : "not done");
+		if (ur->error != NULL) {
+			g_string_append(out, ",\"error\":");
+			json_string(out, ur->error);
+		}
+		g_string_append(out, ",\"mailboxes\":[");
+		for (guint k = 0; k < ur->mailboxes->len; k++) {
+			MailboxResult *mr = g_ptr_array_index(ur->mailboxes, k);
+			g_string_append(out, k ? ",{\"mailbox\":" : "{\"mailbox\":");
+			json_string(out, mr->mailbox);
+			g_string_append(out, ",\"source\":");
+			if (mr->source != NULL)
+				json_string(out, mr->source);
+			else
+				g_string_append(out, "null");
+			g_string_append(out, ",\"status\":");
+			json_string(out, mr->error ? "failed" : "done");
+			if (mr->error != NULL) {
+				g_string_append(out, ",\"error\":");
+				json_string(out, mr->error);
+			}
+			g_string_append_printf(out, ",\"messages\":%" G_GUINT64_FORMAT ",\"bytes\":%"
+			                       G_GINT64_FORMAT ",\"written\":%" G_GUINT64_FORMAT
+			                       ",\"existed\":%" G_GUINT64_FORMAT ",\"uids\":\"%s\","
+			                       "\"problems\":[%s]}", mr->messages, mr->bytes, mr->written,
+			                       mr->existed, mr->x_uid ? "x-uid" : "sequence", mr->problems->str);
+		}
+		g_string_append(out, "]}");
+	}
+	g_mutex_unlock(&results->lock);
+	g_string_append(out, "\n]}\n");
+	return g_file_set_contents(path, out->str, (gssize)out->len, error);
+}

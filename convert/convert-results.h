@@ -1,0 +1,45 @@
+/* convert-results.h -- what a convert run did, per user and mailbox, for the summary
+ * and for --report FILE.json:
+ *   {"tool": "...", "method": "spool", "users": [
+ *     {"user": "alice", "status": "done" | "failed" | "already done", "error": "...",
+ *      "mailboxes": [{"mailbox": "user.alice.Sent", "source": "/home/alice/Mail/sent",
+ *        "status": "done" | "failed", "error": "...", "messages": 12, "bytes": 34567,
+ *        "written": 12, "existed": 0, "uids": "x-uid" | "sequence",
+ *        "problems": [{"file": "...", "msg": 3, "offset": 4096, "skipped": false,
+ *                      "text": "..."}]}]}]}
+ * Safe to use from several threads. */
+#ifndef M2C_CONVERT_RESULTS_H
+#define M2C_CONVERT_RESULTS_H
+
+#include <glib.h>
+
+typedef struct ConvertResults ConvertResults;
+typedef struct MailboxResult MailboxResult;
+
+ConvertResults *convert_results_new(const char *method);
+void convert_results_free(ConvertResults *results);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConvertResults, convert_results_free)
+
+/* The record of `mailbox` of `user` (made on first use; owned by `results`). */
+MailboxResult *convert_results_mailbox(ConvertResults *results, const char *user,
+                                       const char *mailbox, const char *source);
+
+void convert_results_problem(ConvertResults *results, MailboxResult *mr, const char *file,
+                             guint64 msgno, gint64 offset, gboolean skipped, const char *text);
+void convert_results_counts(ConvertResults *results, MailboxResult *mr, guint64 messages,
+                            gint64 bytes, guint64 written, guint64 existed, gboolean x_uid);
+void convert_results_mailbox_failed(ConvertResults *results, MailboxResult *mr, const char *error);
+gboolean convert_results_mailbox_is_failed(ConvertResults *results, MailboxResult *mr);
+
+/* The user's outcome: "done", "failed", "already done"; `error` may be NULL. */
+void convert_results_user(ConvertResults *results, const char *user, const char *status,
+                          const char *error);
+
+/* Totals over the run. */
+void convert_results_totals(ConvertResults *results, guint *users_done, guint *users_failed,
+                            guint *mailboxes_failed, guint64 *messages, gint64 *bytes,
+                            guint *problems);
+
+gboolean convert_results_write_json(ConvertResults *results, const char *path, GError **error);
+
+#endif

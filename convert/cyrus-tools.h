@@ -1,0 +1,46 @@
+/* cyrus-tools.h -- Cyrus's own command-line tools, run the way Cyrus 3.6 needs them:
+ * with "-C imapd.conf" (master does not pass its -C on; DESIGN.md) and as the cyrus
+ * user with its groups, never as root.
+ *   mbpath       where a mailbox's files are (UUID directories: never compute them);
+ *   reconstruct  index the N. files written into a mailbox directory.
+ * Errors are G_SPAWN_ERROR (could not run) or M2C_CYRUS_TOOL_ERROR (ran and failed). */
+#ifndef M2C_CYRUS_TOOLS_H
+#define M2C_CYRUS_TOOLS_H
+
+#include <sys/types.h>
+
+#include <glib.h>
+
+#define M2C_CYRUS_TOOL_ERROR (m2c_cyrus_tool_error_quark())
+GQuark m2c_cyrus_tool_error_quark(void);
+
+typedef enum {
+	M2C_CYRUS_TOOL_ERROR_FAILED,   /* exit status not 0; the message has its output */
+	M2C_CYRUS_TOOL_ERROR_OUTPUT,   /* the output was not what we asked for */
+} M2cCyrusToolError;
+
+typedef struct {
+	char *bin_dir;     /* /usr/lib/cyrus/bin */
+	char *conf;        /* imapd.conf */
+	uid_t uid;         /* the cyrus user */
+	gid_t gid;
+	gid_t *groups;
+	int n_groups;
+} CyrusTools;
+
+/* Fill `tools` for the Cyrus user `user` ("cyrus").  FALSE with G_IO_ERROR_NOT_FOUND
+ * when the user or the tools do not exist. */
+gboolean cyrus_tools_init(CyrusTools *tools, const char *bin_dir, const char *conf,
+                          const char *user, GError **error);
+void cyrus_tools_clear(CyrusTools *tools);
+
+/* The directory of each mailbox in `names` (admin names), in order, new.  NULL with
+ * an error naming the mailbox mbpath refused. */
+char **cyrus_tools_mbpath(const CyrusTools *tools, char *const *names, GError **error);
+
+/* reconstruct -r `mailbox` (the user's INBOX: all its folders).  `*output_out` (may be
+ * NULL) gets what it printed, new.  FALSE when it failed. */
+gboolean cyrus_tools_reconstruct(const CyrusTools *tools, const char *mailbox, char **output_out,
+                                 GError **error);
+
+#endif
