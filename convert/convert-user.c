@@ -19,6 +19,7 @@
 
 #include <string.h>
 
+#include "fault.h"
 #include "imap-session.h"
 #include "journal.h"
 #include "manifest.h"
@@ -201,6 +202,7 @@ create_mailboxes(Job *job, GError **error)
 		}
 		if (!journal_record(job->journal, mb, JOURNAL_CREATED, NULL, error))
 			return FALSE;
+		fault_point("create");
 	}
 	return TRUE;
 }
@@ -341,6 +343,7 @@ reconstruct(Job *job, GError **error)
 	release_slot(ctx);
 	if (!ok)
 		return FALSE;
+	fault_point("reconstruct");
 	report_msg(ctx->report, REPORT_INFO, "%s: reconstruct: %s", job->user, g_strstrip(output));
 	/* every mailbox must hold exactly the files written for it */
 	for (guint i = 0; i < job->mailboxes->len; i++) {
@@ -416,8 +419,10 @@ store_flags(Job *job, Box *b, ImapSession *user_session, const char *personal, G
 		GArray *uids = value;
 		g_auto(GStrv) flags = g_strsplit(key, " ", -1);
 		if (imap_session_add_flags(user_session, (guint32 *)uids->data, uids->len,
-		                           (const char *const *)flags, &local))
+		                           (const char *const *)flags, &local)) {
+			fault_point("store");
 			continue;
+		}
 		if (local->code == M2C_IMAP_ERROR_NETWORK || local->code == M2C_IMAP_ERROR_PROTOCOL) {
 			g_propagate_error(error, g_steal_pointer(&local));
 			return FALSE;

@@ -1,5 +1,6 @@
 /* spool-writer.c -- see spool-writer.h. */
 #include "spool-writer.h"
+#include "fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,6 +174,7 @@ spool_write_mailbox_from(const SpoolSettings *settings, const char *source, cons
 			counts->existed++;
 		else
 			counts->written++;
+		fault_point("write");
 	}
 	if (local != NULL) {
 		g_propagate_error(error, g_steal_pointer(&local));

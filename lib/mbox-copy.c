@@ -133,7 +133,9 @@ mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCop
 		if (in_headers && !line.is_continuation && len > 5 && data[0] == '>' &&
 		    memchr(data, ':', len) == NULL)
 			dropping = FALSE;
-		else if (in_headers) {
+		else if (in_headers && !line.is_continuation && len == 0) {
+			dropping = FALSE;   /* the empty line that ends the headers is always kept */
+		} else if (in_headers) {
 			if (!line.is_continuation && len > 0 && data[0] != ' ' && data[0] != '\t') {
 				const char *colon = memchr(data, ':', len);
 				gsize name_len = colon != NULL ? (gsize)(colon - data) : 0;

@@ -259,6 +259,30 @@ test_nul(void)
 	g_unlink(path);
 }
 
+/* The internal headers go, with their continuation lines; the empty line after them
+ * (when one of them was the last header) stays. */
+static void
+test_internal_headers(void)
+{
+	static const char text[] =
+		"From a@b Mon Jan  1 00:00:00 2001\n"
+		"Subject: keep\n"
+		"X-Keywords: one\n"
+		"\ttwo\n"
+		"Received: keep too\n"
+		"Status: RO\n"
+		"X-UID: 5\n"
+		"\n"
+		"body\n";
+	g_autofree char *path = write_temp(text, sizeof text - 1);
+	Result r;
+	read_all(path, 0, 0, &r);
+	g_assert_cmpstr(r.copy_lf->str, ==, "Subject: keep\nReceived: keep too\n\nbody\n\n=====\n");
+	g_assert_cmpstr(r.copy_crlf->str, ==, "Subject: keep\r\nReceived: keep too\r\n\r\nbody\r\n\r\n=====\r\n");
+	result_clear(&r);
+	g_unlink(path);
+}
+
 static void
 test_not_an_mbox(void)
 {
@@ -335,6 +359,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mbox-reader/line-endings", test_line_endings);
 	g_test_add_func("/mbox-reader/long-line", test_long_line);
 	g_test_add_func("/mbox-reader/nul", test_nul);
+	g_test_add_func("/mbox-reader/internal-headers", test_internal_headers);
 	g_test_add_func("/mbox-reader/not-an-mbox", test_not_an_mbox);
 	g_test_add_func("/mbox-reader/not-regular", test_not_regular);
 	g_test_add_func("/mbox-reader/corpus-byte-at-a-time", test_corpus_byte_at_a_time);

@@ -1,0 +1,223 @@
+"""site.py -- a generated Berkeley mail site of real system users, and the check that
+a Cyrus holds exactly what it should, through imaplib.
+
+The expected result is built here from the messages as they were made, never by the
+project's own reader:  each message's bytes (headers without Status/X-Status/
+X-Keywords/X-UID, body unquoted, CRLF), its flags and its From_ date.
+"""
+import base64, os, pwd, random, shutil, subprocess, time
+
+import m2ctest as t
+
+INTERNAL = ('Status', 'X-Status', 'X-Keywords', 'X-UID')
+FOLDERS = ['Sent', 'Old Projects', 'Grüße', 'lists/cyrus']
+WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
+MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+
+def mutf7(s):
+    """RFC 3501 modified UTF-7, written here independently of lib/mutf7.c."""
+    out, buf = [], []
+
+    def flush():
+        if buf:
+            b64 = base64.b64encode(''.join(buf).encode('utf-16-be')).decode().rstrip('=')
+            out.append('&' + b64.replace('/', ',') + '-')
+            buf.clear()
+    for ch in s:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out.append('&-' if ch == '&' else ch)
+        else:
+            buf.append(ch)
+    flush()
+    return ''.join(out)
+
+
+def from_line_date(rng, epoch):
+    """A From_ line date in one of the field's formats, and the epoch it means."""
+    tz = rng.choice([0, 3600, -5 * 3600, 9 * 3600])
+    tm = time.gmtime(epoch + tz)
+    base = '%s %s %2d %02d:%02d:%02d' % (WEEKDAYS[tm.tm_wday], MONTHS[tm.tm_mon - 1], tm.tm_mday,
+                                        tm.tm_hour, tm.tm_min, tm.tm_sec)
+    sign = '+' if tz >= 0 else '-'
+    zone = '%s%02d%02d' % (sign, abs(tz) // 3600, abs(tz) % 3600 // 60)
+    form = rng.randrange(3)
+    if form == 0:
+        return '%s %d %s' % (base, tm.tm_year, zone)
+    if form == 1:
+        return '%s %s %d' % (base, zone, tm.tm_year)
+    return '%s %d %s' % (base, tm.tm_year, zone)
+
+
+class Message:
+    def __init__(self, rng, n, sender):
+        self.epoch = rng.randrange(820000000, 1300000000)
+        self.sender = sender
+        subject = rng.choice([b'plain subject %d' % n,
+                              b'8-bit Latin-1: Gr\xfc\xdfe %d' % n,
+                              b'8-bit EUC-JP: \xc6\xfc\xcb\xdc\xb8\xec %d' % n])
+        self.headers = [b'From: ' + sender.encode(), b'To: someone@example.org',
+                        b'Subject: ' + subject,
+                        b'Message-ID: <gen-%d-%d@example.org>' % (n, rng.randrange(1 << 30))]
+        lines = []
+        for k in range(rng.randrange(1, 12)):
+            r = rng.random()
+            if r < 0.08:
+                lines.append(b'From the start of a line, %d' % k)      # quoted in the mbox
+            elif r < 0.12:
+                lines.append(b'>From already quoted once, %d' % k)      # quoted again (mboxrd)
+            elif r < 0.15:
+                lines.append(b'')
+            else:
+                lines.append(b'line %d of message %d' % (k, n))
+        self.body = lines
+        st = rng.random()
+        self.status = rng.choice(['', 'RO', 'O', 'R'])
+        self.xstatus = rng.choice(['', 'A', 'F', 'AF', 'T', 'D']) if st < 0.7 else ''
+        self.keywords = rng.choice([[], [], ['$Label1'], ['NonJunk', 'Work']])
+        self.uid = None
+
+    def flags(self):
+        f = set()
+        if 'R' in self.status:
+            f.add('\\Seen')
+        for c, flag in (('A', '\\Answered'), ('F', '\\Flagged'), ('T', '\\Draft'), ('D', '\\Deleted')):
+            if c in self.xstatus:
+                f.add(flag)
+        return f | set(self.keywords)
+
+    def mbox(self, rng):
+        out = [b'From ' + self.sender.encode() + b' ' + from_line_date(rng, self.epoch).encode()]
+        out += self.headers
+        if self.status:
+            out.append(b'Status: ' + self.status.encode())
+        if self.xstatus:
+            out.append(b'X-Status: ' + self.xstatus.encode())
+        if self.keywords:
+            out.append(b'X-Keywords: ' + ' '.join(self.keywords).encode())
+        if self.uid is not None:
+            out.append(b'X-UID: %d' % self.uid)
+        out.append(b'')
+        for l in self.body:       # mboxrd quoting
+            stripped = l.lstrip(b'>')
+            out.append(b'>' + l if stripped.startswith(b'From ') else l)
+        return b'\n'.join(out) + b'\n\n'
+
+    def expected(self):
+        return b'\r\n'.join(self.headers) + b'\r\n\r\n' + b''.join(l + b'\r\n' for l in self.body)
+
+
+class Site:
+    """`n` real system users with homes, inboxes and folders under `root`."""
+
+    def __init__(self, root, n, tag, seed=20031104):
+        self.root = root
+        self.spool = os.path.join(root, 'spool')
+        self.users = []
+        self.made = []
+        self.expected = {}      # (user, folder or None) -> [Message]
+        self.subscribed = {}    # user -> set(folder)
+        rng = random.Random(seed)
+        os.makedirs(self.spool, exist_ok=True)
+        for i in range(n):
+            user = '%su%02d' % (tag, i)
+            home = os.path.join(root, 'home', user)
+            p = subprocess.run(['useradd', '-M', '-N', '-d', home, '-s', '/usr/sbin/nologin', user],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if p.returncode != 0:
+                raise RuntimeError('useradd %s: %s' % (user, p.stderr.decode()))
+            self.made.append(user)
+            self.users.append(user)
+            pw = pwd.getpwnam(user)
+            folders = [None] + rng.sample(FOLDERS, rng.randrange(0, len(FOLDERS) + 1))
+            self.subscribed[user] = set()
+            for folder in folders:
+                msgs = [Message(rng, k, 'sender%d@example.org' % rng.randrange(50))
+                        for k in range(rng.randrange(1, 15))]
+                if folder is not None and rng.random() < 0.5:
+                    uid = rng.randrange(1, 30)          # consistent X-UIDs: kept as UIDs
+                    for m in msgs:
+                        m.uid = uid
+                        uid += rng.randrange(1, 4)
+                data = b''.join(m.mbox(rng) for m in msgs)
+                path = (os.path.join(self.spool, user) if folder is None
+                        else os.path.join(home, 'Mail', folder))
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, 'wb') as f:
+                    f.write(data)
+                self.expected[(user, folder)] = msgs
+                if folder is not None and rng.random() < 0.5:
+                    self.subscribed[user].add(folder)
+            os.makedirs(os.path.join(home, 'Mail'), exist_ok=True)
+            with open(os.path.join(home, '.mailboxlist'), 'w') as f:
+                f.write(''.join('Mail/%s\n' % s for s in sorted(self.subscribed[user])))
+            for d, dirs, files in os.walk(home):
+                os.chown(d, pw.pw_uid, pw.pw_gid)
+                for fn in files:
+                    os.chown(os.path.join(d, fn), pw.pw_uid, pw.pw_gid)
+                    os.chmod(os.path.join(d, fn), 0o600)
+            os.chown(os.path.join(self.spool, user), pw.pw_uid, pw.pw_gid)
+            os.chmod(os.path.join(self.spool, user), 0o600)
+
+    def remove(self):
+        for u in self.made:
+            subprocess.run(['userdel', u], stderr=subprocess.DEVNULL)
+        self.made = []
+
+    def personal(self, folder, sep):
+        if folder is None:
+            return 'INBOX'
+        return 'INBOX' + sep + sep.join(mutf7(part) for part in folder.split('/'))
+
+    def messages(self):
+        return sum(len(v) for v in self.expected.values())
+
+    def check(self, cy, users=None):
+        """Problems (a list of strings; empty when Cyrus holds exactly the site)."""
+        problems = []
+        for user in users or self.users:
+            imap = cy.as_user(user)
+            for (u, folder), msgs in sorted(self.expected.items(), key=lambda kv: (kv[0][0], kv[0][1] or '')):
+                if u != user:
+                    continue
+                name = self.personal(folder, cy.sep)
+                typ, data = imap.select('"%s"' % name, readonly=True)
+                if typ != 'OK':
+                    problems.append('%s %s: SELECT %s' % (user, name, data))
+                    continue
+                got = []
+                if int(data[0]) > 0:
+                    typ, data = imap.uid('FETCH', '1:*', '(UID FLAGS INTERNALDATE BODY.PEEK[])')
+                    for item in data:
+                        if isinstance(item, tuple):
+                            meta, body = item
+                            uid = int(meta.split(b'UID ')[1].split()[0])
+                            flags = set(meta.split(b'FLAGS (')[1].split(b')')[0].decode().split()) - {'\\Recent'}
+                            epoch = time.mktime(__import__('imaplib').Internaldate2tuple(meta))
+                            got.append((uid, body, flags, int(epoch)))
+                got.sort()
+                if len(got) != len(msgs):
+                    problems.append('%s %s: %d messages, expected %d' % (user, name, len(got), len(msgs)))
+                    continue
+                for k, (m, g) in enumerate(zip(msgs, got)):
+                    local_epoch = int(time.mktime(time.localtime(m.epoch)))
+                    if g[1] != m.expected():
+                        problems.append('%s %s #%d: bytes differ' % (user, name, k + 1))
+                    if g[2] != m.flags():
+                        problems.append('%s %s #%d: flags %s, expected %s' % (user, name, k + 1, sorted(g[2]), sorted(m.flags())))
+                    if g[3] != local_epoch:
+                        problems.append('%s %s #%d: date %d, expected %d' % (user, name, k + 1, g[3], local_epoch))
+                    if m.uid is not None and g[0] != m.uid:
+                        problems.append('%s %s #%d: UID %d, X-UID was %d' % (user, name, k + 1, g[0], m.uid))
+            typ, lsub = imap.lsub('""', '*')
+            subs = set()
+            for l in lsub:
+                if l:
+                    n = l.decode().split(' ', 2)[2]
+                    subs.add(n.strip('"'))
+            want = {self.personal(f, cy.sep) for f in self.subscribed[user]} | {'INBOX'}
+            if subs != want:
+                problems.append('%s: subscribed %s, expected %s' % (user, sorted(subs), sorted(want)))
+            imap.logout()
+        return problems
