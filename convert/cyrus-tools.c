@@ -1,5 +1,6 @@
 /* cyrus-tools.c -- see cyrus-tools.h. */
 #include "cyrus-tools.h"
+#include "fault.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -64,9 +65,12 @@ static gboolean
 run(const CyrusTools *tools, const char *tool, char *const *args, char **out_out, GError **error)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autoptr(GSubprocess) child = NULL;
 	g_autofree char *out = NULL, *err = NULL;
 	const char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL };
-	int status = 0;
+	g_autofree char *running = g_strdup_printf("%s-running", tool);
 
 	g_ptr_array_add(argv, g_build_filename(tools->bin_dir, tool, NULL));
 	g_ptr_array_add(argv, g_strdup("-C"));
@@ -74,17 +78,25 @@ run(const CyrusTools *tools, const char *tool, char *const *args, char **out_out
 	for (char *const *a = args; *a != NULL; a++)
 		g_ptr_array_add(argv, g_strdup(*a));
 	g_ptr_array_add(argv, NULL);
-	if (!g_spawn_sync("/", (char **)argv->pdata, (char **)envp, G_SPAWN_DEFAULT,
-	                  geteuid() == 0 ? become_cyrus : NULL, (gpointer)tools, &out, &err,
-	                  &status, error))
+	g_subprocess_launcher_set_environ(launcher, (char **)envp);
+	g_subprocess_launcher_set_cwd(launcher, "/");
+	if (geteuid() == 0)
+		g_subprocess_launcher_set_child_setup(launcher, become_cyrus, (gpointer)tools, NULL);
+	child = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+	if (child == NULL)
 		return FALSE;
-	if (!g_spawn_check_wait_status(status, NULL)) {
+	fault_point(running);   /* the resume tests kill the run here, the tool still running */
+	if (!g_subprocess_communicate_utf8(child, NULL, NULL, &out, &err, error))
+		return FALSE;
+	if (!g_subprocess_get_successful(child)) {
 		g_strstrip(err);
 		g_strstrip(out);
 		g_set_error(error, M2C_CYRUS_TOOL_ERROR, M2C_CYRUS_TOOL_ERROR_FAILED,
-		            "%s failed (%s): %s%s%s", tool,
-		            WIFEXITED(status) ? "exit status" : "signal", err,
-		            *err && *out ? " / " : "", out);
+		            "%s failed (%s %d): %s%s%s", tool,
+		            g_subprocess_get_if_exited(child) ? "exit status" : "signal",
+		            g_subprocess_get_if_exited(child) ? g_subprocess_get_exit_status(child)
+		                                              : g_subprocess_get_term_sig(child),
+		            err, *err && *out ? " / " : "", out);
 		return FALSE;
 	}
 	if (out_out != NULL)

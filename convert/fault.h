@@ -3,8 +3,8 @@
  * With M2C_FAULT=NAME:N in the environment, the N-th pass through the point NAME
  * kills the whole process group with SIGKILL -- what kill -9 of a run does, a running
  * reconstruct included.  Points: "create" (a mailbox created), "write" (an N. file
- * linked), "reconstruct" (reconstruct ran, not yet recorded), "store" (a flag group
- * stored).  Without M2C_FAULT a point costs an atomic load.
+ * linked), "reconstruct-running" (reconstruct started, still running), "reconstruct"
+ * (it ran, not yet recorded), "store" (a flag group stored).  Without M2C_FAULT a point costs an atomic load.
  */
 #ifndef M2C_FAULT_H
 #define M2C_FAULT_H
