@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen-mbox.py OUT SIZE_MB [SEED] -- a deterministic mbox for benchmarks.
+"""gen-mbox.py OUT SIZE_MB [SEED [MAX_EXP]] -- a deterministic mbox for benchmarks.
 
 Message sizes from 2 KB to several MB (log-uniform, a few large ones), mboxrd-quoted
 ">From " and ">>From " lines, unquoted "From " lines that do not start messages
@@ -10,6 +10,8 @@ import random, sys
 
 out, size_mb = sys.argv[1], int(sys.argv[2])
 rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 4155)
+max_exp = float(sys.argv[4]) if len(sys.argv) > 4 else 11      # 2 KB * 2^max_exp at most
+big_ones = max_exp >= 11
 target = size_mb * 1024 * 1024
 WORDS = [w.encode() for w in ('the quick brown fox jumps over lazy dog mail migration cyrus '
          'mbox folder message header body line reconstruct spool imap append').split()]
@@ -23,8 +25,8 @@ n = 0
 with open(out, 'wb', buffering=1 << 20) as f:
     while written < target:
         n += 1
-        size = int(2048 * (2 ** rng.uniform(0, 11)))   # 2 KB .. 4 MB
-        if rng.random() < 0.002:
+        size = int(2048 * (2 ** rng.uniform(0, max_exp)))   # 2 KB .. 4 MB
+        if big_ones and rng.random() < 0.002:
             size = rng.randint(4, 8) * 1024 * 1024      # a few big attachments
         day = 1 + n % 28
         head = [b'From sender%d@example.org Mon Mar %2d 10:%02d:%02d 2003\n' % (n % 97, day, n % 60, n % 59),

@@ -274,6 +274,7 @@ convert(ConvertConfig *config, ConvertContext *ctx, GPtrArray *work)
 	g_mutex_clear(&ctx->reconstruct_lock);
 	g_cond_clear(&ctx->reconstruct_cond);
 
+	convert_results_set_wall_time(ctx->results, (double)(g_get_monotonic_time() - started) / G_USEC_PER_SEC);
 	if (config->report != NULL && !convert_results_write_json(ctx->results, config->report, &error))
 		report_msg(ctx->report, REPORT_FAILED, "--report: %s", error->message);
 	convert_results_totals(ctx->results, &users_done, &users_failed, &mailboxes_failed,

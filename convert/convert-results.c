@@ -26,6 +26,8 @@ struct ConvertResults {
 	char *method;
 	GPtrArray *users;       /* UserResult*, in first-use order */
 	GHashTable *by_user;
+	double reconstruct_seconds;
+	double wall_seconds;
 };
 
 static void
@@ -218,13 +220,30 @@ convert_results_totals(ConvertResults *results, guint *users_done, guint *users_
 	g_mutex_unlock(&results->lock);
 }
 
+void
+convert_results_add_reconstruct_time(ConvertResults *results, double seconds)
+{
+	g_mutex_lock(&results->lock);
+	results->reconstruct_seconds += seconds;
+	g_mutex_unlock(&results->lock);
+}
+
+void
+convert_results_set_wall_time(ConvertResults *results, double seconds)
+{
+	g_mutex_lock(&results->lock);
+	results->wall_seconds = seconds;
+	g_mutex_unlock(&results->lock);
+}
+
 gboolean
 convert_results_write_json(ConvertResults *results, const char *path, GError **error)
 {
 	g_autoptr(GString) out = g_string_new("{\"tool\":\"mbox2cyrus " M2C_VERSION " convert\",\"method\":");
 	json_string(out, results->method);
-	g_string_append(out, ",\"users\":[");
 	g_mutex_lock(&results->lock);
+	g_string_append_printf(out, ",\"seconds\":%.3f,\"reconstruct_seconds\":%.3f,\"users\":[",
+	                       results->wall_seconds, results->reconstruct_seconds);
 	for (guint i = 0; i < results->users->len; i++) {
 		UserResult *ur = g_ptr_array_index(results->users, i);
 		g_string_append(out, i ? ",\n{\"user\":" : "\n{\"user\":");

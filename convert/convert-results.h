@@ -40,6 +40,10 @@ void convert_results_totals(ConvertResults *results, guint *users_done, guint *u
                             guint *mailboxes_failed, guint64 *messages, gint64 *bytes,
                             guint *problems);
 
+/* Time spent in reconstruct (summed over users) and the run's wall time, seconds. */
+void convert_results_add_reconstruct_time(ConvertResults *results, double seconds);
+void convert_results_set_wall_time(ConvertResults *results, double seconds);
+
 gboolean convert_results_write_json(ConvertResults *results, const char *path, GError **error);
 
 #endif

@@ -32,6 +32,8 @@ typedef struct {
 	MailboxResult *result;
 	guint32 uid_base;        /* UIDs of this source start after this */
 	gboolean keep_x_uid;
+	GHashTable *flag_groups; /* "\\Seen $Label1" -> GArray of UIDs, from the write pass;
+	                          * NULL after a resume (then read again) */
 } Box;
 
 typedef struct {
@@ -48,6 +50,7 @@ typedef struct {
 static void
 box_free(Box *b)
 {
+	g_clear_pointer(&b->flag_groups, g_hash_table_unref);
 	g_free(b->source);
 	g_free(b->key);
 	g_free(b->dir);
@@ -138,6 +141,34 @@ owner_status(Job *job, const char *mailbox, guint32 *messages_out, GError **erro
 		return FALSE;
 	}
 	return imap_session_status(s, personal, messages_out, NULL, error);
+}
+
+static GHashTable *
+flag_groups_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
+}
+
+static void
+flag_groups_add(GHashTable *groups, const MboxMessage *m, guint32 uid)
+{
+	if (m->flags[0] == NULL)
+		return;
+	g_autofree char *key = g_strjoinv(" ", m->flags);
+	GArray *uids = g_hash_table_lookup(groups, key);
+	if (uids == NULL) {
+		uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+		g_hash_table_insert(groups, g_steal_pointer(&key), uids);
+	}
+	g_array_append_val(uids, uid);
+}
+
+/* SpoolStoredFunc: remember each stored message's flags for step 5. */
+static void
+stored(const MboxMessage *m, guint32 uid, gpointer data)
+{
+	Box *b = ((gpointer *)data)[0];
+	flag_groups_add(b->flag_groups, m, uid);
 }
 
 /* Step 1. */
@@ -284,8 +315,9 @@ write_messages(Job *job, GError **error)
 		SpoolSettings spool = ctx->spool;
 		gpointer data[2] = { b, job };
 		b->uid_base = base;
+		b->flag_groups = flag_groups_new();
 		if (!spool_write_mailbox_from(&spool, b->source, b->dir, base, !shared, &counts,
-		                              problem, data, &local)) {
+		                              problem, stored, data, &local)) {
 			if (local->domain == M2C_MBOX_ERROR || local->domain == G_FILE_ERROR) {
 				box_fail(job, b, local->message);   /* this source only */
 				continue;
@@ -339,7 +371,10 @@ reconstruct(Job *job, GError **error)
 	if (journal_has(job->journal, "", JOURNAL_RECONSTRUCTED))
 		return TRUE;
 	acquire_slot(ctx);
+	gint64 t0 = g_get_monotonic_time();
 	ok = cyrus_tools_reconstruct(&ctx->tools, job->inbox, &output, error);
+	convert_results_add_reconstruct_time(ctx->results,
+	                                     (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
 	release_slot(ctx);
 	if (!ok)
 		return FALSE;
@@ -376,37 +411,31 @@ reconstruct(Job *job, GError **error)
 	return journal_record(job->journal, "", JOURNAL_RECONSTRUCTED, NULL, error);
 }
 
-/* Step 5 for one source: read its flags again, group UIDs by flag set, STORE. */
+/* Step 5 for one source: the flag groups from the write pass (or, after a resume, read
+ * again from the source), one UID STORE per group. */
 static gboolean
 store_flags(Job *job, Box *b, ImapSession *user_session, const char *personal, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) local = NULL;
-	g_autoptr(GHashTable) groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	                                                     (GDestroyNotify)g_array_unref);
-	g_autoptr(MboxReader) reader = mbox_reader_open(b->source, &ctx->reader, &local);
-	MboxMessage *m;
+	GHashTable *groups = b->flag_groups;
 
-	if (reader == NULL) {
-		box_fail(job, b, local->message);
-		return TRUE;
-	}
-	while ((m = mbox_reader_next(reader, &local)) != NULL) {
-		if (m->flags[0] != NULL) {
-			g_autofree char *key = g_strjoinv(" ", m->flags);
-			GArray *uids = g_hash_table_lookup(groups, key);
-			guint32 uid = spool_uid_of(m, b->keep_x_uid, b->uid_base);
-			if (uids == NULL) {
-				uids = g_array_new(FALSE, FALSE, sizeof(guint32));
-				g_hash_table_insert(groups, g_strdup(key), uids);
-			}
-			g_array_append_val(uids, uid);
+	if (groups == NULL) {
+		g_autoptr(MboxReader) reader = mbox_reader_open(b->source, &ctx->reader, &local);
+		MboxMessage *m;
+		if (reader == NULL) {
+			box_fail(job, b, local->message);
+			return TRUE;
 		}
-		mbox_message_free(m);
-	}
-	if (local != NULL) {
-		box_fail(job, b, local->message);
-		return TRUE;
+		groups = b->flag_groups = flag_groups_new();
+		while ((m = mbox_reader_next(reader, &local)) != NULL) {
+			flag_groups_add(groups, m, spool_uid_of(m, b->keep_x_uid, b->uid_base));
+			mbox_message_free(m);
+		}
+		if (local != NULL) {
+			box_fail(job, b, local->message);
+			return TRUE;
+		}
 	}
 	if (g_hash_table_size(groups) == 0)
 		return TRUE;

@@ -48,10 +48,13 @@ spool_plan_uids(const char *source, const MboxReaderSettings *reader, gboolean *
 	if (r == NULL)
 		return FALSE;
 	while ((m = mbox_reader_next(r, &local)) != NULL) {
-		if (m->uid == 0 || m->uid <= last)
-			keep = FALSE;
+		gboolean in_order = m->uid > last;
 		last = m->uid;
 		mbox_message_free(m);
+		if (!in_order) {   /* no X-UID, or out of order: settled, read no further */
+			keep = FALSE;
+			break;
+		}
 	}
 	if (local != NULL) {
 		g_propagate_error(error, g_steal_pointer(&local));
@@ -118,7 +121,8 @@ out:
 gboolean
 spool_write_mailbox_from(const SpoolSettings *settings, const char *source, const char *dir,
                          guint32 uid_base, gboolean allow_x_uid, SpoolCounts *counts,
-                         SpoolProblemFunc problem, gpointer data, GError **error)
+                         SpoolProblemFunc problem, SpoolStoredFunc stored, gpointer data,
+                         GError **error)
 {
 	g_autoptr(MboxReader) reader = NULL;
 	gboolean keep = FALSE;
@@ -155,6 +159,8 @@ spool_write_mailbox_from(const SpoolSettings *settings, const char *source, cons
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			counts->existed++;   /* written by an earlier run: never rewritten */
 			counts->bytes += st.st_size;
+			if (stored != NULL)
+				stored(msg, spool_uid_of(msg, keep, uid_base), data);
 			continue;
 		}
 		if (!write_one(settings, reader, msg, dirfd, name, &bytes, &existed, &skipped, error)) {
@@ -174,6 +180,8 @@ spool_write_mailbox_from(const SpoolSettings *settings, const char *source, cons
 			counts->existed++;
 		else
 			counts->written++;
+		if (stored != NULL)
+			stored(msg, spool_uid_of(msg, keep, uid_base), data);
 		fault_point("write");
 	}
 	if (local != NULL) {

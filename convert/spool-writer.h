@@ -46,7 +46,11 @@ typedef struct {
 typedef void (*SpoolProblemFunc)(const char *file, guint64 msgno, gint64 offset,
                                  gboolean skipped, const char *text, gpointer data);
 
-/* Decide the UIDs of `source`'s messages (a read of the whole file, no copies):
+/* Called for each message stored (or found stored) with its UID. */
+typedef void (*SpoolStoredFunc)(const MboxMessage *message, guint32 uid, gpointer data);
+
+/* Decide the UIDs of `source`'s messages (a read of the file up to the first message
+ * without an X-UID, no copies):
  * `*keep_x_uid_out` TRUE when the X-UIDs are used. */
 gboolean spool_plan_uids(const char *source, const MboxReaderSettings *reader,
                          gboolean *keep_x_uid_out, GError **error);
@@ -62,7 +66,7 @@ guint32 spool_uid_of(const MboxMessage *message, gboolean keep_x_uid, guint32 ba
  * (G_IO_ERROR). */
 gboolean spool_write_mailbox_from(const SpoolSettings *settings, const char *source,
                                   const char *dir, guint32 uid_base, gboolean allow_x_uid,
-                                  SpoolCounts *counts, SpoolProblemFunc problem, gpointer data,
-                                  GError **error);
+                                  SpoolCounts *counts, SpoolProblemFunc problem,
+                                  SpoolStoredFunc stored, gpointer data, GError **error);
 
 #endif

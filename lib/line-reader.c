@@ -310,3 +310,42 @@ line_reader_skip(LineReader *reader, const char *stops, gboolean *skipped_out,
 		*nul_out = TRUE;
 	return TRUE;
 }
+
+gboolean
+line_reader_next_run(LineReader *reader, const char *stops, const char **data_out,
+                     gsize *len_out, GError **error)
+{
+	*len_out = 0;
+	*data_out = reader->buf + reader->pos;
+	if (reader->in_line)
+		return TRUE;
+	/* at least one complete line in the window, unless it cannot hold one */
+	while (memchr(reader->buf + reader->pos, reader->terminator, reader->fill - reader->pos) == NULL) {
+		if (reader->next_read == reader->end)
+			return reader->pos < reader->fill;   /* a last line without an ending */
+		if (reader->pos == 0 && reader->fill == reader->cap)
+			return TRUE;                         /* longer than the window */
+		if (refill(reader, error) < 0)
+			return FALSE;
+	}
+	*data_out = reader->buf + reader->pos;
+	if (*stops != '\0' && strchr(stops, reader->buf[reader->pos]) != NULL)
+		return TRUE;
+	gsize end;
+	gssize at = -1;
+	if (*stops != '\0') {
+		gsize resume = 0;
+		gboolean nul = FALSE;
+		at = find_stop(reader, reader->pos, stops, &resume, &nul);
+	}
+	if (at >= 0) {
+		end = (gsize)at;
+	} else {
+		const char *last = memrchr(reader->buf + reader->pos, reader->terminator,
+		                           reader->fill - reader->pos);
+		end = (gsize)(last - reader->buf) + 1;
+	}
+	*len_out = end - reader->pos;
+	reader->pos = end;
+	return TRUE;
+}

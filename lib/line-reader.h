@@ -45,4 +45,13 @@ gboolean line_reader_next(LineReader *reader, Line *line_out, GError **error);
 gboolean line_reader_skip(LineReader *reader, const char *stops, gboolean *skipped_out,
                           gboolean *nul_out, GError **error);
 
+/* The longest run of complete lines from here that is in the window now, none of them
+ * starting with one of `stops` ("" for none), for callers that treat such lines in
+ * bulk.  `*len_out` 0 means: the next line starts with a stop byte, or is longer than
+ * the window, or is the last line without an ending: take it with
+ * line_reader_next().  FALSE at the end (error unset) or with a G_IO_ERROR.  The
+ * bytes stay valid until the next call. */
+gboolean line_reader_next_run(LineReader *reader, const char *stops, const char **data_out,
+                              gsize *len_out, GError **error);
+
 #endif

@@ -48,6 +48,29 @@ out_put(Out *out, const char *data, gsize len, GError **error)
 	return TRUE;
 }
 
+/* Copy `len` bytes of complete lines, each line's ending (LF, CRLF, or CR in a
+ * CR-only file) written as `ending`. */
+static gboolean
+out_run(Out *out, const char *data, gsize len, char terminator, const char *ending,
+        gsize ending_len, GError **error)
+{
+	const char *p = data, *end = data + len;
+
+	while (p < end) {
+		const char *t = memchr(p, terminator, (gsize)(end - p));
+		const char *line_end;
+		g_assert(t != NULL);   /* a run holds complete lines only */
+		line_end = t;
+		if (terminator == '\n' && line_end > p && line_end[-1] == '\r')
+			line_end--;
+		if (!out_put(out, p, (gsize)(line_end - p), error) ||
+		    !out_put(out, ending, ending_len, error))
+			return FALSE;
+		p = t + 1;
+	}
+	return TRUE;
+}
+
 /* Evidence from phase 1 if it saw the whole file, else a quick look at every line
  * start: ">From", ">>From", and "From " lines not after an empty line. */
 gboolean
@@ -65,7 +88,15 @@ mbox_reader_decide_quoting(MboxReader *reader, GError **error)
 		g_autoptr(GError) local = NULL;
 
 		quoted = deep = unquoted = 0;
-		while (line_reader_next(lines, &line, &local)) {
+		for (;;) {
+			gboolean skipped = FALSE;
+			/* only lines starting "F", ">" or empty can matter: pass the rest by */
+			if (!line_reader_skip(lines, "F>\n\r", &skipped, NULL, &local))
+				break;
+			if (skipped)
+				prev_blank = FALSE;
+			if (!line_reader_next(lines, &line, &local))
+				break;
 			if (line.is_continuation)
 				continue;
 			if (line.len >= 5 && memcmp(line.data, "From ", 5) == 0 && !prev_blank)
@@ -78,6 +109,9 @@ mbox_reader_decide_quoting(MboxReader *reader, GError **error)
 					(*(n == 1 ? &quoted : &deep))++;
 			}
 			prev_blank = line.len == 0 && !line.is_partial;
+			/* skip() must start at a line's start */
+			while (line.is_partial && line_reader_next(lines, &line, &local))
+				;
 		}
 		if (local != NULL) {
 			g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "%s: %s", reader->name,
@@ -122,7 +156,22 @@ mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCop
 	                        reader->terminator, reader->settings.window > 0
 	                        ? MIN(reader->settings.window, MBOX_COPY_WINDOW) : MBOX_COPY_WINDOW);
 	line_reader_set_max_read(lines, reader->settings.max_read);
-	while (line_reader_next(lines, &line, &local)) {
+	for (;;) {
+		/* the body in bulk: runs of lines that need nothing but their endings */
+		if (!in_headers) {
+			const char *run;
+			gsize run_len;
+			if (!line_reader_next_run(lines, quoting == MBOX_QUOTING_NONE ? "" : ">", &run,
+			                          &run_len, &local))
+				break;
+			if (run_len > 0) {
+				if (!out_run(out, run, run_len, reader->terminator, ending, ending_len, error))
+					goto write_failed;
+				continue;
+			}
+		}
+		if (!line_reader_next(lines, &line, &local))
+			break;
 		const char *data = line.data;
 		gsize len = line.len;
 

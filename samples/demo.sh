@@ -38,7 +38,7 @@ fi
 stage() {
     name=$1; shift
     say "mbox2cyrus $name $*"
-    if "$BIN" "$name" --help 2>&1 | grep -q 'not built yet'; then
+    if "$BIN" "$name" --help 2>&1 | grep -q 'This subcommand is part of the pipeline but is not built yet'; then
         echo "(the '$name' stage is not built yet: the demo stops here)"
         return 1
     fi
@@ -51,28 +51,50 @@ stage scan "$SITE"/spool/* &&
 # the sample files belong to no system user here: --no-owner-check
 stage mapnames --users "$SITE/users.txt" --home-template "$SITE/home/%u" \
       --spool-dir "$SITE/spool" --no-owner-check --special-use --scan \
-      -o "$OUT/mailboxes.tsv" &&
+      ${CYRUS_CONF:+--cyrus-conf "$CYRUS_CONF"} -o "$OUT/mailboxes.tsv" &&
 { say "the manifest ($OUT/mailboxes.tsv), for review before convert"; cat "$OUT/mailboxes.tsv"; } &&
 if [ -n "$CY" ]; then
     stage convert --method spool --manifest "$OUT/mailboxes.tsv" --cyrus-conf "$CYRUS_CONF" \
-          --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE"
+          --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE" \
+          --source-tz Europe/Berlin --report "$OUT/report.json" &&
+    stage convert --method spool --manifest "$OUT/mailboxes.tsv" --cyrus-conf "$CYRUS_CONF" \
+          --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE" -v
 fi
 
 if [ -n "$CY" ]; then
-    say "what Cyrus holds now (read with python3 imaplib as $CYRUS_ADMIN_USER)"
-    python3 - "$CYRUS_IMAP_PORT" "$CYRUS_ADMIN_PASSWORD_FILE" <<'PY'
-import imaplib, sys
-imap = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
-imap.login('cyrus', open(sys.argv[2]).read().strip())
-typ, data = imap.list('""', '*')
-rows = [d.decode() for d in data if d]
-if not rows:
-    print('  (no mailboxes yet)')
-for r in rows:
-    name = r.split(') ', 1)[1].split(' ', 1)[1]
-    typ, st = imap.status(name, '(MESSAGES)')
-    print('  %-40s %s' % (name, st[0].decode().rsplit('(', 1)[1].rstrip(')')))
-imap.logout()
+    say "what Cyrus holds now (python3 imaplib, logged in as each user through the admin)"
+    python3 - "$CYRUS_IMAP_PORT" "$CYRUS_ADMIN_PASSWORD_FILE" "$OUT/mailboxes.tsv" <<'PY'
+import imaplib, re, sys
+port, pw = int(sys.argv[1]), open(sys.argv[2]).read().strip()
+users = []
+for line in open(sys.argv[3], encoding='utf-8'):
+    if line.startswith('#') or line.startswith('user\t'):
+        continue
+    u = line.split('\t')[0]
+    if u not in users:
+        users.append(u)
+for user in users:
+    imap = imaplib.IMAP4('127.0.0.1', port)
+    imap.authenticate('PLAIN', lambda _: ('%s\0cyrus\0%s' % (user, pw)).encode())
+    typ, subs = imap.lsub('""', '*')
+    subs = {s.decode().split(' ', 2)[2].strip('"') for s in subs if s}
+    typ, boxes = imap.list('""', '*')
+    names = [b.decode().split(' ', 2)[2].strip('"') for b in boxes if b] or ['INBOX']
+    print('%s:' % user)
+    for name in names:
+        typ, data = imap.select('"%s"' % name, readonly=True)
+        n = int(data[0]) if typ == 'OK' else 0
+        print('  %-30s %2d message%s%s' % (name, n, '' if n == 1 else 's',
+                                            '  (subscribed)' if name in subs else ''))
+        if n:
+            typ, data = imap.fetch('1:*', '(FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+            for item in data:
+                if isinstance(item, tuple):
+                    flags = re.search(rb'FLAGS \(([^)]*)\)', item[0]).group(1).decode()
+                    date = re.search(rb'INTERNALDATE "([^"]*)"', item[0]).group(1).decode()
+                    subj = item[1].decode('utf-8', 'replace').strip().replace('Subject: ', '')
+                    print('      %s  %-28s [%s]' % (date, subj[:28], flags))
+    imap.logout()
 PY
 fi
 say "done; files in $OUT"
