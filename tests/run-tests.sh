@@ -14,16 +14,28 @@ else
 fi
 [ "$(id -u)" = 0 ] || echo "run-tests: not root: end-to-end tests against Cyrus will SKIP"
 
+# Every Cyrus the tests start lives under /tmp/m2c-cy.*; none may outlive the run.
+# One that was running before (a demo, someone's lab) is not the tests' business.
+cyrus_pids() {
+    ps -eo pid=,args= | grep '/tmp/m2c-cy\.' | grep -v grep | awk '{print $1}' | sort
+}
+before=$(mktemp)
+cyrus_pids > "$before"
+
 # shellcheck disable=SC2086
 $PROVE ${PROVE_FLAGS:-} "$B"/tests/unit/test-* tests/t[0-9]*.t
 rc=$?
 
-# Every Cyrus the tests start lives under /tmp/m2c-cy.*; none may outlive the run.
-left=$(ps -eo pid=,args= | grep '/tmp/m2c-cy\.' | grep -v grep)
+left=""
+for p in $(cyrus_pids | comm -13 "$before" -); do
+    left="$left$(ps -o pid=,args= -p "$p")
+"
+done
+rm -f "$before"
 if [ -n "$left" ]; then
     echo "run-tests: processes left running by the tests (killed now):" >&2
-    echo "$left" >&2
-    echo "$left" | awk '{print $1}' | xargs -r kill -KILL 2>/dev/null
+    printf '%s' "$left" >&2
+    printf '%s' "$left" | awk '{print $1}' | xargs -r kill -KILL 2>/dev/null
     rc=1
 fi
 exit $rc
