@@ -13,6 +13,9 @@ else
     echo "run-tests: ../shared/corpus is absent: corpus tests will SKIP"
 fi
 [ "$(id -u)" = 0 ] || echo "run-tests: not root: end-to-end tests against Cyrus will SKIP"
+# SANITIZE=1 builds: leaks that are not ours (tests/lsan.supp says which and why)
+LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 
 # Every Cyrus the tests start lives under /tmp/m2c-cy.*; none may outlive the run.
 # One that was running before (a demo, someone's lab) is not the tests' business.

@@ -25,10 +25,17 @@ def _where():
     return '%s:%d' % (os.path.basename(frame.filename), frame.lineno)
 
 
-def diag(text):
+def diag(text, to=None):
     for line in str(text).splitlines() or ['']:
-        print('# ' + line)
-    sys.stdout.flush()
+        print('# ' + line, file=to or sys.stdout)
+    (to or sys.stdout).flush()
+
+
+def fail_diag(text):
+    """A failure's details: on stdout for TAP, and on stderr, which prove shows even
+    when it is not verbose (CI logs)."""
+    diag(text)
+    diag(text, sys.stderr)
 
 
 def ok(cond, name, *details):
@@ -37,9 +44,9 @@ def ok(cond, name, *details):
     print('%s %d - %s' % ('ok' if cond else 'not ok', _count, name))
     if not cond:
         _failed += 1
-        diag('failed at %s' % _where())
+        fail_diag('%s: failed at %s' % (name, _where()))
         for d in details:
-            diag(d)
+            fail_diag(d)
     sys.stdout.flush()
     return bool(cond)
 
@@ -51,9 +58,9 @@ def is_(got, expected, name):
     print('%s %d - %s' % ('ok' if good else 'not ok', _count, name))
     if not good:
         _failed += 1
-        diag('failed at %s' % _where())
-        diag('     got: %r' % (got,))
-        diag('expected: %r' % (expected,))
+        fail_diag('%s: failed at %s' % (name, _where()))
+        fail_diag('     got: %r' % (got,))
+        fail_diag('expected: %r' % (expected,))
     sys.stdout.flush()
     return good
 
