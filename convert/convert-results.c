@@ -1,6 +1,8 @@
 /* convert-results.c -- see convert-results.h. */
 #include "convert-results.h"
 
+#include "tsv.h"
+
 #include <string.h>
 
 struct MailboxResult {
@@ -109,29 +111,6 @@ out:
 	return mr;
 }
 
-/* A JSON string; bytes that are not UTF-8 become U+0080..U+00FF of the same value. */
-static void
-json_string(GString *out, const char *text)
-{
-	const char *p = text != NULL ? text : "", *end = p + strlen(p);
-	g_string_append_c(out, '"');
-	while (p < end) {
-		const char *valid_end;
-		g_utf8_validate_len(p, (gsize)(end - p), &valid_end);
-		for (; p < valid_end; p++) {
-			unsigned char c = (unsigned char)*p;
-			if (c == '"' || c == '\\')
-				g_string_append_printf(out, "\\%c", c);
-			else if (c < 0x20 || c == 0x7f)
-				g_string_append_printf(out, "\\u%04x", c);
-			else
-				g_string_append_c(out, (char)c);
-		}
-		if (p < end)
-			g_string_append_printf(out, "\\u%04x", (unsigned char)*p++);
-	}
-	g_string_append_c(out, '"');
-}
 
 void
 convert_results_problem(ConvertResults *results, MailboxResult *mr, const char *file,
@@ -141,11 +120,11 @@ convert_results_problem(ConvertResults *results, MailboxResult *mr, const char *
 	if (mr->n_problems++ > 0)
 		g_string_append_c(mr->problems, ',');
 	g_string_append(mr->problems, "{\"file\":");
-	json_string(mr->problems, file);
+	json_escape_append(mr->problems, file);
 	g_string_append_printf(mr->problems, ",\"msg\":%" G_GUINT64_FORMAT ",\"offset\":%"
 	                       G_GINT64_FORMAT ",\"skipped\":%s,\"text\":", msgno, offset,
 	                       skipped ? "true" : "false");
-	json_string(mr->problems, text);
+	json_escape_append(mr->problems, text);
 	g_string_append_c(mr->problems, '}');
 	g_mutex_unlock(&results->lock);
 }
@@ -240,35 +219,35 @@ gboolean
 convert_results_write_json(ConvertResults *results, const char *path, GError **error)
 {
 	g_autoptr(GString) out = g_string_new("{\"tool\":\"mbox2cyrus " M2C_VERSION " convert\",\"method\":");
-	json_string(out, results->method);
+	json_escape_append(out, results->method);
 	g_mutex_lock(&results->lock);
 	g_string_append_printf(out, ",\"seconds\":%.3f,\"reconstruct_seconds\":%.3f,\"users\":[",
 	                       results->wall_seconds, results->reconstruct_seconds);
 	for (guint i = 0; i < results->users->len; i++) {
 		UserResult *ur = g_ptr_array_index(results->users, i);
 		g_string_append(out, i ? ",\n{\"user\":" : "\n{\"user\":");
-		json_string(out, ur->user);
+		json_escape_append(out, ur->user);
 		g_string_append(out, ",\"status\":");
-		json_string(out, ur->status ? ur->status : "not done");
+		json_escape_append(out, ur->status ? ur->status : "not done");
 		if (ur->error != NULL) {
 			g_string_append(out, ",\"error\":");
-			json_string(out, ur->error);
+			json_escape_append(out, ur->error);
 		}
 		g_string_append(out, ",\"mailboxes\":[");
 		for (guint k = 0; k < ur->mailboxes->len; k++) {
 			MailboxResult *mr = g_ptr_array_index(ur->mailboxes, k);
 			g_string_append(out, k ? ",{\"mailbox\":" : "{\"mailbox\":");
-			json_string(out, mr->mailbox);
+			json_escape_append(out, mr->mailbox);
 			g_string_append(out, ",\"source\":");
 			if (mr->source != NULL)
-				json_string(out, mr->source);
+				json_escape_append(out, mr->source);
 			else
 				g_string_append(out, "null");
 			g_string_append(out, ",\"status\":");
-			json_string(out, mr->error ? "failed" : "done");
+			json_escape_append(out, mr->error ? "failed" : "done");
 			if (mr->error != NULL) {
 				g_string_append(out, ",\"error\":");
-				json_string(out, mr->error);
+				json_escape_append(out, mr->error);
 			}
 			g_string_append_printf(out, ",\"messages\":%" G_GUINT64_FORMAT ",\"bytes\":%"
 			                       G_GINT64_FORMAT ",\"written\":%" G_GUINT64_FORMAT

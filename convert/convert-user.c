@@ -1,4 +1,5 @@
-/* convert-user.c -- convert --method spool for one user.
+/* convert-user.c -- convert --method spool for one user: steps 1-4 and the order of
+ * all of them; steps 5-6 (flags, subscriptions) are in convert-flags.c.
  *
  * The steps, in order; each is recorded in the user's journal when it is done and
  * passed over on a rerun, and each is safe to redo when a crash came before its
@@ -15,7 +16,7 @@
  *      flags and keywords, grouped by flag set (\Seen lands in the user's seen state).
  *   6. SUBSCRIBE the mailboxes the user had subscribed to.
  */
-#include "convert-user.h"
+#include "convert-user-private.h"
 
 #include <string.h>
 
@@ -23,29 +24,6 @@
 #include "imap-session.h"
 #include "journal.h"
 #include "manifest.h"
-
-typedef struct {
-	ManifestRow *row;
-	char *source;            /* NULL: no source (an empty INBOX) */
-	char *key;               /* journal key of the source: mailbox TAB source */
-	char *dir;               /* the mailbox directory, from mbpath */
-	MailboxResult *result;
-	guint32 uid_base;        /* UIDs of this source start after this */
-	gboolean keep_x_uid;
-	GHashTable *flag_groups; /* "\\Seen $Label1" -> GArray of UIDs, from the write pass;
-	                          * NULL after a resume (then read again) */
-} Box;
-
-typedef struct {
-	ConvertContext *ctx;
-	const char *user;
-	char *prefix, *domain, *inbox;
-	Journal *journal;
-	GPtrArray *boxes;        /* Box*, manifest order: the INBOX first */
-	GPtrArray *mailboxes;    /* distinct mailbox names, in that order */
-	ImapSession *admin;
-	ImapSession *owner;      /* logged in as the user through the admin; made on demand */
-} Job;
 
 static void
 box_free(Box *b)
@@ -57,7 +35,7 @@ box_free(Box *b)
 	g_free(b);
 }
 
-static void
+void
 box_fail(Job *job, Box *b, const char *text)
 {
 	convert_results_mailbox_failed(job->ctx->results, b->result, text);
@@ -65,7 +43,7 @@ box_fail(Job *job, Box *b, const char *text)
 	          b->row->mailbox, text);
 }
 
-static gboolean
+gboolean
 box_failed(Job *job, Box *b)
 {
 	return convert_results_mailbox_is_failed(job->ctx->results, b->result);
@@ -106,7 +84,7 @@ problem(const char *file, guint64 msgno, gint64 offset, gboolean skipped, const 
 
 /* The session as the user (SASL PLAIN authzid): only the owner may read a user's
  * mailboxes in Cyrus -- the admin's STATUS on them is "Permission denied" (measured). */
-static ImapSession *
+ImapSession *
 owner(Job *job, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
@@ -119,7 +97,7 @@ owner(Job *job, GError **error)
 	return job->owner;
 }
 
-static char *
+char *
 personal_name(Job *job, const char *mailbox)
 {
 	return mailbox_name_personal(&job->ctx->naming, job->ctx->altnamespace, job->prefix,
@@ -141,26 +119,6 @@ owner_status(Job *job, const char *mailbox, guint32 *messages_out, GError **erro
 		return FALSE;
 	}
 	return imap_session_status(s, personal, messages_out, NULL, error);
-}
-
-static GHashTable *
-flag_groups_new(void)
-{
-	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
-}
-
-static void
-flag_groups_add(GHashTable *groups, const MboxMessage *m, guint32 uid)
-{
-	if (m->flags[0] == NULL)
-		return;
-	g_autofree char *key = g_strjoinv(" ", m->flags);
-	GArray *uids = g_hash_table_lookup(groups, key);
-	if (uids == NULL) {
-		uids = g_array_new(FALSE, FALSE, sizeof(guint32));
-		g_hash_table_insert(groups, g_steal_pointer(&key), uids);
-	}
-	g_array_append_val(uids, uid);
 }
 
 /* SpoolStoredFunc: remember each stored message's flags for step 5. */
@@ -409,104 +367,6 @@ reconstruct(Job *job, GError **error)
 		}
 	}
 	return journal_record(job->journal, "", JOURNAL_RECONSTRUCTED, NULL, error);
-}
-
-/* Step 5 for one source: the flag groups from the write pass (or, after a resume, read
- * again from the source), one UID STORE per group. */
-static gboolean
-store_flags(Job *job, Box *b, ImapSession *user_session, const char *personal, GError **error)
-{
-	ConvertContext *ctx = job->ctx;
-	g_autoptr(GError) local = NULL;
-	GHashTable *groups = b->flag_groups;
-
-	if (groups == NULL) {
-		g_autoptr(MboxReader) reader = mbox_reader_open(b->source, &ctx->reader, &local);
-		MboxMessage *m;
-		if (reader == NULL) {
-			box_fail(job, b, local->message);
-			return TRUE;
-		}
-		groups = b->flag_groups = flag_groups_new();
-		while ((m = mbox_reader_next(reader, &local)) != NULL) {
-			flag_groups_add(groups, m, spool_uid_of(m, b->keep_x_uid, b->uid_base));
-			mbox_message_free(m);
-		}
-		if (local != NULL) {
-			box_fail(job, b, local->message);
-			return TRUE;
-		}
-	}
-	if (g_hash_table_size(groups) == 0)
-		return TRUE;
-	if (!imap_session_select(user_session, personal, FALSE, NULL, NULL, error))
-		return FALSE;
-	GHashTableIter it;
-	gpointer key, value;
-	g_hash_table_iter_init(&it, groups);
-	while (g_hash_table_iter_next(&it, &key, &value)) {
-		GArray *uids = value;
-		g_auto(GStrv) flags = g_strsplit(key, " ", -1);
-		if (imap_session_add_flags(user_session, (guint32 *)uids->data, uids->len,
-		                           (const char *const *)flags, &local)) {
-			fault_point("store");
-			continue;
-		}
-		if (local->code == M2C_IMAP_ERROR_NETWORK || local->code == M2C_IMAP_ERROR_PROTOCOL) {
-			g_propagate_error(error, g_steal_pointer(&local));
-			return FALSE;
-		}
-		/* e.g. more than 100 keywords in one mailbox: keep the system flags at least */
-		g_autoptr(GPtrArray) system = g_ptr_array_new();
-		for (char **f = flags; *f != NULL; f++)
-			if (**f == '\\')
-				g_ptr_array_add(system, *f);
-		g_ptr_array_add(system, NULL);
-		g_autofree char *text = g_strdup_printf("flags \"%s\" on %u message%s not stored: %s%s",
-		                                        (char *)key, uids->len, uids->len == 1 ? "" : "s",
-		                                        local->message,
-		                                        system->len > 1 ? " (system flags stored alone)" : "");
-		convert_results_problem(ctx->results, b->result, b->source, 0, -1, FALSE, text);
-		report_at(ctx->report, REPORT_WARNING, b->source, 0, -1, "%s", text);
-		g_clear_error(&local);
-		if (system->len > 1 &&
-		    !imap_session_add_flags(user_session, (guint32 *)uids->data, uids->len,
-		                            (const char *const *)system->pdata, error))
-			return FALSE;
-	}
-	return TRUE;
-}
-
-/* Steps 5 and 6. */
-static gboolean
-restore_user_state(Job *job, GError **error)
-{
-	for (guint i = 0; i < job->boxes->len; i++) {
-		Box *b = g_ptr_array_index(job->boxes, i);
-		if (box_failed(job, b) ||
-		    (journal_has(job->journal, b->key, JOURNAL_FLAGGED) &&
-		     journal_has(job->journal, b->key, JOURNAL_SUBSCRIBED)))
-			continue;
-		g_autofree char *personal = personal_name(job, b->row->mailbox);
-		if (personal == NULL) {
-			box_fail(job, b, "not a mailbox of this user (check the manifest)");
-			continue;
-		}
-		ImapSession *s = owner(job, error);
-		if (s == NULL)
-			return FALSE;
-		if (!journal_has(job->journal, b->key, JOURNAL_FLAGGED)) {
-			if (b->source != NULL && !store_flags(job, b, s, personal, error))
-				return FALSE;
-			if (!journal_record(job->journal, b->key, JOURNAL_FLAGGED, NULL, error))
-				return FALSE;
-		}
-		if (b->row->subscribed == 1 && !imap_session_subscribe(s, personal, error))
-			return FALSE;
-		if (!journal_record(job->journal, b->key, JOURNAL_SUBSCRIBED, NULL, error))
-			return FALSE;
-	}
-	return TRUE;
 }
 
 static void

@@ -75,3 +75,27 @@ bad:
 	}
 	return g_byte_array_free_to_bytes(g_steal_pointer(&out));
 }
+
+void
+json_escape_append(GString *out, const char *text)
+{
+	const char *p = text != NULL ? text : "", *end = p + strlen(p);
+
+	g_string_append_c(out, '"');
+	while (p < end) {
+		const char *valid_end;
+		g_utf8_validate_len(p, (gsize)(end - p), &valid_end);
+		for (; p < valid_end; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (c == '"' || c == '\\')
+				g_string_append_printf(out, "\\%c", c);
+			else if (c < 0x20 || c == 0x7f)
+				g_string_append_printf(out, "\\u%04x", c);
+			else
+				g_string_append_c(out, (char)c);
+		}
+		if (p < end)
+			g_string_append_printf(out, "\\u%04x", (unsigned char)*p++);
+	}
+	g_string_append_c(out, '"');
+}

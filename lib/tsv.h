@@ -1,4 +1,5 @@
-/* tsv.h -- the escaping of the plain files stages write (scan output, the manifest).
+/* tsv.h -- the escaping of the plain files stages write (scan output, the manifest,
+ * the JSON of scan --format json and convert --report).
  *
  * A field keeps valid UTF-8 as it is, except:  TAB -> \t, LF -> \n, CR -> \r,
  * backslash -> \\, and every other control character (0x00-0x1f, 0x7f) and every
@@ -20,5 +21,10 @@ char *tsv_escape(const char *text);
 /* Undo tsv_escape on `len` bytes; returns a new GBytes, or NULL with `*error` set
  * (G_IO_ERROR_INVALID_DATA) on a bad escape, naming its position. */
 GBytes *tsv_unescape(const char *field, gsize len, GError **error);
+
+/* Append `text` as a JSON string (with its quotes) to `out`.  Bytes that are not
+ * UTF-8 (file names, senders) become the code points U+0080..U+00FF of the same
+ * value: lossless, since JSON cannot carry raw bytes.  NULL is written as "". */
+void json_escape_append(GString *out, const char *text);
 
 #endif

@@ -47,31 +47,6 @@ iso_utc(GDateTime *date)
 	return g_date_time_format(utc, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-/* A JSON string.  Bytes that are not UTF-8 (file names, senders) come out as the
- * code points U+0080..U+00FF of the same value, the only lossless choice JSON has. */
-static void
-json_string(GString *out, const char *text)
-{
-	const char *p = text, *end = text + strlen(text);
-
-	g_string_append_c(out, '"');
-	while (p < end) {
-		const char *valid_end;
-		g_utf8_validate_len(p, (gsize)(end - p), &valid_end);
-		for (; p < valid_end; p++) {
-			unsigned char c = (unsigned char)*p;
-			if (c == '"' || c == '\\')
-				g_string_append_printf(out, "\\%c", c);
-			else if (c < 0x20 || c == 0x7f)
-				g_string_append_printf(out, "\\u%04x", c);
-			else
-				g_string_append_c(out, (char)c);
-		}
-		if (p < end)
-			g_string_append_printf(out, "\\u%04x", (unsigned char)*p++);
-	}
-	g_string_append_c(out, '"');
-}
 
 static void
 json_strv(GString *out, char **strv)
@@ -80,7 +55,7 @@ json_strv(GString *out, char **strv)
 	for (char **s = strv; s != NULL && *s != NULL; s++) {
 		if (s != strv)
 			g_string_append_c(out, ',');
-		json_string(out, *s);
+		json_escape_append(out, *s);
 	}
 	g_string_append_c(out, ']');
 }
@@ -113,7 +88,7 @@ print_row(Scan *scan, const char *file, const MboxMessage *m)
 		g_string_append_printf(scan->json, ",\"uid\":%u,\"warnings\":", m->uid);
 		json_strv(scan->json, m->warnings);
 		g_string_append(scan->json, ",\"sender\":");
-		json_string(scan->json, m->sender);
+		json_escape_append(scan->json, m->sender);
 		g_string_append_printf(scan->json, ",\"header_offset\":%" G_GINT64_FORMAT
 		                       ",\"body_offset\":%" G_GINT64_FORMAT ",\"end_offset\":%"
 		                       G_GINT64_FORMAT ",\"content_length_used\":%s}",
@@ -245,7 +220,7 @@ scan_file(Scan *scan, const char *file)
 	if (scan->json != NULL) {
 		g_string_append(scan->json, scan->json_first_file ? "\n{\"file\":" : ",\n{\"file\":");
 		scan->json_first_file = FALSE;
-		json_string(scan->json, file);
+		json_escape_append(scan->json, file);
 		g_string_append(scan->json, ",\"messages\":[");
 	}
 	if (reader == NULL) {
@@ -271,7 +246,7 @@ scan_file(Scan *scan, const char *file)
 		report_msg(scan->report, sev, "%s", error->message);
 		if (scan->json != NULL) {
 			g_string_append(scan->json, "],\"error\":");
-			json_string(scan->json, error->message);
+			json_escape_append(scan->json, error->message);
 			g_string_append(scan->json, "}");
 		} else {
 			g_autofree char *msg = tsv_escape(error->message);
