@@ -171,9 +171,7 @@ configure(ConvertConfig *config, ConvertContext *ctx, char **password_out)
 		fprintf(stderr, "%s: --cyrus-conf: %s\n", prog, error->message);
 		return EX_CONFIG;
 	}
-	ctx->naming.separator = cyrus_conf_get_bool(conf, "unixhierarchysep", TRUE) ? '/' : '.';
-	const char *vd = cyrus_conf_get(conf, "virtdomains");
-	ctx->naming.virtdomains = vd != NULL && g_ascii_strcasecmp(vd, "off") != 0;
+	mailbox_naming_from_conf(&ctx->naming, conf);
 	ctx->altnamespace = cyrus_conf_get_bool(conf, "altnamespace", TRUE);
 	mbox_reader_settings_init(&ctx->reader);
 	if (config->from_quoting != NULL && !mbox_quoting_from_name(config->from_quoting, &ctx->reader.quoting))

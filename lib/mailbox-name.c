@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "cyrus-conf.h"
 #include "mutf7.h"
 
 G_DEFINE_QUARK(m2c-name-error-quark, m2c_name_error)
@@ -14,6 +15,15 @@ struct MailboxNameSet {
 	MailboxNaming naming;
 	GHashTable *taken;   /* NFC + case-folded full names */
 };
+
+void
+mailbox_naming_from_conf(MailboxNaming *naming, const CyrusConf *conf)
+{
+	const char *vd = cyrus_conf_get(conf, "virtdomains");
+	naming->separator = cyrus_conf_get_bool(conf, "unixhierarchysep", TRUE) ? '/' : '.';
+	naming->virtdomains = vd != NULL && g_ascii_strcasecmp(vd, "off") != 0 &&
+	                      g_ascii_strcasecmp(vd, "no") != 0;
+}
 
 gboolean
 mailbox_naming_check(const MailboxNaming *naming, GError **error)

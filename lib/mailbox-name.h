@@ -44,6 +44,13 @@ typedef struct {
 	char *fs_charset_fallback;  /* for names not valid in fs_charset; NULL = none */
 } MailboxNaming;
 
+typedef struct CyrusConf CyrusConf;
+
+/* The separator and virtdomains of the server whose imapd.conf is `conf`
+ * (unixhierarchysep: Debian ships "no", Cyrus's own default is "yes").  Other fields
+ * of `naming` are left alone. */
+void mailbox_naming_from_conf(MailboxNaming *naming, const CyrusConf *conf);
+
 /* Check that the charsets exist (iconv knows them).  FALSE with CHARSET otherwise. */
 gboolean mailbox_naming_check(const MailboxNaming *naming, GError **error);
 

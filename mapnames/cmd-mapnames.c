@@ -186,11 +186,7 @@ configure(MapConfig *config, MailboxNaming *naming, DiscoverSettings *ds)
 			fprintf(stderr, "%s: --cyrus-conf: %s\n", prog, error->message);
 			return EX_CONFIG;
 		}
-		/* Debian ships unixhierarchysep: no; Cyrus's own default is yes */
-		naming->separator = cyrus_conf_get_bool(conf, "unixhierarchysep", TRUE) ? '/' : '.';
-		const char *vd = cyrus_conf_get(conf, "virtdomains");
-		naming->virtdomains = vd != NULL && g_ascii_strcasecmp(vd, "off") != 0 &&
-		                      g_ascii_strcasecmp(vd, "no") != 0;
+		mailbox_naming_from_conf(naming, conf);
 	}
 	if (config->separator != NULL) {
 		if (strcmp(config->separator, ".") != 0 && strcmp(config->separator, "/") != 0)
