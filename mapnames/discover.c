@@ -412,6 +412,10 @@ look_in_home(Walk *w, int home_fd)
 		    g_strdup(w->found->len > before ? "the spool file was skipped: INBOX starts empty"
 		                                    : "no spool file: INBOX starts empty"));
 
+	/* no home: the INBOX is all there is */
+	if (home_fd < 0)
+		return;
+
 	/* ~/mbox: its own folder, "mbox" (point its row at the INBOX to merge it) */
 	if (fstatat(home_fd, "mbox", &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		g_autofree char *mbox_path = g_build_filename(w->home, "mbox", NULL);
@@ -456,14 +460,13 @@ discover_user(const DiscoverSettings *settings, const char *user, GPtrArray *fou
 
 	if (!identify(&w, error))
 		goto out;
+	/* a missing home costs the user their folders, not their INBOX */
 	home_fd = open(w.home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (home_fd < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "home %s: %s", w.home,
-		            g_strerror(errno));
-		goto out;
-	}
+	if (home_fd < 0)
+		skip(&w, w.home, NULL, "the home directory: %s: no folders looked for", g_strerror(errno));
 	look_in_home(&w, home_fd);
-	close(home_fd);
+	if (home_fd >= 0)
+		close(home_fd);
 	ok = TRUE;
 	if (home_out != NULL)
 		*home_out = g_strdup(w.home);

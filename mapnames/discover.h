@@ -45,9 +45,9 @@ typedef struct {
 
 void found_free(Found *found);
 
-/* Add everything found for `user` to `found` (Found *, in path order).  Returns FALSE
- * with an error (the user is unknown, the home is missing or unreadable) when nothing
- * of the user could be looked at. */
+/* Add everything found for `user` to `found` (Found *, in path order).  A missing or
+ * unreadable home is a skip row (the INBOX is still looked for).  Returns FALSE with
+ * an error when the user is unknown (and owner checks are on) or has no home known. */
 gboolean discover_user(const DiscoverSettings *settings, const char *user, GPtrArray *found,
                        char **home_out, GError **error);
 

@@ -170,6 +170,17 @@ t.is_([w for w in watched if os.stat(w).st_atime != 1], [], '... and still nothi
 sock.close()
 shutil.rmtree(H)
 
+# a user with a spool file but no home: the INBOX is mapped, the home explained
+NOHOME = TAG + 'c'
+p = t.run(['useradd', '-M', '-N', '-d', os.path.join(TMP, 'home', NOHOME), '-s', '/usr/sbin/nologin', NOHOME])
+made_users.append(NOHOME)
+put(os.path.join(SPOOL, NOHOME), MBOX, owner=pwd.getpwnam(NOHOME))
+p, rows = mapnames(NOHOME)
+t.is_(p.returncode, 0, 'no home: exit 0')
+t.is_(rows.get(os.path.join(SPOOL, NOHOME), [None] * 4)[3], 'inbox', 'no home: the spool file is still the INBOX')
+row = rows.get(os.path.join(TMP, 'home', NOHOME))
+t.ok(row is not None and row[3] == 'skip' and 'No such file' in row[7], 'no home: a skip row says why', row)
+
 # an unknown user, and a user name Cyrus cannot take
 p, rows = mapnames(ALICE, 'nosuchuser' + TAG)
 t.is_(p.returncode, 1, 'an unknown user: exit 1, the others mapped')

@@ -85,7 +85,9 @@ with t.Cyrus() as cy:
     for user, boxes in want.items():
         imap = cy.as_user(user)
         for box, msgs in boxes.items():
-            imap.select(box, readonly=True)
+            typ, data = imap.select(box, readonly=True)
+            if not t.ok(typ == 'OK', 'samples: %s %s exists' % (user, box), data):
+                continue
             typ, data = imap.uid('FETCH', '1:*', '(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
             got = [(item[1].split(b': ', 1)[1].strip(), set(item[0].split(b'FLAGS (')[1].split(b')')[0].decode().split()) - {'\\Recent'})
                    for item in data if isinstance(item, tuple)]
