@@ -216,6 +216,10 @@ configure(ConvertConfig *config, ConvertContext *ctx, char **password_out)
 	ctx->password = *password_out;
 	ctx->timeout = 300;
 	ctx->partition = config->partition;
+	for (const char *c = config->partition; c != NULL && *c != '\0'; c++)
+		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_' && *c != '.')
+			return cli_usage_error(prog, "--partition: \"%s\" is not a Cyrus partition name",
+			                       config->partition);
 	ctx->quota_kb = config->quota > 0 ? config->quota : -1;
 	ctx->reconstruct_slots = config->reconstruct_jobs > 0 ? (guint)config->reconstruct_jobs : 1;
 	return 0;

@@ -145,8 +145,11 @@ create_mailboxes(Job *job, GError **error)
 			continue;
 		gboolean created;
 		if (ctx->partition != NULL) {
+			/* Cyrus 3.6 takes RFC 4466's form with the partition as an atom:
+			 * "CREATE name partition" and a quoted partition are BAD (measured);
+			 * cmd-convert.c let only atoms through */
 			g_autofree char *q = imap_quote(mb);
-			g_autofree char *cmd = g_strdup_printf("CREATE %s %s", q, ctx->partition);
+			g_autofree char *cmd = g_strdup_printf("CREATE %s (PARTITION %s)", q, ctx->partition);
 			created = imap_session_command(job->admin, cmd, &local);
 		} else {
 			created = imap_session_create(job->admin, mb, &local);

@@ -489,12 +489,29 @@ imap_session_subscribe(ImapSession *session, const char *mailbox, GError **error
 gboolean
 imap_session_command(ImapSession *session, const char *command, GError **error)
 {
-	int r;
+	struct mailimap_response *response = NULL;
+	int r, state;
 
 	if (!check_usable(session, command, error))
 		return FALSE;
-	r = mailimap_custom_command(session->imap, command);
-	return r == MAILIMAP_NO_ERROR || fail(session, r, command, error);
+	/* not mailimap_custom_command(): it sends a space after the command, and Cyrus
+	 * answers "BAD Unexpected extra arguments" (measured with CREATE ... (PARTITION p)) */
+	r = mailimap_send_current_tag(session->imap);
+	if (r == MAILIMAP_NO_ERROR &&
+	    (mailstream_write(session->imap->imap_stream, command, strlen(command)) < 0 ||
+	     mailstream_write(session->imap->imap_stream, "\r\n", 2) < 0 ||
+	     mailstream_flush(session->imap->imap_stream) < 0))
+		r = MAILIMAP_ERROR_STREAM;
+	if (r == MAILIMAP_NO_ERROR && mailimap_read_line(session->imap) == NULL)
+		r = MAILIMAP_ERROR_STREAM;
+	if (r == MAILIMAP_NO_ERROR)
+		r = mailimap_parse_response(session->imap, &response);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(session, r, command, error);
+	state = response->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type;
+	mailimap_response_free(response);
+	return state == MAILIMAP_RESP_COND_STATE_OK ||
+	       fail(session, MAILIMAP_ERROR_CUSTOM_COMMAND, command, error);
 }
 
 char *

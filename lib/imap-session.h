@@ -97,8 +97,8 @@ gboolean imap_session_add_flags(ImapSession *session, const guint32 *uids, gsize
 gboolean imap_session_subscribe(ImapSession *session, const char *mailbox, GError **error);
 
 /* Send `command` (without tag and CRLF; the caller quotes its arguments, see
- * imap_quote) and wait for its tagged answer.  For Cyrus's SETQUOTA and its CREATE
- * with a partition, which libetpan has no call for. */
+ * imap_quote) and wait for its tagged answer.  For SETQUOTA and "CREATE name
+ * (PARTITION p)", which libetpan has no call for. */
 gboolean imap_session_command(ImapSession *session, const char *command, GError **error);
 
 /* `text` as an IMAP quoted string ("a \"b\""), new.  `text` must not hold CR, LF or

@@ -74,4 +74,36 @@ with t.Cyrus() as cy:
     t.ok(all(p['file'] == src for p in probs), 'the report names the file')
     t.ok('No such file' in users['lost']['mailboxes'][0].get('error', ''),
          'the report says why lost failed', users['lost'])
+
+# --quota, --partition, and what the spool files look like
+import calendar, pwd, stat, subprocess, time
+with t.Cyrus(extra_conf='partition-second: /tmp/m2c-part.%d' % os.getpid()) as cy:
+    part = '/tmp/m2c-part.%d' % os.getpid()
+    os.makedirs(part)
+    cyrus = pwd.getpwnam('cyrus')
+    os.chown(part, cyrus.pw_uid, cyrus.pw_gid)
+    atexit.register(lambda: shutil.rmtree(part, ignore_errors=True))
+    manifest = os.path.join(TMP, 'q.tsv')
+    t.run([t.BIN, 'mapnames', '--spool-dir', SPOOL, '--home-template', os.path.join(TMP, 'home', '%u'),
+           '--no-owner-check', '--cyrus-conf', cy.conf, '-o', manifest, 'fine'])
+    p = t.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest, '--cyrus-conf', cy.conf,
+               '--port', str(cy.port), '--password-file', cy.password_file, '--quota', '2048',
+               '--partition', 'second', '--source-tz', 'UTC'])
+    t.ok(p.returncode == 0, '--quota and --partition: exit 0', p.stderr.decode()[-800:])
+    admin = cy.admin()
+    typ, data = admin.getquotaroot('user.fine')
+    flat = b' '.join(x for part in data for x in (part if isinstance(part, list) else [part]) if x)
+    t.ok(typ == 'OK' and b'(STORAGE 0 2048)' in flat,
+         '--quota 2048: the user has a 2048 KB storage quota', data)
+    admin.logout()
+    d = subprocess.run(['setpriv', '--reuid=cyrus', '--regid=mail', '--init-groups',
+                        '/usr/lib/cyrus/bin/mbpath', '-C', cy.conf, 'user.fine'],
+                       stdout=subprocess.PIPE).stdout.decode().strip()
+    t.ok(d.startswith(part + '/'), '--partition second: the mailbox lives on that partition', d)
+    st = os.stat(os.path.join(d, '1.'))
+    t.is_((st.st_uid, stat.S_IMODE(st.st_mode)), (cyrus.pw_uid, 0o600), 'the message file: owned by cyrus, mode 0600')
+    t.is_(int(st.st_mtime), calendar.timegm((2001, 1, 1, 10, 0, 3, 0, 0, 0)),
+          'the message file: mtime = the From_ date (what reconstruct takes as INTERNALDATE)')
+    with open(os.path.join(d, '1.'), 'rb') as f:
+        t.is_(f.read(), b'Subject: good\r\n\r\nfine\r\n', 'the message file: CRLF, as the source message')
 t.done()
