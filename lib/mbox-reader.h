@@ -48,7 +48,8 @@ typedef enum {
  *   NONE:   nothing is changed                  (git format-patch, mboxcl2)
  *   AUTO:   per file, from its evidence: MBOXRD, which undoes mboxo quoting too for
  *           every line that mboxo could have written; NONE when the file has
- *           unquoted "From " lines in bodies and no quoted ones at all.
+ *           unquoted "From " lines in bodies and ">From " lines but no ">>From "
+ *           lines (a writer that never quotes: its ">From" lines are the text's).
  * Bodies whose extent came from a valid Content-Length are never unquoted. */
 typedef enum {
 	MBOX_QUOTING_AUTO,
