@@ -11,7 +11,7 @@ struct MailboxResult {
 	char *error;
 	guint64 messages, written, existed;
 	gint64 bytes;
-	gboolean counted, x_uid;
+	gboolean x_uid;
 	GString *problems;   /* JSON objects, comma-separated */
 	guint n_problems;
 };
@@ -139,7 +139,6 @@ convert_results_counts(ConvertResults *results, MailboxResult *mr, guint64 messa
 	mr->written = written;
 	mr->existed = existed;
 	mr->x_uid = x_uid;
-	mr->counted = TRUE;
 	g_mutex_unlock(&results->lock);
 }
 

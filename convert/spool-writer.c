@@ -36,18 +36,14 @@ write_all(const char *data, gsize len, gpointer user_data, GError **error)
 }
 
 gboolean
-spool_plan_uids(const char *source, const MboxReaderSettings *reader, gboolean *keep_x_uid_out,
-                GError **error)
+spool_plan_uids(MboxReader *reader, gboolean *keep_x_uid_out, GError **error)
 {
-	g_autoptr(MboxReader) r = mbox_reader_open(source, reader, error);
 	g_autoptr(GError) local = NULL;
 	guint32 last = 0;
 	gboolean keep = TRUE;
 	MboxMessage *m;
 
-	if (r == NULL)
-		return FALSE;
-	while ((m = mbox_reader_next(r, &local)) != NULL) {
+	while ((m = mbox_reader_next(reader, &local)) != NULL) {
 		gboolean in_order = m->uid > last;
 		last = m->uid;
 		mbox_message_free(m);
@@ -60,6 +56,7 @@ spool_plan_uids(const char *source, const MboxReaderSettings *reader, gboolean *
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
+	mbox_reader_rewind(reader);
 	*keep_x_uid_out = keep && last > 0;
 	return TRUE;
 }
@@ -130,18 +127,15 @@ spool_write_mailbox_from(const SpoolSettings *settings, const char *source, cons
 	int dirfd;
 
 	memset(counts, 0, sizeof *counts);
-	if (allow_x_uid && !spool_plan_uids(source, settings->reader, &keep, error))
+	/* one reader for both passes: a compressed source is decompressed once */
+	reader = mbox_reader_open(source, settings->reader, error);
+	if (reader == NULL || (allow_x_uid && !spool_plan_uids(reader, &keep, error)))
 		return FALSE;
 	counts->kept_x_uid = keep;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "mailbox directory %s: %s",
 		            dir, g_strerror(errno));
-		return FALSE;
-	}
-	reader = mbox_reader_open(source, settings->reader, error);
-	if (reader == NULL) {
-		close(dirfd);
 		return FALSE;
 	}
 	g_autoptr(GError) local = NULL;

@@ -49,11 +49,10 @@ typedef void (*SpoolProblemFunc)(const char *file, guint64 msgno, gint64 offset,
 /* Called for each message stored (or found stored) with its UID. */
 typedef void (*SpoolStoredFunc)(const MboxMessage *message, guint32 uid, gpointer data);
 
-/* Decide the UIDs of `source`'s messages (a read of the file up to the first message
- * without an X-UID, no copies):
- * `*keep_x_uid_out` TRUE when the X-UIDs are used. */
-gboolean spool_plan_uids(const char *source, const MboxReaderSettings *reader,
-                         gboolean *keep_x_uid_out, GError **error);
+/* Decide the UIDs of the messages of the just opened `reader` (a read up to the first
+ * message without an X-UID, no copies), then rewind it: `*keep_x_uid_out` TRUE when
+ * the X-UIDs are used. */
+gboolean spool_plan_uids(MboxReader *reader, gboolean *keep_x_uid_out, GError **error);
 
 /* The UID of `message` under that plan: its X-UID, or `base` + its number. */
 guint32 spool_uid_of(const MboxMessage *message, gboolean keep_x_uid, guint32 base);

@@ -82,15 +82,10 @@ journal_open(const char *state_dir, const char *user, GError **error)
 				continue;
 			for (gsize k = 0; k < G_N_ELEMENTS(step_names); k++)
 				if (strcmp(f[0], step_names[k]) == 0) {
-					g_autoptr(GBytes) mb = tsv_unescape(f[1], strlen(f[1]), NULL);
-					g_autoptr(GBytes) dt = tsv_unescape(f[2], strlen(f[2]), NULL);
-					if (mb == NULL || dt == NULL)
+					g_autofree char *mailbox = tsv_unescape_string(f[1], strlen(f[1]), NULL);
+					g_autofree char *detail = tsv_unescape_string(f[2], strlen(f[2]), NULL);
+					if (mailbox == NULL || detail == NULL)
 						break;
-					/* empty GBytes have NULL data: "" is the user-level mailbox */
-					g_autofree char *mailbox = g_strndup(g_bytes_get_size(mb) ? g_bytes_get_data(mb, NULL) : "",
-					                                     g_bytes_get_size(mb));
-					g_autofree char *detail = g_strndup(g_bytes_get_size(dt) ? g_bytes_get_data(dt, NULL) : "",
-					                                    g_bytes_get_size(dt));
 					remember(j, (int)k, mailbox, detail);
 					j->resumed = TRUE;
 				}

@@ -138,8 +138,7 @@ mailbox_name_user(const MailboxNaming *naming, const char *user, char **prefix_o
 		goto bad;
 	for (const char *p = user; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c <= 0x20 || c >= 0x7f || strchr(refused, c) != NULL || c == '^' ||
-		    (c == '/' ))
+		if (c <= 0x20 || c >= 0x7f || strchr(refused, c) != NULL || c == '^')
 			goto bad;
 	}
 	if (naming->separator == '.')

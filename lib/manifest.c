@@ -186,17 +186,14 @@ text_field(const char *f, char **out, GError **error)
 		*out = NULL;
 		return TRUE;
 	}
-	g_autoptr(GBytes) b = tsv_unescape(f, strlen(f), error);
-	if (b == NULL)
-		return FALSE;
-	gsize len;
-	const char *data = g_bytes_get_data(b, &len);
-	if (memchr(data, '\0', len) != NULL) {
-		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX, "a NUL byte in \"%s\"", f);
+	if (*f == '\0') {   /* the writer never leaves a field empty */
+		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+		            "an empty field (\"-\" means none)");
+		*out = NULL;
 		return FALSE;
 	}
-	*out = g_strndup(data, len);
-	return TRUE;
+	*out = tsv_unescape_string(f, strlen(f), error);
+	return *out != NULL;
 }
 
 static ManifestRow *

@@ -30,6 +30,7 @@ struct MboxReader {
 	gsize pending_len;
 	MboxSummary summary;
 	GPtrArray *file_warnings;
+	guint open_warnings;     /* how many of them came from opening (kept on rewind) */
 	gboolean quoting_decided;
 	MboxQuoting quoting;     /* what copies use */
 };

@@ -141,6 +141,10 @@ MboxReader *mbox_reader_open_fd(int fd, const char *name, const MboxReaderSettin
 void mbox_reader_free(MboxReader *reader);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MboxReader, mbox_reader_free)
 
+/* Start phase 1 again from the first message, as after opening (a compressed file is
+ * not decompressed again).  What AUTO quoting decided stays decided. */
+void mbox_reader_rewind(MboxReader *reader);
+
 /* The next message (new; the caller frees it), or NULL: at the end of the file with
  * `*error` unset, or with NOT_MBOX (first message only) or IO set.  After an error
  * the reader is at its end. */

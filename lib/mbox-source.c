@@ -107,6 +107,34 @@ mbox_reader_detect_line_ending(MboxReader *reader, GError **error)
 	return TRUE;
 }
 
+/* Phase 1's line source, from the first byte after a BOM. */
+static void
+start_lines(MboxReader *reader)
+{
+	line_reader_free(reader->lines);
+	reader->lines = line_reader_new(reader->fd, reader->start, reader->size,
+	                                reader->terminator, reader->settings.window > 0
+	                                ? reader->settings.window : MBOX_READ_WINDOW);
+	line_reader_set_max_read(reader->lines, reader->settings.max_read);
+}
+
+void
+mbox_reader_rewind(MboxReader *reader)
+{
+	MboxSummary fresh = { .size = reader->summary.size,
+	                      .line_ending = reader->summary.line_ending,
+	                      .compression = reader->summary.compression };
+
+	g_strfreev(reader->summary.keywords);
+	g_strfreev(reader->summary.warnings);
+	reader->summary = fresh;
+	g_ptr_array_set_size(reader->file_warnings, reader->open_warnings);
+	g_clear_pointer(&reader->pending_text, g_free);
+	reader->started = reader->finished = FALSE;
+	reader->next_number = 1;
+	start_lines(reader);
+}
+
 MboxReader *
 mbox_reader_open_fd(int fd, const char *name, const MboxReaderSettings *settings,
                     GError **error)
@@ -168,10 +196,8 @@ mbox_reader_open_fd(int fd, const char *name, const MboxReaderSettings *settings
 	}
 	if (!mbox_reader_detect_line_ending(reader, error))
 		return NULL;
-	reader->lines = line_reader_new(reader->fd, reader->start, reader->size,
-	                                reader->terminator, reader->settings.window > 0
-	                                ? reader->settings.window : MBOX_READ_WINDOW);
-	line_reader_set_max_read(reader->lines, reader->settings.max_read);
+	reader->open_warnings = reader->file_warnings->len;
+	start_lines(reader);
 	return g_steal_pointer(&reader);
 }
 

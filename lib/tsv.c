@@ -76,6 +76,24 @@ bad:
 	return g_byte_array_free_to_bytes(g_steal_pointer(&out));
 }
 
+char *
+tsv_unescape_string(const char *field, gsize len, GError **error)
+{
+	g_autoptr(GBytes) bytes = tsv_unescape(field, len, error);
+	gsize n;
+	const char *data;
+
+	if (bytes == NULL)
+		return NULL;
+	data = g_bytes_get_data(bytes, &n);   /* NULL when empty */
+	if (n > 0 && memchr(data, '\0', n) != NULL) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a NUL byte in \"%.*s\"",
+		            (int)MIN(len, 60), field);
+		return NULL;
+	}
+	return n > 0 ? g_strndup(data, n) : g_strdup("");
+}
+
 void
 json_escape_append(GString *out, const char *text)
 {

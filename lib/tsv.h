@@ -22,6 +22,10 @@ char *tsv_escape(const char *text);
  * (G_IO_ERROR_INVALID_DATA) on a bad escape, naming its position. */
 GBytes *tsv_unescape(const char *field, gsize len, GError **error);
 
+/* Undo tsv_escape on `len` bytes into a NUL-terminated string (new; "" for an empty
+ * field), or NULL with G_IO_ERROR_INVALID_DATA on a bad escape or an escaped NUL. */
+char *tsv_unescape_string(const char *field, gsize len, GError **error);
+
 /* Append `text` as a JSON string (with its quotes) to `out`.  Bytes that are not
  * UTF-8 (file names, senders) become the code points U+0080..U+00FF of the same
  * value: lossless, since JSON cannot carry raw bytes.  NULL is written as "". */

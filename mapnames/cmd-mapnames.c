@@ -39,6 +39,7 @@ typedef struct {
 	int max_depth;
 	gboolean scan;
 	char *source_tz;
+	MboxReaderSettings reader;   /* for --scan: made once from --source-tz */
 	char *output;
 	gboolean verbose;
 } MapConfig;
@@ -87,17 +88,13 @@ append_note(GString *notes, const char *text)
 
 /* --scan: count what the reader finds. */
 static void
-count_messages(ManifestRow *row, const char *path, const char *source_tz, Report *report)
+count_messages(ManifestRow *row, const char *path, const MboxReaderSettings *settings,
+               Report *report)
 {
-	MboxReaderSettings settings;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GTimeZone) tz = source_tz ? g_time_zone_new_identifier(source_tz) : NULL;
 	MboxMessage *m;
 	gint64 n = 0;
-
-	mbox_reader_settings_init(&settings);
-	settings.source_tz = tz;
-	g_autoptr(MboxReader) reader = mbox_reader_open(path, &settings, &error);
+	g_autoptr(MboxReader) reader = mbox_reader_open(path, settings, &error);
 	while (reader != NULL && (m = mbox_reader_next(reader, &error)) != NULL) {
 		n++;
 		mbox_message_free(m);
@@ -164,7 +161,7 @@ map_user(const MapConfig *config, const DiscoverSettings *ds, const MailboxNamin
 		else if (f->action == MANIFEST_FOLDER)
 			row->subscribed = f->relative != NULL && g_hash_table_contains(subs, f->relative);
 		if (config->scan && f->action != MANIFEST_SKIP && f->path != NULL)
-			count_messages(row, f->path, config->source_tz, report);
+			count_messages(row, f->path, &config->reader, report);
 		else if (config->scan && f->action == MANIFEST_INBOX)
 			row->messages = row->bytes = 0;
 		if (f->action == MANIFEST_SKIP)
@@ -218,11 +215,10 @@ configure(MapConfig *config, MailboxNaming *naming, DiscoverSettings *ds)
 	ds->follow_links_inside_home = config->follow_links;
 	ds->include_empty = config->include_empty;
 	ds->max_depth = config->max_depth > 0 ? (guint)config->max_depth : 20;
-	if (config->source_tz != NULL) {
-		g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(config->source_tz);
-		if (tz == NULL)
-			return cli_usage_error(prog, "--source-tz: unknown zone '%s'", config->source_tz);
-	}
+	mbox_reader_settings_init(&config->reader);
+	if (config->source_tz != NULL &&
+	    (config->reader.source_tz = g_time_zone_new_identifier(config->source_tz)) == NULL)
+		return cli_usage_error(prog, "--source-tz: unknown zone '%s'", config->source_tz);
 	return 0;
 }
 
@@ -344,6 +340,8 @@ out:
 	g_free(config.fs_charset);
 	g_free(config.fs_charset_fallback);
 	g_free(config.source_tz);
+	if (config.reader.source_tz != NULL)
+		g_time_zone_unref(config.reader.source_tz);
 	g_free(config.output);
 	return status;
 }

@@ -19,7 +19,6 @@
 #include <gio/gio.h>
 
 #define PEEK_BYTES 4096
-#define CONTROL_FILE_MAX (1024 * 1024)   /* .mailboxlist, .pinerc */
 
 typedef struct {
 	const DiscoverSettings *settings;

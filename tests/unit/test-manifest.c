@@ -103,6 +103,10 @@ test_errors(void)
 		{ "user\tmailbox\tsource\taction\tmessages\tbytes\tsubscribed\tnote\n"
 		  "alice\tuser.alice\t/x\tinbox\tmany\t-\tyes\t-\n", ":2: messages and bytes" },
 		{ "# only comments\n", "no header row" },
+		{ "user\tmailbox\tsource\taction\tmessages\tbytes\tsubscribed\tnote\n"
+		  "\tuser.alice\t/x\tinbox\t-\t-\tyes\t-\n", ":2: an empty field" },
+		{ "user\tmailbox\tsource\taction\tmessages\tbytes\tsubscribed\tnote\n"
+		  "alice\tuser.alice\t/x\tinbox\t-\t-\tyes\tnul \\x00 here\n", ":2: a NUL byte" },
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
 		g_autofree char *path = temp_path();

@@ -283,6 +283,42 @@ test_internal_headers(void)
 	g_unlink(path);
 }
 
+/* After a rewind, phase 1 says the same again, whatever it had read; a BOM warning
+ * from opening stays. */
+static void
+test_rewind(void)
+{
+	g_autoptr(GString) text = g_string_new("\xef\xbb\xbf");
+	g_string_append(text, tricky);
+	g_autofree char *path = write_temp(text->str, text->len);
+	g_autoptr(GString) first = g_string_new(NULL), second = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MboxReader) reader = mbox_reader_open(path, NULL, &error);
+	MboxMessage *m;
+
+	g_assert_no_error(error);
+	m = mbox_reader_next(reader, &error);   /* part way */
+	mbox_message_free(m);
+	mbox_reader_rewind(reader);
+	for (int pass = 0; pass < 2; pass++) {
+		GString *out = pass == 0 ? first : second;
+		while ((m = mbox_reader_next(reader, &error)) != NULL) {
+			g_string_append_printf(out, "%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " ", m->number,
+			                       m->end_offset);
+			g_assert_true(mbox_reader_copy_message(reader, m, 0, append, out, &error));
+			mbox_message_free(m);
+		}
+		g_assert_no_error(error);
+		const MboxSummary *s = mbox_reader_summary(reader);
+		g_string_append_printf(out, "| %" G_GUINT64_FORMAT " %u %u %s", s->messages,
+		                       s->quoted_from_lines, g_strv_length(s->warnings), s->warnings[0]);
+		mbox_reader_rewind(reader);
+	}
+	g_assert_cmpstr(first->str, ==, second->str);
+	g_assert_nonnull(strstr(first->str, "| 5 1 1 UTF-8 byte order mark skipped"));
+	g_unlink(path);
+}
+
 static void
 test_not_an_mbox(void)
 {
@@ -360,6 +396,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mbox-reader/long-line", test_long_line);
 	g_test_add_func("/mbox-reader/nul", test_nul);
 	g_test_add_func("/mbox-reader/internal-headers", test_internal_headers);
+	g_test_add_func("/mbox-reader/rewind", test_rewind);
 	g_test_add_func("/mbox-reader/not-an-mbox", test_not_an_mbox);
 	g_test_add_func("/mbox-reader/not-regular", test_not_regular);
 	g_test_add_func("/mbox-reader/corpus-byte-at-a-time", test_corpus_byte_at_a_time);
