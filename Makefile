@@ -43,9 +43,11 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 CMD_SRC := mapnames/cmd-mapnames.c mapnames/cmd-scan.c mapnames/cmd-forwards.c \
            convert/cmd-convert.c convert/cmd-upload.c \
            backout/cmd-backout.c backout/cmd-verify.c
-# the shared library code, and each stage's helpers (everything but its cmd-*.c)
+# the shared library code, and each stage's helpers (everything but its cmd-*.c).
+# Not $(filter-out %/cmd-%.c,...): make takes only the first % as the pattern, so
+# that matched nothing and every cmd-*.o went into libm2c.a.
 LIB_SRC := $(wildcard lib/*.c) \
-           $(filter-out %/cmd-%.c,$(wildcard mapnames/*.c convert/*.c backout/*.c))
+           $(filter-out $(CMD_SRC),$(wildcard mapnames/*.c convert/*.c backout/*.c))
 LIB_HDR := $(wildcard lib/*.h mapnames/*.h convert/*.h backout/*.h)
 
 CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o) $(O)/main.o
@@ -74,9 +76,11 @@ mbox2cyrus: $(O)/mbox2cyrus FORCE
 $(O)/mbox2cyrus: $(CMD_OBJ) $(LIBM2C)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIBM2C) $(LIBS)
 
-$(LIBM2C): $(LIB_OBJ)
+# Made afresh (rm first) whenever the Makefile changes too, so that an object taken
+# off LIB_SRC leaves the archive.
+$(LIBM2C): $(LIB_OBJ) Makefile
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(LIB_OBJ)
 
 # Every object depends on the flags it was built with, so SANITIZE=1 or a new
 # CFLAGS rebuilds what it must.
