@@ -3,10 +3,14 @@
  * The pipeline, in the order an administrator runs it:
  *   mapnames -> (manifest) -> convert -> Cyrus;  Cyrus -> backout -> mbox files.
  */
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -47,13 +51,64 @@ find_command(const char *name)
 	return NULL;
 }
 
-int
-main(int argc, char **argv)
+/* What a command wrote to standard output (the manifest, scan's listing, convert's
+ * plan) must have got there: a full disk or an I/O error must not pass for success.
+ * So, once for every command, as git's run_builtin() does: flush, look for an
+ * error, and close, which is when NFS reports a write it could not do.
+ *
+ * A write error makes the exit status EX_IOERR (74), unless the command already
+ * failed: its own status says what else went wrong, which 74 would hide (75 or 69,
+ * safe to rerun; 65, bad input), and any non-zero status means the output is not
+ * to be trusted anyway.  The message is printed either way.
+ *
+ * A standard output closed before we started (fstat fails) is no error as long as
+ * nothing was written to it; a write to it fails (EBADF) and is caught above. */
+static const char *stdout_prog = "mbox2cyrus";
+static gboolean stdout_checked;
+
+static int
+check_stdout(int status)
+{
+	struct stat st;
+	const char *reason = NULL;
+
+	stdout_checked = TRUE;
+	if (fflush(stdout) != 0)
+		reason = g_strerror(errno);
+	else if (ferror(stdout))   /* the command's own fflush failed; stdio kept no errno */
+		reason = "an earlier write failed";
+	else if (fstat(STDOUT_FILENO, &st) == 0 && fclose(stdout) != 0)
+		reason = g_strerror(errno);
+	if (reason == NULL)
+		return status;
+	fprintf(stderr, "%s: cannot write to standard output: %s\n", stdout_prog, reason);
+	return status != EX_OK ? status : EX_IOERR;
+}
+
+/* For a command that calls exit() itself: GOption's --help prints and exits 0. */
+static void
+check_stdout_at_exit(void)
+{
+	if (!stdout_checked && check_stdout(EX_OK) != EX_OK)
+		_exit(EX_IOERR);
+}
+
+static int
+run_command(const Command *command, int argc, char **argv)
+{
+	/* GOption's --help and errors name the program by its prgname. */
+	g_autofree char *prog = g_strdup_printf("mbox2cyrus %s", command->name);
+	g_set_prgname(prog);
+	stdout_prog = g_get_prgname();   /* GLib's copy, kept to the end */
+	return command->run(argc, argv);
+}
+
+static int
+dispatch(int argc, char **argv)
 {
 	const Command *command;
 	const char *name;
 
-	setlocale(LC_ALL, "");
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;
@@ -69,7 +124,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(name, "help") == 0 && argc == 3 && find_command(argv[2]) != NULL) {
 		char *help_argv[] = { argv[2], (char *)"--help", NULL };
-		return find_command(argv[2])->run(2, help_argv);
+		return run_command(find_command(argv[2]), 2, help_argv);
 	}
 	if (name[0] == '-') {
 		fprintf(stderr, "mbox2cyrus: unknown option '%s'\n", name);
@@ -82,8 +137,13 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	/* GOption's --help and errors name the program by its prgname. */
-	g_autofree char *prog = g_strdup_printf("mbox2cyrus %s", command->name);
-	g_set_prgname(prog);
-	return command->run(argc - 1, argv + 1);
+	return run_command(command, argc - 1, argv + 1);
+}
+
+int
+main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	atexit(check_stdout_at_exit);
+	return check_stdout(dispatch(argc, argv));
 }
