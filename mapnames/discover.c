@@ -6,11 +6,10 @@
  */
 #include "discover.h"
 #include "mbox-reader.h"
+#include "user-access.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,12 +22,8 @@
 typedef struct {
 	const DiscoverSettings *settings;
 	const char *user;
-	gboolean known;          /* in the password database: uid and groups are real */
-	uid_t uid;
-	gid_t *groups;
-	int n_groups;
-	char *home;
-	char *home_real;         /* realpath of the home, for links inside it */
+	UserAccess *access;      /* uid, groups, home: what the user could read */
+	const char *home;        /* the access's */
 	GPtrArray *found;
 } Walk;
 
@@ -67,35 +62,6 @@ skip(Walk *w, const char *path, const char *relative, const char *format, ...)
 	va_start(ap, format);
 	add(w, path, MANIFEST_SKIP, NULL, relative, g_strdup_vprintf(format, ap));
 	va_end(ap);
-}
-
-/* Could the user open this for reading (and search it, when a directory)? */
-static gboolean
-user_may_read(const Walk *w, const struct stat *st)
-{
-	mode_t want_owner = S_IRUSR, want_group = S_IRGRP, want_other = S_IROTH;
-
-	if (!w->known || w->uid == 0)
-		return TRUE;
-	if (S_ISDIR(st->st_mode)) {
-		want_owner |= S_IXUSR;
-		want_group |= S_IXGRP;
-		want_other |= S_IXOTH;
-	}
-	if (st->st_uid == w->uid)
-		return (st->st_mode & want_owner) == want_owner;
-	for (int i = 0; i < w->n_groups; i++)
-		if (st->st_gid == w->groups[i])
-			return (st->st_mode & want_group) == want_group;
-	return (st->st_mode & want_other) == want_other;
-}
-
-static char *
-owner_name(uid_t uid)
-{
-	struct passwd *pw = getpwuid(uid);
-	return pw != NULL ? g_strdup_printf("%s (uid %u)", pw->pw_name, (unsigned)uid)
-	                  : g_strdup_printf("uid %u", (unsigned)uid);
 }
 
 /* ".gz" when `name` ends in the suffix of compression `kind`, else NULL. */
@@ -141,32 +107,16 @@ look_at_file(Walk *w, int dirfd, const char *name, const char *path, const char 
              const struct stat *st, char **components /* taken */, gboolean is_inbox)
 {
 	const DiscoverSettings *s = w->settings;
+	g_autofree char *refusal = user_access_refusal(w->access, st);
+	g_autoptr(GError) error = NULL;
 	unsigned char buf[PEEK_BYTES];
 	struct stat st2;
 	const char *suffix;
 	gssize got;
 	int fd;
 
-	if (st->st_nlink > 1 && (!w->known || st->st_uid != w->uid)) {
-		g_autofree char *owner = owner_name(st->st_uid);
-		skip(w, path, relative, "a hard link (%lu links) to a file owned by %s",
-		     (unsigned long)st->st_nlink, owner);
-		goto out;
-	}
-	if (s->check_owner && w->known && st->st_uid != w->uid) {
-		g_autofree char *owner = owner_name(st->st_uid);
-		skip(w, path, relative, "owned by %s, not by %s", owner, w->user);
-		goto out;
-	}
-	if (!user_may_read(w, st)) {
-		skip(w, path, relative, "%s could not read it (mode %04o)", w->user,
-		     (unsigned)(st->st_mode & 07777));
-		goto out;
-	}
-	if (st->st_size > 1024 * 1024 && (gint64)st->st_blocks * 512 < st->st_size / 8) {
-		skip(w, path, relative, "a sparse file: %" G_GINT64_FORMAT " bytes long, %"
-		     G_GINT64_FORMAT " on disk; not read", (gint64)st->st_size,
-		     (gint64)st->st_blocks * 512);
+	if (refusal != NULL) {
+		skip(w, path, relative, "%s", refusal);
 		goto out;
 	}
 	if (st->st_size == 0) {
@@ -178,13 +128,13 @@ look_at_file(Walk *w, int dirfd, const char *name, const char *path, const char 
 		skip(w, path, relative, "empty file (--include-empty makes it an empty mailbox)");
 		goto out;
 	}
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	/* the same rules again, on the descriptor that is read */
+	fd = user_access_open_at(w->access, dirfd, name, &st2, &error);
 	if (fd < 0) {
-		skip(w, path, relative, "cannot open: %s", g_strerror(errno));
+		skip(w, path, relative, "cannot open: %s", error->message);
 		goto out;
 	}
-	if (fstat(fd, &st2) != 0 || st2.st_dev != st->st_dev || st2.st_ino != st->st_ino ||
-	    !S_ISREG(st2.st_mode)) {
+	if (st2.st_dev != st->st_dev || st2.st_ino != st->st_ino) {
 		close(fd);
 		skip(w, path, relative, "changed while being looked at; not read");
 		goto out;
@@ -235,21 +185,27 @@ components_plus(char *const *base, const char *name)
 static void walk_dir(Walk *w, int dirfd, const char *path, const char *relative,
                      char *const *components, guint depth);
 
-/* A symbolic link: followed only when asked and its target is inside the home. */
+/* A symbolic link: followed only when asked and its target is inside the home.  The
+ * target's directory is then opened from the home down without following links
+ * (user_access_open_directory), so a directory swapped for a link after realpath()
+ * cannot lead out. */
 static void
-look_at_link(Walk *w, int dirfd, const char *name, const char *path, const char *relative,
+look_at_link(Walk *w, const char *name, const char *path, const char *relative,
              char *const *components, guint depth)
 {
-	g_autofree char *real = realpath(path, NULL);
-	g_autofree char *inside = g_strconcat(w->home_real, "/", NULL);
+	const char *home_real = user_access_get_home_real(w->access);
+	char *resolved = realpath(path, NULL);
+	g_autofree char *real = g_strdup(resolved);
+	g_autofree char *inside = home_real != NULL ? g_strconcat(home_real, "/", NULL) : NULL;
+	g_autoptr(GError) error = NULL;
 	struct stat st;
 
-	(void)dirfd;
+	free(resolved);
 	if (!w->settings->follow_links_inside_home) {
 		skip(w, path, relative, "a symbolic link, not followed (--follow-links-inside-home)");
 		return;
 	}
-	if (real == NULL || w->home_real == NULL || !g_str_has_prefix(real, inside)) {
+	if (real == NULL || inside == NULL || !g_str_has_prefix(real, inside)) {
 		skip(w, path, relative, "a symbolic link to %s, outside the home: not followed",
 		     real != NULL ? real : "a missing file");
 		return;
@@ -260,13 +216,16 @@ look_at_link(Walk *w, int dirfd, const char *name, const char *path, const char 
 	}
 	g_autofree char *parent = g_path_get_dirname(real);
 	g_autofree char *base = g_path_get_basename(real);
-	int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int pfd = user_access_open_directory(w->access, parent, NULL, FALSE, &error);
 	if (pfd < 0) {
-		skip(w, path, relative, "a symbolic link to %s: %s", real, g_strerror(errno));
+		skip(w, path, relative, "a symbolic link to %s: %s", real, error->message);
 		return;
 	}
 	if (S_ISREG(st.st_mode))
 		look_at_file(w, pfd, base, path, relative, &st, components_plus(components, name), FALSE);
+	else if (S_ISDIR(st.st_mode) && depth < w->settings->max_depth &&
+	         !user_access_may_read(w->access, &st))
+		skip(w, path, relative, "a directory %s could not read", w->user);
 	else if (S_ISDIR(st.st_mode) && depth < w->settings->max_depth) {
 		int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		g_auto(GStrv) sub = components_plus(components, name);
@@ -319,12 +278,12 @@ walk_dir(Walk *w, int dirfd, const char *path, const char *relative, char *const
 			continue;
 		}
 		if (S_ISLNK(st.st_mode)) {
-			look_at_link(w, dirfd, name, sub_path, sub_rel, components, depth);
+			look_at_link(w, name, sub_path, sub_rel, components, depth);
 		} else if (S_ISDIR(st.st_mode)) {
 			if (depth >= w->settings->max_depth) {
 				skip(w, sub_path, sub_rel, "a directory nested deeper than %u levels",
 				     w->settings->max_depth);
-			} else if (!user_may_read(w, &st)) {
+			} else if (!user_access_may_read(w->access, &st)) {
 				skip(w, sub_path, sub_rel, "a directory %s could not read", w->user);
 			} else {
 				int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -337,49 +296,38 @@ walk_dir(Walk *w, int dirfd, const char *path, const char *relative, char *const
 		} else if (S_ISREG(st.st_mode)) {
 			look_at_file(w, dirfd, name, sub_path, sub_rel, &st, components_plus(components, name), FALSE);
 		} else {
-			skip(w, sub_path, sub_rel, "a %s, not a file",
-			     S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket" :
-			     S_ISCHR(st.st_mode) ? "character device" : S_ISBLK(st.st_mode) ? "block device"
-			                         : "special file");
+			/* FIFO, socket, device: never opened */
+			g_autofree char *refusal = user_access_refusal(w->access, &st);
+			skip(w, sub_path, sub_rel, "%s", refusal);
 		}
 	}
 	closedir(dir);
 }
 
+/* Who the user is, and their home: the template's, or the password database's. */
 static gboolean
 identify(Walk *w, GError **error)
 {
-	struct passwd *pw = getpwnam(w->user);
+	const DiscoverSettings *settings = w->settings;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *home = NULL;
 
-	if (pw != NULL) {
-		int n = 64;
-		w->known = TRUE;
-		w->uid = pw->pw_uid;
-		w->groups = g_new(gid_t, n);
-		if (getgrouplist(w->user, pw->pw_gid, w->groups, &n) < 0) {
-			w->groups = g_renew(gid_t, w->groups, n);
-			getgrouplist(w->user, pw->pw_gid, w->groups, &n);
-		}
-		w->n_groups = n;
+	if (settings->home_template != NULL) {
+		g_autoptr(GString) expanded = g_string_new(settings->home_template);
+		g_string_replace(expanded, "%u", w->user, 0);
+		home = g_string_free(g_steal_pointer(&expanded), FALSE);
 	}
-	if (w->settings->home_template != NULL) {
-		g_autoptr(GString) home = g_string_new(w->settings->home_template);
-		g_string_replace(home, "%u", w->user, 0);
-		w->home = g_string_free(g_steal_pointer(&home), FALSE);
-	} else if (pw != NULL) {
-		w->home = g_strdup(pw->pw_dir);
-	}
-	if (!w->known && w->settings->check_owner) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-		            "no such user in the password database%s",
-		            w->settings->home_template != NULL ? " (--no-owner-check maps it anyway)" : "");
+	w->access = user_access_new(w->user, home, settings->check_owner, &local);
+	if (w->access == NULL) {
+		if (settings->home_template != NULL &&
+		    g_error_matches(local, M2C_USER_ACCESS_ERROR, M2C_USER_ACCESS_ERROR_UNKNOWN_USER))
+			g_set_error(error, local->domain, local->code,
+			            "%s (--no-owner-check maps it anyway)", local->message);
+		else
+			g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
-	if (w->home == NULL) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no home directory known");
-		return FALSE;
-	}
-	w->home_real = realpath(w->home, NULL);
+	w->home = user_access_get_home(w->access);
 	return TRUE;
 }
 
@@ -430,14 +378,14 @@ look_in_home(Walk *w, int home_fd)
 		if (fstatat(home_fd, *dir, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
-			look_at_link(w, home_fd, *dir, dir_path, *dir, NULL, 0);
+			look_at_link(w, *dir, dir_path, *dir, NULL, 0);
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {
 			skip(w, dir_path, *dir, "a folder directory that is not a directory");
 			continue;
 		}
-		if (!user_may_read(w, &st)) {
+		if (!user_access_may_read(w->access, &st)) {
 			skip(w, dir_path, *dir, "a folder directory %s could not read", w->user);
 			continue;
 		}
@@ -470,8 +418,6 @@ discover_user(const DiscoverSettings *settings, const char *user, GPtrArray *fou
 	if (home_out != NULL)
 		*home_out = g_strdup(w.home);
 out:
-	g_free(w.groups);
-	g_free(w.home);
-	free(w.home_real);
+	user_access_free(w.access);
 	return ok;
 }

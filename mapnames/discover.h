@@ -5,7 +5,8 @@
  * default), recursively; a sub-directory is a level of hierarchy.  Every file passed
  * over gets a reason.
  *
- * Safety (we run as root over files users control):
+ * Safety (we run as root over files users control; the rules for one file are
+ * user-access.h's, which convert applies again when it opens the file):
  *  - every directory and file is opened relative to its parent with O_NOFOLLOW, so a
  *    symbolic link is never followed (with follow_links_inside_home, a link whose
  *    target lies inside the home is followed, and checked again after opening);
@@ -47,7 +48,8 @@ void found_free(Found *found);
 
 /* Add everything found for `user` to `found` (Found *, in path order).  A missing or
  * unreadable home is a skip row (the INBOX is still looked for).  Returns FALSE with
- * an error when the user is unknown (and owner checks are on) or has no home known. */
+ * an M2C_USER_ACCESS_ERROR when the user is unknown (and owner checks are on), has no
+ * home known, or the password database failed (user_access_new). */
 gboolean discover_user(const DiscoverSettings *settings, const char *user, GPtrArray *found,
                        char **home_out, GError **error);
 

@@ -4,34 +4,30 @@
  *                    or absolute, or "~/Mail/work";
  *   ~/.pinerc        Pine: incoming-folders=NICK PATH, NICK PATH ... (continued on
  *                    lines that start with a blank); a "{host}" prefix is dropped.
- * The files are opened as discover.c opens mail files (no links; the user's own; at
- * most 1 MiB).
+ * The files are opened as mail files are (user-access.h: no links, the user's own when
+ * owners are checked, readable by the user; at most 1 MiB).
  */
 #include "discover.h"
+#include "user-access.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define CONTROL_FILE_MAX (1024 * 1024)
 
+/* The text of HOME/name, or NULL when it is missing or may not be read. */
 static char *
-read_control_file(const DiscoverSettings *settings, const char *user, const char *home,
-                  const char *name)
+read_control_file(const UserAccess *access, const char *name)
 {
-	g_autofree char *path = g_build_filename(home, name, NULL);
-	struct passwd *pw = getpwnam(user);
+	g_autofree char *path = g_build_filename(user_access_get_home(access), name, NULL);
+	int fd = user_access_open(access, path, NULL, FALSE, NULL);
 	struct stat st;
 	char *text;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONTROL_FILE_MAX ||
-	    (settings->check_owner && (pw == NULL || st.st_uid != pw->pw_uid))) {
+	if (fstat(fd, &st) != 0 || st.st_size > CONTROL_FILE_MAX) {
 		close(fd);
 		return NULL;
 	}
@@ -97,8 +93,13 @@ GHashTable *
 discover_subscriptions(const DiscoverSettings *settings, const char *user, const char *home)
 {
 	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autofree char *list = read_control_file(settings, user, home, ".mailboxlist");
-	g_autofree char *pinerc = read_control_file(settings, user, home, ".pinerc");
+	g_autoptr(UserAccess) access = user_access_new(user, home, settings->check_owner, NULL);
+	g_autofree char *list = NULL, *pinerc = NULL;
+
+	if (access == NULL || !g_path_is_absolute(home))
+		return set;
+	list = read_control_file(access, ".mailboxlist");
+	pinerc = read_control_file(access, ".pinerc");
 
 	if (list != NULL) {
 		g_auto(GStrv) lines = g_strsplit(list, "\n", -1);
