@@ -143,20 +143,32 @@ check-valgrind: check-build
 	    if [ $$s = 99 ]; then grep -v '^mbox2cyrus scan' build/vg.log; echo "valgrind: errors"; exit 1; fi; \
 	    echo "valgrind: scan of the corpus clean (exit $$s)"; fi
 
-# libFuzzer (clang) over the reader; seeds: the corpus's mbox files when present.
+# libFuzzer (clang): the mbox reader (seeds: the corpus's mbox files when present), then
+# the manifest reader and validator (seeds and a dictionary in tests/fuzz/), each for
+# FUZZ_SECONDS.  Findings land in build-fuzz/found/.
 FUZZ_SECONDS ?= 300
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+               -D_GNU_SOURCE -Ilib
 FUZZ_SRC := lib/mbox-reader.c lib/mbox-headers.c lib/mbox-copy.c lib/mbox-source.c lib/line-reader.c \
             lib/from-line.c lib/mbox-meta.c lib/tsv.c
+FUZZ_MANIFEST_SRC := lib/manifest.c lib/manifest-validate.c lib/mailbox-name.c lib/mutf7.c lib/tsv.c lib/cyrus-conf.c
 fuzz: deps
-	@mkdir -p build-fuzz/seeds build-fuzz/found
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -D_GNU_SOURCE -Ilib $(GLIB_CFLAGS) -o build-fuzz/fuzz-mbox-reader \
+	@command -v clang >/dev/null || { echo "make fuzz: needs clang (with libFuzzer): apt-get install clang" >&2; exit 1; }
+	@mkdir -p build-fuzz/seeds build-fuzz/found build-fuzz/corpus build-fuzz/corpus-manifest
+	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-mbox-reader \
 	    tests/fuzz/fuzz-mbox-reader.c $(FUZZ_SRC) -larchive $(GLIB_LIBS)
+	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-manifest \
+	    tests/fuzz/fuzz-manifest.c $(FUZZ_MANIFEST_SRC) $(GLIB_LIBS)
 	@if [ -d ../shared/corpus ]; then find ../shared/corpus -type f -size -200k \
 	    \( -name '*.mbox' -o -name '*.txt' -o -name '*.sep' -o -name '*.in' \) \
 	    -exec cp {} build-fuzz/seeds/ \; ; fi
-	cd build-fuzz && ./fuzz-mbox-reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    -artifact_prefix=found/ -print_final_stats=1 corpus seeds 2>&1 | tail -25
+	cd build-fuzz && { ./fuzz-mbox-reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -artifact_prefix=found/ -print_final_stats=1 corpus seeds 2>&1; \
+	    echo $$? > mbox-reader.status; } | tail -25; exit $$(cat mbox-reader.status)
+	cd build-fuzz && { ./fuzz-manifest -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	    -dict=../tests/fuzz/manifest.dict -artifact_prefix=found/manifest- \
+	    -print_final_stats=1 corpus-manifest ../tests/fuzz/manifest-seeds 2>&1; \
+	    echo $$? > manifest.status; } | tail -25; exit $$(cat manifest.status)
 
 install: mbox2cyrus
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -337,7 +337,7 @@ cmd_convert(int argc, char **argv)
 	if ((status = cli_parse(context, "mbox2cyrus convert", &argc, &argv)) != 0 ||
 	    (status = configure(&config, &ctx, &password)) != 0)
 		goto out;
-	rows = manifest_read(config.manifest, &error);
+	rows = manifest_read(config.manifest, NULL, &error);
 	if (rows == NULL) {
 		fprintf(stderr, "mbox2cyrus convert: %s\n", error->message);
 		status = g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO) ? EX_NOINPUT : EX_DATAERR;

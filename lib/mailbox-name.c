@@ -5,6 +5,7 @@
 
 #include "cyrus-conf.h"
 #include "mutf7.h"
+#include "tsv.h"
 
 G_DEFINE_QUARK(m2c-name-error-quark, m2c_name_error)
 
@@ -109,6 +110,7 @@ mailbox_name_map_component(const MailboxNaming *naming, const char *bytes, gsize
 		} else if ((c < 0x80 && strchr(refused, (int)c) != NULL) ||
 		           c == (gunichar)naming->separator ||
 		           (c == '^' && naming->separator == '/') ||
+		           (c == '@' && naming->virtdomains) ||
 		           (first && (c == '.' || c == '~'))) {
 			g_string_append_unichar(out, c + 0xFEE0);   /* the fullwidth form */
 			mapped = TRUE;
@@ -125,6 +127,77 @@ mailbox_name_map_component(const MailboxNaming *naming, const char *bytes, gsize
 	return g_string_free(out, FALSE);
 }
 
+/* `name` for an error message: escaped as tsv.h says, cut after 80 bytes; new. */
+static char *
+quoted(const char *name)
+{
+	gsize len = strlen(name);
+	GString *out = g_string_new(NULL);
+	tsv_escape_append(out, name, MIN(len, 80));
+	if (len > 80)
+		g_string_append(out, "...");
+	return g_string_free(out, FALSE);
+}
+
+/* Why Cyrus would refuse `mailbox` (new), or NULL when it would take it. */
+static char *
+refusal(const MailboxNaming *naming, const char *mailbox)
+{
+	gsize len = strlen(mailbox);
+	const char *at = NULL;   /* the '@' before the domain, with virtual domains */
+
+	if (len == 0)
+		return g_strdup("an empty name");
+	if (len > MAILBOX_NAME_MAX)   /* measured: 490 bytes taken, 491 refused */
+		return g_strdup_printf("%zu bytes long, Cyrus takes at most %d", len, MAILBOX_NAME_MAX);
+	for (const char *p = mailbox; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x80)
+			return g_strdup_printf("an 8-bit byte (0x%02x): names are modified UTF-7", c);
+		if (c < 0x20 || c == 0x7f)
+			return g_strdup_printf("a control character (0x%02x)", c);
+		if (c != (unsigned char)naming->separator && strchr(refused, c) != NULL)
+			return g_strdup_printf("'%c', which Cyrus refuses", c);
+		if (c == '^' && naming->separator == '/')
+			return g_strdup("'^', which Cyrus refuses with the '/' separator");
+		if (c == '@' && naming->virtdomains) {
+			if (at != NULL)
+				return g_strdup("a second '@' (with virtual domains the last '@' starts "
+				                "the domain: a folder name holds none)");
+			at = p;
+		}
+	}
+	if (at != NULL && at[1] == '\0')
+		return g_strdup("nothing after the '@'");
+	/* the parts before the domain: Cyrus collapses an empty one ("a..b" is "a.b") */
+	for (const char *part = mailbox, *end = at != NULL ? at : mailbox + len;;) {
+		const char *sep = memchr(part, naming->separator, (gsize)(end - part));
+		if ((sep != NULL ? sep : end) == part)
+			return g_strdup("an empty part (two separators in a row, or one at an end)");
+		if (sep == NULL)
+			break;
+		part = sep + 1;
+	}
+	if (!mutf7_is_canonical(mailbox))
+		return g_strdup("an '&' that does not start canonical modified UTF-7 "
+		                "(\"&-\" is an '&' itself)");
+	return NULL;
+}
+
+gboolean
+mailbox_name_check(const MailboxNaming *naming, const char *mailbox, GError **error)
+{
+	g_autofree char *why = refusal(naming, mailbox);
+
+	if (why != NULL) {
+		g_autofree char *name = quoted(mailbox);
+		g_set_error(error, M2C_NAME_ERROR, M2C_NAME_ERROR_BAD_NAME, "mailbox name \"%s\": %s",
+		            name, why);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 mailbox_name_user(const MailboxNaming *naming, const char *user, char **prefix_out,
                   char **domain_out, GError **error)
@@ -132,6 +205,7 @@ mailbox_name_user(const MailboxNaming *naming, const char *user, char **prefix_o
 	const char *at = strchr(user, '@');
 	g_autofree char *local = at != NULL ? g_strndup(user, (gsize)(at - user)) : g_strdup(user);
 	const char *domain = at != NULL ? at + 1 : NULL;
+	g_autofree char *prefix = NULL, *suffix = NULL, *inbox = NULL, *why = NULL;
 
 	if (*user == '\0' || (at != NULL && !naming->virtdomains) || *local == '\0' ||
 	    (domain != NULL && (*domain == '\0' || strchr(domain, '@') != NULL)))
@@ -141,15 +215,29 @@ mailbox_name_user(const MailboxNaming *naming, const char *user, char **prefix_o
 		if (c <= 0x20 || c >= 0x7f || strchr(refused, c) != NULL || c == '^')
 			goto bad;
 	}
+	/* measured: CREATE user.anyone and user.anonymous are refused (Cyrus's own ids) */
+	if (strcmp(local, "anyone") == 0 || strcmp(local, "anonymous") == 0) {
+		why = g_strdup("a name Cyrus keeps for itself");
+		goto bad;
+	}
 	if (naming->separator == '.')
 		g_strdelimit(local, ".", '^');   /* john.doe -> user.john^doe */
-	*prefix_out = g_strdup_printf("user%c%s", naming->separator, local);
-	*domain_out = domain != NULL ? g_strdup_printf("@%s", domain) : g_strdup("");
+	prefix = g_strdup_printf("user%c%s", naming->separator, local);
+	suffix = domain != NULL ? g_strdup_printf("@%s", domain) : g_strdup("");
+	inbox = g_strconcat(prefix, suffix, NULL);
+	if ((why = refusal(naming, inbox)) != NULL)   /* '&', a 500-byte name, ... */
+		goto bad;
+	*prefix_out = g_steal_pointer(&prefix);
+	*domain_out = g_steal_pointer(&suffix);
 	return TRUE;
 bad:
-	g_set_error(error, M2C_NAME_ERROR, M2C_NAME_ERROR_BAD_USER,
-	            "user name \"%s\" cannot be a Cyrus user%s", user,
-	            at != NULL && !naming->virtdomains ? " (an '@' needs virtdomains)" : "");
+	{
+		g_autofree char *name = quoted(user);
+		g_set_error(error, M2C_NAME_ERROR, M2C_NAME_ERROR_BAD_USER,
+		            "user name \"%s\" cannot be a Cyrus user%s%s%s", name,
+		            at != NULL && !naming->virtdomains ? " (an '@' needs virtdomains)" : "",
+		            why != NULL ? ": " : "", why != NULL ? why : "");
+	}
 	return FALSE;
 }
 
@@ -226,16 +314,16 @@ fit(const MailboxNameSet *set, const char *prefix, const char *domain, char *con
 
 char *
 mailbox_name_set_add(MailboxNameSet *set, const char *prefix, const char *domain,
-                     char *const *components, GString *notes)
+                     char *const *components, GString *notes, GError **error)
 {
 	gsize n = g_strv_length((char **)components);
+	g_assert(n > 0);
 	const char *last = components[n - 1];
 	g_autofree char *full = join(set, prefix, domain, components, NULL);
 	char *encoded = NULL;
 	gboolean cut = FALSE;
 	guint k;
 
-	g_assert(n > 0);
 	/* steps 4 and 5: the first of last, last~2, last~3, ... whose final (maybe cut)
 	 * form is not taken, after NFC and case folding */
 	for (k = 1;; k++) {
@@ -243,6 +331,11 @@ mailbox_name_set_add(MailboxNameSet *set, const char *prefix, const char *domain
 		g_autofree char *utf8 = join(set, prefix, domain, components, candidate);
 		g_autofree char *with_k = k == 1 ? g_strdup(full) : g_strdup_printf("%s~%u", full, k);
 		encoded = fit(set, prefix, domain, components, candidate, with_k, &utf8, &cut);
+		/* only the last part was cut: the levels above it may still be too long */
+		if (!mailbox_name_check(&set->naming, encoded, error)) {
+			g_free(encoded);
+			return NULL;
+		}
 		g_autofree char *key = fold(utf8);
 		if (!g_hash_table_contains(set->taken, key)) {
 			g_hash_table_add(set->taken, g_steal_pointer(&key));

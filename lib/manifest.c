@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 
+#include "manifest-private.h"
 #include "tsv.h"
 
 G_DEFINE_QUARK(m2c-manifest-error-quark, m2c_manifest_error)
@@ -81,6 +82,8 @@ field(GString *out, const char *text, gsize len, gboolean last)
 {
 	if (text == NULL || len == 0)
 		g_string_append_c(out, '-');
+	else if (len == 1 && text[0] == '-')
+		g_string_append(out, "\\x2d");   /* a value "-", not none */
 	else
 		tsv_escape_append(out, text, len);
 	g_string_append_c(out, last ? '\n' : '\t');
@@ -99,17 +102,19 @@ char *
 manifest_format(const char *const *comments, GPtrArray *rows)
 {
 	GString *out = g_string_new(NULL);
+	guint line = 1;   /* the header row's */
 
 	manifest_sort(rows);
 	for (const char *const *c = comments; c != NULL && *c != NULL; c++) {
 		g_auto(GStrv) lines = g_strsplit(*c, "\n", -1);
-		for (char **l = lines; *l != NULL; l++)
+		for (char **l = lines; *l != NULL; l++, line++)
 			g_string_append_printf(out, "# %s\n", *l);
 	}
 	for (gsize i = 0; i < N_COLUMNS; i++)
 		g_string_append_printf(out, "%s%c", columns[i], i + 1 < N_COLUMNS ? '\t' : '\n');
 	for (guint i = 0; i < rows->len; i++) {
-		const ManifestRow *r = g_ptr_array_index(rows, i);
+		ManifestRow *r = g_ptr_array_index(rows, i);
+		r->line = line + 1 + i;
 		gsize slen = 0;
 		const char *src = r->source != NULL ? g_bytes_get_data(r->source, &slen) : NULL;
 		field(out, r->user, strlen(r->user), FALSE);
@@ -166,16 +171,223 @@ fail:
 	return FALSE;
 }
 
+/* ---- the settings line -------------------------------------------------------- */
+
+void
+manifest_settings_init(ManifestSettings *settings)
+{
+	memset(settings, 0, sizeof *settings);
+	settings->check_owner = TRUE;
+}
+
+void
+manifest_settings_clear(ManifestSettings *settings)
+{
+	g_free(settings->spool_dir);
+	g_free(settings->home_template);
+	manifest_settings_init(settings);
+}
+
+/* " KEY=VALUE", the value escaped (tsv.h) with a space as \x20. */
+static void
+settings_pair(GString *out, const char *key, const char *value)
+{
+	g_autoptr(GString) escaped = g_string_new(NULL);
+
+	tsv_escape_append(escaped, value, strlen(value));
+	g_string_append_printf(out, " %s=", key);
+	for (gsize i = 0; i < escaped->len; i++) {
+		if (escaped->str[i] == ' ')
+			g_string_append(out, "\\x20");
+		else
+			g_string_append_c(out, escaped->str[i]);
+	}
+}
+
+char *
+manifest_settings_format(const ManifestSettings *settings, const char *const *more)
+{
+	GString *out = g_string_new("settings:");
+
+	if (settings->separator != 0) {
+		char separator[2] = { settings->separator, '\0' };
+		settings_pair(out, "separator", separator);
+	}
+	if (settings->spool_dir != NULL)
+		settings_pair(out, "spool-dir", settings->spool_dir);
+	settings_pair(out, "homes", settings->home_template ? settings->home_template : "passwd");
+	settings_pair(out, "owner-check", settings->check_owner ? "yes" : "no");
+	settings_pair(out, "follow-links-inside-home", settings->follow_links_inside_home ? "yes" : "no");
+	for (const char *const *m = more; m != NULL && m[0] != NULL; m += 2) {
+		g_assert(m[1] != NULL && strpbrk(m[0], " =") == NULL);
+		settings_pair(out, m[0], m[1]);
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *
+manifest_quoted(const char *bytes, gsize len)
+{
+	GString *out = g_string_new(NULL);
+	tsv_escape_append(out, bytes, MIN(len, 100));
+	if (len > 100)
+		g_string_append(out, "...");
+	return g_string_free(out, FALSE);
+}
+
+const char *
+manifest_path_problem(const char *path, gsize len, gboolean root_ok)
+{
+	const char *p, *end;
+
+	if (len == 0 || path[0] != '/')
+		return "is not an absolute path";
+	if (len == 1)
+		return root_ok ? NULL : "is the root directory";
+	for (p = path + 1, end = path + len;;) {
+		const char *slash = memchr(p, '/', (gsize)(end - p));
+		gsize n = (gsize)((slash != NULL ? slash : end) - p);
+		if (n == 0)
+			return "has an empty part (\"//\", or a \"/\" at the end)";
+		if (n == 1 && p[0] == '.')
+			return "has a \".\" part";
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return "has a \"..\" part";
+		if (slash == NULL)
+			return NULL;
+		p = slash + 1;
+	}
+}
+
+enum { SET_SEPARATOR, SET_SPOOL_DIR, SET_HOMES, SET_OWNER_CHECK, SET_FOLLOW_LINKS, N_SETTINGS };
+static const char *const setting_keys[N_SETTINGS] = {
+	"separator", "spool-dir", "homes", "owner-check", "follow-links-inside-home",
+};
+
+static gboolean
+setting_bool(const char *key, const char *value, gboolean *out, GError **error)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+		*out = strcmp(value, "yes") == 0;
+		return TRUE;
+	}
+	g_autofree char *q = manifest_quoted(value, strlen(value));
+	g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+	            "settings: %s \"%s\" is not yes or no", key, q);
+	return FALSE;
+}
+
+/* A path setting: `value` (given) into *out, or FALSE when it is not a path
+ * mapnames writes. */
+static gboolean
+setting_path(const char *key, char *value, char **out, GError **error)
+{
+	g_autofree char *path = value;
+	const char *problem = manifest_path_problem(path, strlen(path), TRUE);
+
+	if (problem != NULL) {
+		g_autofree char *q = manifest_quoted(path, strlen(path));
+		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+		            "settings: %s \"%s\" %s", key, q, problem);
+		return FALSE;
+	}
+	*out = g_steal_pointer(&path);
+	return TRUE;
+}
+
+/* One known setting, `k`, with its unescaped `value`, into `settings`. */
+static gboolean
+setting(ManifestSettings *settings, guint k, char *value /* taken */, GError **error)
+{
+	g_autofree char *owned = value;
+
+	switch (k) {
+	case SET_SEPARATOR:
+		if (strcmp(value, ".") != 0 && strcmp(value, "/") != 0) {
+			g_autofree char *q = manifest_quoted(value, strlen(value));
+			g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+			            "settings: separator \"%s\" is not . or /", q);
+			return FALSE;
+		}
+		settings->separator = value[0];
+		return TRUE;
+	case SET_SPOOL_DIR:
+		return setting_path(setting_keys[k], g_steal_pointer(&owned), &settings->spool_dir, error);
+	case SET_HOMES:
+		if (strcmp(value, "passwd") == 0)   /* the password database */
+			return TRUE;
+		return setting_path(setting_keys[k], g_steal_pointer(&owned), &settings->home_template,
+		                    error);
+	case SET_OWNER_CHECK:
+		return setting_bool(setting_keys[k], value, &settings->check_owner, error);
+	case SET_FOLLOW_LINKS:
+		return setting_bool(setting_keys[k], value, &settings->follow_links_inside_home, error);
+	default:
+		g_assert_not_reached();
+	}
+}
+
+/* The words of the settings line after "settings:" into `settings`. */
+static gboolean
+parse_settings(const char *words, ManifestSettings *settings, GError **error)
+{
+	g_auto(GStrv) tokens = g_strsplit(words, " ", -1);
+	gboolean seen[N_SETTINGS] = { FALSE };
+
+	for (char **t = tokens; *t != NULL; t++) {
+		const char *eq = strchr(*t, '=');
+		g_autoptr(GError) local = NULL;
+		char *value;
+		guint k;
+
+		if (**t == '\0')
+			continue;
+		if (eq == NULL || eq == *t) {
+			g_autofree char *q = manifest_quoted(*t, strlen(*t));
+			g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+			            "settings: \"%s\" is not KEY=VALUE", q);
+			return FALSE;
+		}
+		for (k = 0; k < N_SETTINGS; k++)
+			if (strlen(setting_keys[k]) == (gsize)(eq - *t) &&
+			    strncmp(*t, setting_keys[k], (gsize)(eq - *t)) == 0)
+				break;
+		if (k == N_SETTINGS)
+			continue;   /* not needed to read the sources */
+		if (seen[k]) {
+			g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+			            "settings: %s given twice", setting_keys[k]);
+			return FALSE;
+		}
+		seen[k] = TRUE;
+		if ((value = tsv_unescape_string(eq + 1, strlen(eq + 1), &local)) == NULL) {
+			g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+			            "settings: %s: %s", setting_keys[k], local->message);
+			return FALSE;
+		}
+		if (!setting(settings, k, value, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- rows ----------------------------------------------------------------------- */
+
+/* Digits only (no sign, no space), or "-" for -1. */
 static gboolean
 parse_number(const char *text, gint64 *out)
 {
-	char *end;
+	guint64 n;
+
 	if (strcmp(text, "-") == 0) {
 		*out = -1;
 		return TRUE;
 	}
-	*out = g_ascii_strtoll(text, &end, 10);
-	return end != text && *end == '\0' && *out >= 0;
+	if (*text == '\0' || strspn(text, "0123456789") != strlen(text) ||
+	    !g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &n, NULL))
+		return FALSE;
+	*out = (gint64)n;
+	return TRUE;
 }
 
 /* One escaped text field: NULL for "-". */
@@ -210,6 +422,11 @@ parse_row(char **f, guint line, GError **error)
 		            local ? local->message : "no user");
 		return NULL;
 	}
+	if (*f[2] == '\0') {
+		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+		            "source: an empty field (\"-\" means none)");
+		return NULL;
+	}
 	if (strcmp(f[2], "-") != 0 && (row->source = tsv_unescape(f[2], strlen(f[2]), &local)) == NULL) {
 		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX, "source: %s", local->message);
 		return NULL;
@@ -221,8 +438,9 @@ parse_row(char **f, guint line, GError **error)
 	else if (strcmp(action, "skip") == 0)
 		row->action = MANIFEST_SKIP;
 	else {
+		g_autofree char *q = manifest_quoted(action, strlen(action));
 		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
-		            "action \"%s\" is not inbox, folder or skip", action);
+		            "action \"%s\" is not inbox, folder or skip", q);
 		return NULL;
 	}
 	if (!parse_number(f[4], &row->messages) || !parse_number(f[5], &row->bytes)) {
@@ -232,66 +450,118 @@ parse_row(char **f, guint line, GError **error)
 	}
 	row->subscribed = strcmp(f[6], "yes") == 0 ? 1 : strcmp(f[6], "no") == 0 ? 0 : -1;
 	if (row->subscribed < 0 && strcmp(f[6], "-") != 0) {
+		g_autofree char *q = manifest_quoted(f[6], strlen(f[6]));
 		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
-		            "subscribed \"%s\" is not yes, no or -", f[6]);
+		            "subscribed \"%s\" is not yes, no or -", q);
 		return NULL;
 	}
 	if (row->action != MANIFEST_SKIP && row->mailbox == NULL) {
-		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
-		            "an %s row needs a mailbox", action);
+		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX, "%s row needs a mailbox",
+		            row->action == MANIFEST_INBOX ? "an inbox" : "a folder");
 		return NULL;
 	}
 	return g_steal_pointer(&row);
 }
 
-GPtrArray *
-manifest_read(const char *path, GError **error)
-{
-	g_autofree char *text = NULL;
-	g_autoptr(GError) local = NULL;
-	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)manifest_row_free);
-	gboolean header_seen = FALSE;
-	gsize len;
+#define SETTINGS_PREFIX "# settings:"
 
-	if (!g_file_get_contents(path, &text, &len, &local)) {
-		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO, "%s", local->message);
-		return NULL;
-	}
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	for (guint n = 0; lines[n] != NULL; n++) {
-		char *l = lines[n];
+GPtrArray *
+manifest_parse(const char *name, const char *text, gsize len, ManifestSettings *settings_out,
+               GError **error)
+{
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)manifest_row_free);
+	g_auto(ManifestSettings) settings = { 0 };
+	gboolean header_seen = FALSE;
+	guint settings_line = 0, n = 0;
+	const char *p = text, *end = text + len;
+
+	manifest_settings_init(&settings);
+	if (settings_out != NULL)
+		manifest_settings_init(settings_out);
+	while (p < end) {
+		const char *newline = memchr(p, '\n', (gsize)(end - p));
+		gsize line_len = (gsize)((newline != NULL ? newline : end) - p);
+		g_autoptr(GError) local = NULL;
+
+		n++;
+		if (memchr(p, '\0', line_len) != NULL) {
+			g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+			            "%s:%u: a NUL byte (a NUL is written \\x00, and only in a source)", name, n);
+			return NULL;
+		}
+		if (line_len > 0 && p[line_len - 1] == '\r')   /* an editor's CRLF: we write \r */
+			line_len--;
+		g_autofree char *l = g_strndup(p, line_len);
+		p = newline != NULL ? newline + 1 : end;
+
+		if (g_str_has_prefix(l, SETTINGS_PREFIX)) {
+			if (settings_line != 0) {
+				g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
+				            "%s:%u: a second settings line (the first is line %u)", name, n,
+				            settings_line);
+				return NULL;
+			}
+			settings_line = n;
+			if (!parse_settings(l + strlen(SETTINGS_PREFIX), &settings, &local)) {
+				g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX, "%s:%u: %s",
+				            name, n, local->message);
+				return NULL;
+			}
+			continue;
+		}
 		if (*l == '\0' || *l == '#')
 			continue;
 		g_auto(GStrv) f = g_strsplit(l, "\t", -1);
 		if (g_strv_length(f) < N_COLUMNS) {
 			g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
-			            "%s:%u: %u columns, a manifest row has %zu", path, n + 1,
+			            "%s:%u: %u columns, a manifest row has %zu", name, n,
 			            g_strv_length(f), N_COLUMNS);
 			return NULL;
 		}
 		if (!header_seen) {
 			for (gsize i = 0; i < N_COLUMNS; i++)
 				if (strcmp(f[i], columns[i]) != 0) {
+					g_autofree char *q = manifest_quoted(f[i], strlen(f[i]));
 					g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
 					            "%s:%u: not a manifest: column %zu is \"%s\", not \"%s\"",
-					            path, n + 1, i + 1, f[i], columns[i]);
+					            name, n, i + 1, q, columns[i]);
 					return NULL;
 				}
 			header_seen = TRUE;
 			continue;
 		}
-		ManifestRow *row = parse_row(f, n + 1, &local);
+		ManifestRow *row = parse_row(f, n, &local);
 		if (row == NULL) {
 			g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX, "%s:%u: %s",
-			            path, n + 1, local->message);
+			            name, n, local->message);
 			return NULL;
 		}
 		g_ptr_array_add(rows, row);
 	}
 	if (!header_seen) {
 		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX,
-		            "%s: not a manifest: no header row", path);
+		            "%s: not a manifest: no header row", name);
 		return NULL;
 	}
+	if (settings_out != NULL) {
+		*settings_out = settings;
+		manifest_settings_init(&settings);   /* handed over */
+	}
 	return g_steal_pointer(&rows);
+}
+
+GPtrArray *
+manifest_read(const char *path, ManifestSettings *settings_out, GError **error)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GError) local = NULL;
+	gsize len;
+
+	if (settings_out != NULL)
+		manifest_settings_init(settings_out);
+	if (!g_file_get_contents(path, &text, &len, &local)) {
+		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO, "%s", local->message);
+		return NULL;
+	}
+	return manifest_parse(path, text, len, settings_out, error);
 }

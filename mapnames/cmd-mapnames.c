@@ -123,9 +123,20 @@ count_messages(ManifestRow *row, const char *path, const MboxReaderSettings *set
 	row->bytes = mbox_reader_summary(reader)->size;
 }
 
+/* A skip row for `path` of `user`, said as a warning. */
+static void
+add_skip(GPtrArray *rows, const char *user, const char *path, const char *note, Report *report)
+{
+	report_at(report, REPORT_WARNING, path, 0, -1, "skipped: %s", note);
+	g_ptr_array_add(rows, manifest_row_new(user, NULL, path, path ? strlen(path) : 0,
+	                                       MANIFEST_SKIP, note));
+}
+
+/* `sources`: path -> the user it was given to, for all users so far. */
 static void
 map_user(const MapConfig *config, const DiscoverSettings *ds, const MailboxNaming *naming,
-         MailboxNameSet *names, const char *user, GPtrArray *rows, Report *report)
+         MailboxNameSet *names, GHashTable *sources, const char *user, GPtrArray *rows,
+         Report *report)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *prefix = NULL, *domain = NULL, *home = NULL;
@@ -147,6 +158,15 @@ map_user(const MapConfig *config, const DiscoverSettings *ds, const MailboxNamin
 		g_autofree char *mailbox = NULL;
 		ManifestRow *row;
 
+		/* two users with one home (--no-owner-check): the mail goes to the first only */
+		const char *owner = f->action != MANIFEST_SKIP && f->path != NULL
+		                    ? g_hash_table_lookup(sources, f->path) : NULL;
+		if (owner != NULL) {
+			g_autofree char *note = g_strdup_printf("mapped for user %s already (it would be "
+			                                        "delivered twice)", owner);
+			add_skip(rows, user, f->path, note, report);
+			continue;
+		}
 		append_note(notes, f->note);
 		if (f->action == MANIFEST_INBOX) {
 			mailbox = g_strconcat(prefix, domain, NULL);
@@ -165,8 +185,18 @@ map_user(const MapConfig *config, const DiscoverSettings *ds, const MailboxNamin
 					}
 				mapped[k] = mailbox_name_map_component(naming, c, strlen(c), notes);
 			}
-			mailbox = mailbox_name_set_add(names, prefix, domain, mapped, notes);
+			mailbox = mailbox_name_set_add(names, prefix, domain, mapped, notes, &error);
 		}
+		if (f->action == MANIFEST_FOLDER && mailbox == NULL) {
+			/* the directories above it alone make a name Cyrus refuses (490 bytes) */
+			g_autofree char *note = g_strdup_printf("no mailbox name fits: %s (give it one "
+			                                        "in the manifest)", error->message);
+			g_clear_error(&error);
+			add_skip(rows, user, f->path, note, report);
+			continue;
+		}
+		if (f->action != MANIFEST_SKIP && f->path != NULL)
+			g_hash_table_insert(sources, g_strdup(f->path), g_strdup(user));
 		row = manifest_row_new(user, mailbox, f->path, f->path ? strlen(f->path) : 0,
 		                       f->action, notes->str);
 		if (f->action == MANIFEST_INBOX)
@@ -235,6 +265,23 @@ configure(MapConfig *config, MailboxNaming *naming, DiscoverSettings *ds)
 	return 0;
 }
 
+/* `note` with each control character as its Control Picture (U+2400 + byte, U+2421
+ * for DEL), as folder names get them: manifest_validate refuses control characters
+ * in a note.  New. */
+static char *
+printable_note(const char *note)
+{
+	GString *out = g_string_new(NULL);
+	for (const char *p = note; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f)
+			g_string_append_unichar(out, c == 0x7f ? 0x2421 : 0x2400 + c);
+		else
+			g_string_append_c(out, (char)c);
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* Write the manifest and say what it holds.  Returns the exit status. */
 static int
 finish(const MapConfig *config, const MailboxNaming *naming, const DiscoverSettings *ds,
@@ -242,28 +289,53 @@ finish(const MapConfig *config, const MailboxNaming *naming, const DiscoverSetti
 {
 	g_autoptr(GError) error = NULL;
 	guint n_inbox = 0, n_folder = 0, n_skip = 0;
-	g_autofree char *settings_line = g_strdup_printf(
-		"settings: separator=%c virtdomains=%s fs-charset=%s fs-charset-fallback=%s "
-		"folder-dirs=%s spool-dir=%s homes=%s owner-check=%s special-use=%s "
-		"follow-links-inside-home=%s include-empty=%s max-depth=%u scan=%s",
-		naming->separator, naming->virtdomains ? "yes" : "no",
-		naming->fs_charset ? naming->fs_charset : "UTF-8",
-		naming->fs_charset_fallback ? naming->fs_charset_fallback : "none",
-		config->folder_dirs ? config->folder_dirs : "Mail,mail", ds->spool_dir,
-		ds->home_template ? ds->home_template : "passwd", ds->check_owner ? "yes" : "no",
-		config->special_use ? "yes" : "no", ds->follow_links_inside_home ? "yes" : "no",
-		ds->include_empty ? "yes" : "no", ds->max_depth, config->scan ? "yes" : "no");
+	ManifestSettings recorded = {
+		.separator = naming->separator,
+		.check_owner = ds->check_owner,
+		.follow_links_inside_home = ds->follow_links_inside_home,
+		.spool_dir = (char *)ds->spool_dir,
+		.home_template = (char *)ds->home_template,
+	};
+	g_autofree char *max_depth = g_strdup_printf("%u", ds->max_depth);
+	const char *const more[] = {
+		"virtdomains", naming->virtdomains ? "yes" : "no",
+		"fs-charset", naming->fs_charset ? naming->fs_charset : "UTF-8",
+		"fs-charset-fallback", naming->fs_charset_fallback ? naming->fs_charset_fallback : "none",
+		"folder-dirs", config->folder_dirs ? config->folder_dirs : "Mail,mail",
+		"special-use", config->special_use ? "yes" : "no",
+		"include-empty", ds->include_empty ? "yes" : "no",
+		"max-depth", max_depth,
+		"scan", config->scan ? "yes" : "no",
+		NULL
+	};
+	g_autofree char *settings_line = manifest_settings_format(&recorded, more);
 	const char *comments[] = { "mbox2cyrus " M2C_VERSION " mapnames: the manifest "
 	                           "(user, Cyrus mailbox, Berkeley file); review it before convert",
 	                           settings_line, NULL };
 
+	/* a note is for reading: a link target or an error may hold a newline */
+	for (guint i = 0; i < rows->len; i++) {
+		ManifestRow *r = g_ptr_array_index(rows, i);
+		if (r->note != NULL) {
+			char *printable = printable_note(r->note);
+			g_free(r->note);
+			r->note = printable;
+		}
+	}
+	/* what convert checks: only a user name that is not one (reported above) or a bug */
+	g_autofree char *text = manifest_format(comments, rows);   /* numbers the rows */
+	if (!manifest_validate(config->output ? config->output : "(standard output)", rows, naming,
+	                       &error)) {
+		report_msg(report, REPORT_FAILED, "the manifest breaks a rule convert checks: %s",
+		           error->message);
+		g_clear_error(&error);
+	}
 	if (config->output != NULL) {
 		if (!manifest_write(config->output, comments, rows, &error)) {
 			report_msg(report, REPORT_FAILED, "%s", error->message);
 			return EX_CANTCREAT;
 		}
 	} else {
-		g_autofree char *text = manifest_format(comments, rows);
 		fputs(text, stdout);
 	}
 	for (guint i = 0; i < rows->len; i++) {
@@ -313,6 +385,7 @@ cmd_mapnames(int argc, char **argv)
 	g_autoptr(GPtrArray) users = NULL;
 	g_autoptr(Report) report = NULL;
 	g_autoptr(MailboxNameSet) names = NULL;
+	g_autoptr(GHashTable) sources = NULL;
 	g_autoptr(GError) error = NULL;
 	MailboxNaming naming = { 0 };
 	DiscoverSettings ds = { 0 };
@@ -338,8 +411,9 @@ cmd_mapnames(int argc, char **argv)
 
 	report = report_new("mbox2cyrus mapnames", stderr, config.verbose);
 	names = mailbox_name_set_new(&naming);
+	sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	for (guint i = 0; i < users->len; i++)
-		map_user(&config, &ds, &naming, names, g_ptr_array_index(users, i), rows, report);
+		map_user(&config, &ds, &naming, names, sources, g_ptr_array_index(users, i), rows, report);
 
 	status = finish(&config, &naming, &ds, rows, users->len, report);
 out:

@@ -242,4 +242,27 @@ for unix in (False, True):
             t.is_(sorted(set(mailboxes) - listed), [], '%s: LIST shows each name as written' % label)
             a.logout()
 
+# virtual domains: Cyrus reads what follows the last '@' of a name as its domain, so
+# an '@' in a folder of a user without a domain moved it (CREATE user.alice.a@b was
+# "Permission denied"); mapnames writes it as a fullwidth '＠'
+out = os.path.join(TMP, 'vd.tsv')
+p = t.run([t.BIN, 'mapnames', '--spool-dir', SPOOL, '-o', out, '--folder-dirs', 'Names',
+           '--virtdomains', ALICE])
+t.ok(p.returncode == 0, 'virtdomains: mapnames exit 0', p.stderr.decode())
+mailboxes = [l.split('\t')[1] for l in open(out, encoding='utf-8').read().splitlines()
+             if l and not l.startswith('#') and not l.startswith('user\t')
+             and l.split('\t')[3] in ('inbox', 'folder')]
+t.is_([m for m in mailboxes if '@' in m], [], 'virtdomains: no "@" in a name of a user without a domain')
+with t.Cyrus(virtdomains=True) as cy:
+    a = cy.admin()
+    refused = []
+    for m in sorted(mailboxes, key=len):
+        typ, data = a._simple_command('CREATE', '"%s"' % m.replace('\\', '\\\\').replace('"', '\\"'))
+        if typ != 'OK':
+            refused.append((m, data))
+    t.is_(refused, [], 'virtdomains: Cyrus CREATE accepts all %d names' % len(mailboxes))
+    listed = set(t.list_mailboxes(a))
+    t.is_(sorted(set(mailboxes) - listed), [], 'virtdomains: LIST shows each name as written')
+    a.logout()
+
 t.done()
