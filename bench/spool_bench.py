@@ -76,7 +76,7 @@ with t.Cyrus() as cy:
         sys.exit(1)
     rep = json.load(open(report))
     messages = sum(m['messages'] for u in rep['users'] for m in u['mailboxes'])
-    rec_s = rep['reconstruct_seconds']
+    rec_s = rep['finish_seconds']
 
 mb = src_bytes / 1e6
 ratio = cp_s / conv_s

@@ -1,7 +1,8 @@
-/* convert-flags.c -- steps 5 and 6 of convert --method spool (convert-user.c has the
- * order): flags and keywords with UID STORE as the user, grouped by flag set, then
- * the subscriptions.  Both are safe to redo: +FLAGS and SUBSCRIBE change nothing the
- * second time. */
+/* convert-flags.c -- steps 5 and 6 of convert (convert-user.c has the order), the same
+ * for every method: flags and keywords with UID STORE as the user, grouped by flag
+ * set, then the subscriptions.  The UIDs are the method's answer (method.h: uid_of):
+ * kept from the delivery, or asked again after a rerun.  Both steps are safe to redo:
+ * +FLAGS and SUBSCRIBE change nothing the second time. */
 #include "convert-user-private.h"
 
 #include <string.h>
@@ -28,39 +29,58 @@ flag_groups_add(GHashTable *groups, const MboxMessage *m, guint32 uid)
 	g_array_append_val(uids, uid);
 }
 
-/* Step 5 for one source: the flag groups from the write pass (or, after a resume, read
- * again from the source), one UID STORE per group. */
+/* After a rerun: the flag groups of a delivered source, read again from it with the
+ * UIDs the method gave.  FALSE with an error when the source cannot be read. */
 static gboolean
-store_flags(Job *job, Box *b, ImapSession *user_session, const char *personal, GError **error)
+read_flag_groups(Job *job, Source *s, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) local = NULL;
-	GHashTable *groups = b->flag_groups;
+	g_autoptr(UserAccess) access = convert_user_access(ctx, job->user, error);
+	g_autoptr(MboxReader) reader = access ? convert_open_source(ctx, access, s->path, error) : NULL;
+	guint64 unknown = 0;
+	MboxMessage *m;
 
-	if (groups == NULL) {
-		g_autoptr(MboxReader) reader = mbox_reader_open(b->source, &ctx->reader, &local);
-		MboxMessage *m;
-		if (reader == NULL) {
-			box_fail(job, b, local->message);
-			return TRUE;
-		}
-		groups = b->flag_groups = flag_groups_new();
-		while ((m = mbox_reader_next(reader, &local)) != NULL) {
-			flag_groups_add(groups, m, spool_uid_of(m, b->keep_x_uid, b->uid_base));
-			mbox_message_free(m);
-		}
-		if (local != NULL) {
-			box_fail(job, b, local->message);
-			return TRUE;
-		}
+	if (reader == NULL)
+		return FALSE;
+	s->flag_groups = flag_groups_new();
+	while ((m = mbox_reader_next(reader, &local)) != NULL) {
+		guint32 uid = ctx->method->uid_of(&s->delivery, m);
+		if (uid != 0)
+			flag_groups_add(s->flag_groups, m, uid);
+		else
+			unknown += m->flags[0] != NULL;
+		mbox_message_free(m);
 	}
-	if (g_hash_table_size(groups) == 0)
+	if (local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	if (unknown > 0)
+		report_at(ctx->report, REPORT_WARNING, s->path, 0, -1, "the flags of %" G_GUINT64_FORMAT
+		          " message%s were not restored: %s cannot say their UIDs", unknown,
+		          unknown == 1 ? "" : "s", ctx->method->name);
+	return TRUE;
+}
+
+/* Step 5 for one source: one UID STORE per flag group. */
+static gboolean
+store_flags(Job *job, Source *s, ImapSession *user_session, const char *personal, GError **error)
+{
+	ConvertContext *ctx = job->ctx;
+	g_autoptr(GError) local = NULL;
+
+	if (s->flag_groups == NULL && !read_flag_groups(job, s, &local)) {
+		job_fail(job, s->key, FAILURE_MAILBOX, local);
+		return TRUE;
+	}
+	if (g_hash_table_size(s->flag_groups) == 0)
 		return TRUE;
 	if (!imap_session_select(user_session, personal, FALSE, NULL, NULL, error))
 		return FALSE;
 	GHashTableIter it;
 	gpointer key, value;
-	g_hash_table_iter_init(&it, groups);
+	g_hash_table_iter_init(&it, s->flag_groups);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
 		GArray *uids = value;
 		g_auto(GStrv) flags = g_strsplit(key, " ", -1);
@@ -83,8 +103,8 @@ store_flags(Job *job, Box *b, ImapSession *user_session, const char *personal, G
 		                                        (char *)key, uids->len, uids->len == 1 ? "" : "s",
 		                                        local->message,
 		                                        system->len > 1 ? " (system flags stored alone)" : "");
-		convert_results_problem(ctx->results, b->result, b->source, 0, -1, FALSE, text);
-		report_at(ctx->report, REPORT_WARNING, b->source, 0, -1, "%s", text);
+		convert_results_problem(ctx->results, s->result, s->path, 0, -1, FALSE, text);
+		report_at(ctx->report, REPORT_WARNING, s->path, 0, -1, "%s", text);
 		g_clear_error(&local);
 		if (system->len > 1 &&
 		    !imap_session_add_flags(user_session, (guint32 *)uids->data, uids->len,
@@ -94,35 +114,38 @@ store_flags(Job *job, Box *b, ImapSession *user_session, const char *personal, G
 	return TRUE;
 }
 
-/* Steps 5 and 6. */
+/* Steps 5 and 6, for the sources of mailboxes that hold what was delivered. */
 gboolean
-restore_user_state(Job *job, GError **error)
+job_restore_user_state(Job *job, GError **error)
 {
-	for (guint i = 0; i < job->boxes->len; i++) {
-		Box *b = g_ptr_array_index(job->boxes, i);
-		if (box_failed(job, b) ||
-		    (journal_has(job->journal, b->key, JOURNAL_FLAGGED) &&
-		     journal_has(job->journal, b->key, JOURNAL_SUBSCRIBED)))
+	for (guint i = 0; i < job->sources->len; i++) {
+		Source *s = g_ptr_array_index(job->sources, i);
+		Mailbox *mb = s->mailbox;
+		if (s->failed || mb->failed || mb->finished_line == 0 ||
+		    mb->finished_line < s->delivered_line || (s->flagged && s->subscribed))
 			continue;
-		g_autofree char *personal = personal_name(job, b->row->mailbox);
-		if (personal == NULL) {
-			box_fail(job, b, "not a mailbox of this user (check the manifest)");
+		g_autofree char *personal = job_personal_name(job, mb->name);
+		if (personal == NULL) {   /* manifest_validate() lets no such row through */
+			source_fail(job, s, "not a mailbox of this user (check the manifest)");
 			continue;
 		}
-		ImapSession *s = owner(job, error);
-		if (s == NULL)
+		ImapSession *session = job_owner_session(job, error);
+		if (session == NULL)
 			return FALSE;
-		if (!journal_has(job->journal, b->key, JOURNAL_FLAGGED)) {
-			if (b->source != NULL && !store_flags(job, b, s, personal, error))
+		if (!s->flagged) {
+			if (s->path != NULL && !store_flags(job, s, session, personal, error))
 				return FALSE;
-			if (!journal_record(job->journal, b->key, JOURNAL_FLAGGED, NULL, error))
+			if (s->failed)
+				continue;
+			if (!journal_append(job->journal, STEP_FLAGGED, s->key, NULL, error))
 				return FALSE;
+			s->flagged = TRUE;
 		}
-		if (b->row->subscribed == 1 && !imap_session_subscribe(s, personal, error))
+		if (s->row->subscribed == 1 && !imap_session_subscribe(session, personal, error))
 			return FALSE;
-		if (!journal_record(job->journal, b->key, JOURNAL_SUBSCRIBED, NULL, error))
+		if (!journal_append(job->journal, STEP_SUBSCRIBED, s->key, NULL, error))
 			return FALSE;
+		s->subscribed = TRUE;
 	}
 	return TRUE;
 }
-

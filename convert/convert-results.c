@@ -18,7 +18,7 @@ struct MailboxResult {
 
 typedef struct {
 	char *user;
-	char *status;
+	UserStatus status;
 	char *error;
 	GPtrArray *mailboxes;   /* MailboxResult* */
 } UserResult;
@@ -28,7 +28,7 @@ struct ConvertResults {
 	char *method;
 	GPtrArray *users;       /* UserResult*, in first-use order */
 	GHashTable *by_user;
-	double reconstruct_seconds;
+	double finish_seconds;
 	double wall_seconds;
 };
 
@@ -46,7 +46,6 @@ static void
 user_result_free(UserResult *ur)
 {
 	g_free(ur->user);
-	g_free(ur->status);
 	g_free(ur->error);
 	g_ptr_array_unref(ur->mailboxes);
 	g_free(ur);
@@ -160,31 +159,41 @@ convert_results_mailbox_is_failed(ConvertResults *results, MailboxResult *mr)
 	return failed;
 }
 
+const char *
+user_status_name(UserStatus status)
+{
+	static const char *const names[] = { "not started", "done", "already done", "failed" };
+	g_assert((gsize)status < G_N_ELEMENTS(names));
+	return names[status];
+}
+
 void
-convert_results_user(ConvertResults *results, const char *user, const char *status,
+convert_results_user(ConvertResults *results, const char *user, UserStatus status,
                      const char *error)
 {
 	g_mutex_lock(&results->lock);
 	UserResult *ur = user_locked(results, user);
-	g_free(ur->status);
 	g_free(ur->error);
-	ur->status = g_strdup(status);
+	ur->status = status;
 	ur->error = g_strdup(error);
 	g_mutex_unlock(&results->lock);
 }
 
 void
 convert_results_totals(ConvertResults *results, guint *users_done, guint *users_failed,
-                       guint *mailboxes_failed, guint64 *messages, gint64 *bytes, guint *problems)
+                       guint *users_not_started, guint *mailboxes_failed, guint64 *messages,
+                       gint64 *bytes, guint *problems)
 {
-	*users_done = *users_failed = *mailboxes_failed = *problems = 0;
+	*users_done = *users_failed = *users_not_started = *mailboxes_failed = *problems = 0;
 	*messages = 0;
 	*bytes = 0;
 	g_mutex_lock(&results->lock);
 	for (guint i = 0; i < results->users->len; i++) {
 		UserResult *ur = g_ptr_array_index(results->users, i);
-		if (ur->status != NULL && strcmp(ur->status, "failed") == 0)
+		if (ur->status == USER_FAILED)
 			(*users_failed)++;
+		else if (ur->status == USER_NOT_STARTED)
+			(*users_not_started)++;
 		else
 			(*users_done)++;
 		for (guint k = 0; k < ur->mailboxes->len; k++) {
@@ -199,10 +208,10 @@ convert_results_totals(ConvertResults *results, guint *users_done, guint *users_
 }
 
 void
-convert_results_add_reconstruct_time(ConvertResults *results, double seconds)
+convert_results_add_finish_time(ConvertResults *results, double seconds)
 {
 	g_mutex_lock(&results->lock);
-	results->reconstruct_seconds += seconds;
+	results->finish_seconds += seconds;
 	g_mutex_unlock(&results->lock);
 }
 
@@ -220,14 +229,14 @@ convert_results_write_json(ConvertResults *results, const char *path, GError **e
 	g_autoptr(GString) out = g_string_new("{\"tool\":\"mbox2cyrus " M2C_VERSION " convert\",\"method\":");
 	json_escape_append(out, results->method);
 	g_mutex_lock(&results->lock);
-	g_string_append_printf(out, ",\"seconds\":%.3f,\"reconstruct_seconds\":%.3f,\"users\":[",
-	                       results->wall_seconds, results->reconstruct_seconds);
+	g_string_append_printf(out, ",\"seconds\":%.3f,\"finish_seconds\":%.3f,\"users\":[",
+	                       results->wall_seconds, results->finish_seconds);
 	for (guint i = 0; i < results->users->len; i++) {
 		UserResult *ur = g_ptr_array_index(results->users, i);
 		g_string_append(out, i ? ",\n{\"user\":" : "\n{\"user\":");
 		json_escape_append(out, ur->user);
 		g_string_append(out, ",\"status\":");
-		json_escape_append(out, ur->status ? ur->status : "not done");
+		json_escape_append(out, user_status_name(ur->status));
 		if (ur->error != NULL) {
 			g_string_append(out, ",\"error\":");
 			json_escape_append(out, ur->error);

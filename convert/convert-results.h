@@ -1,7 +1,9 @@
 /* convert-results.h -- what a convert run did, per user and mailbox, for the summary
  * and for --report FILE.json:
- *   {"tool": "...", "method": "spool", "users": [
- *     {"user": "alice", "status": "done" | "failed" | "already done", "error": "...",
+ *   {"tool": "...", "method": "spool", "seconds": 12.3, "finish_seconds": 4.5,
+ *    "users": [
+ *     {"user": "alice", "status": "done" | "failed" | "already done" | "not started",
+ *      "error": "...",
  *      "mailboxes": [{"mailbox": "user.alice.Sent", "source": "/home/alice/Mail/sent",
  *        "status": "done" | "failed", "error": "...", "messages": 12, "bytes": 34567,
  *        "written": 12, "existed": 0, "uids": "x-uid" | "sequence",
@@ -12,6 +14,16 @@
 #define M2C_CONVERT_RESULTS_H
 
 #include <glib.h>
+
+typedef enum {
+	USER_NOT_STARTED,    /* the run stopped before it (a run-scope failure) */
+	USER_DONE,
+	USER_ALREADY_DONE,   /* by an earlier run */
+	USER_FAILED,         /* something failed: the report says what; a rerun retries */
+} UserStatus;
+
+/* "not started", "done", "already done", "failed"; static storage. */
+const char *user_status_name(UserStatus status);
 
 typedef struct ConvertResults ConvertResults;
 typedef struct MailboxResult MailboxResult;
@@ -31,17 +43,18 @@ void convert_results_counts(ConvertResults *results, MailboxResult *mr, guint64 
 void convert_results_mailbox_failed(ConvertResults *results, MailboxResult *mr, const char *error);
 gboolean convert_results_mailbox_is_failed(ConvertResults *results, MailboxResult *mr);
 
-/* The user's outcome: "done", "failed", "already done"; `error` may be NULL. */
-void convert_results_user(ConvertResults *results, const char *user, const char *status,
+/* The user's outcome; `error` may be NULL. */
+void convert_results_user(ConvertResults *results, const char *user, UserStatus status,
                           const char *error);
 
 /* Totals over the run. */
 void convert_results_totals(ConvertResults *results, guint *users_done, guint *users_failed,
-                            guint *mailboxes_failed, guint64 *messages, gint64 *bytes,
-                            guint *problems);
+                            guint *users_not_started, guint *mailboxes_failed, guint64 *messages,
+                            gint64 *bytes, guint *problems);
 
-/* Time spent in reconstruct (summed over users) and the run's wall time, seconds. */
-void convert_results_add_reconstruct_time(ConvertResults *results, double seconds);
+/* Time spent in the method's finish (spool: reconstruct), summed over users, and the
+ * run's wall time, seconds. */
+void convert_results_add_finish_time(ConvertResults *results, double seconds);
 void convert_results_set_wall_time(ConvertResults *results, double seconds);
 
 gboolean convert_results_write_json(ConvertResults *results, const char *path, GError **error);

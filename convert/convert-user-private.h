@@ -1,52 +1,110 @@
-/* convert-user-private.h -- what convert-user.c (steps 1-4) and convert-flags.c
- * (steps 5-6) share about the user being converted. */
+/* convert-user-private.h -- what convert-user.c (the order, creation, delivery,
+ * finishing), convert-state.c (the journal) and convert-flags.c (flags,
+ * subscriptions) share about the user being converted. */
 #ifndef M2C_CONVERT_USER_PRIVATE_H
 #define M2C_CONVERT_USER_PRIVATE_H
 
 #include "convert-user.h"
+#include "failure.h"
 #include "imap-session.h"
 #include "journal.h"
 #include "manifest.h"
 
+/* One source row of the manifest: a file whose mail goes into `mailbox`. */
+typedef struct Mailbox Mailbox;
 typedef struct {
 	ManifestRow *row;
-	char *source;            /* NULL: no source (an empty INBOX) */
-	char *key;               /* journal key of the source: mailbox TAB source */
-	char *dir;               /* the mailbox directory, from mbpath */
+	Mailbox *mailbox;
+	char *path;              /* NULL: no source (an INBOX without a spool file) */
+	char *key;               /* journal key: mailbox TAB source */
 	MailboxResult *result;
-	guint32 uid_base;        /* UIDs of this source start after this */
-	gboolean keep_x_uid;
-	GHashTable *flag_groups; /* "\\Seen $Label1" -> GArray of UIDs, from the write pass;
+	Delivery delivery;
+	guint delivered_line;    /* journal line of its delivery; 0: not delivered */
+	gboolean flagged, subscribed;
+	gboolean failed;         /* this run */
+	GHashTable *flag_groups; /* "\\Seen $Label1" -> GArray of UIDs, from the delivery;
 	                          * NULL after a resume (then read again) */
-} Box;
+	GPtrArray *problems;     /* details of messages not stored, to journal before the
+	                          * delivery record (new strings) */
+	GPtrArray *old_problems; /* the same, from an earlier run's journal (borrowed) */
+} Source;
+
+/* One mailbox of the user, fed by zero or more sources. */
+struct Mailbox {
+	const char *name;        /* the admin's name (the manifest's) */
+	GPtrArray *sources;      /* Source*, borrowed, manifest order */
+	gboolean created;
+	guint32 baseline;        /* messages it held before this tool delivered to it */
+	guint finished_line;     /* journal line of its last check; 0: never */
+	gboolean failed;         /* this run */
+};
 
 typedef struct {
 	ConvertContext *ctx;
 	const char *user;
 	char *prefix, *domain, *inbox;
 	Journal *journal;
-	GPtrArray *boxes;        /* Box*, manifest order: the INBOX first */
-	GPtrArray *mailboxes;    /* distinct mailbox names, in that order */
+	GPtrArray *sources;      /* Source*, manifest order */
+	GPtrArray *mailboxes;    /* Mailbox*, the INBOX first */
+	gboolean done_before;    /* the journal says the user was done */
+	guint failures_before;   /* failures an earlier run recorded and left open */
+	guint failures;          /* failures this run */
 	ImapSession *admin;
 	ImapSession *owner;      /* logged in as the user through the admin; made on demand */
+	MethodUser *method_user;
 } Job;
 
-/* Mark the source `b` failed: results and report. */
-void box_fail(Job *job, Box *b, const char *text);
-gboolean box_failed(Job *job, Box *b);
+/* convert-state.c: the journal's steps, convert's own words. */
+extern const char *const convert_journal_steps[];
+#define STEP_CREATED    "created"      /* key: mailbox; detail: messages=N (held before) */
+#define STEP_DELIVERED  "delivered"    /* key: source key; detail: the method's */
+#define STEP_FINISHED   "finished"     /* key: mailbox; detail: messages=N (counted) */
+#define STEP_FLAGGED    "flagged"      /* key: source key */
+#define STEP_SUBSCRIBED "subscribed"   /* key: source key */
+#define STEP_PROBLEM    "problem"      /* key: source key; a message not stored */
+#define STEP_FAILED     "failed"       /* key: source key, mailbox or ""; see failure_* */
+#define STEP_DONE       "done"         /* key: "": the whole user */
+
+/* Read the journal into the job's sources and mailboxes; FALSE with
+ * M2C_JOURNAL_ERROR_DAMAGED naming FILE:LINE when a record makes no sense. */
+gboolean job_load_journal(Job *job, GError **error);
+
+/* "messages=N": writer and parser. */
+char *count_detail_format(guint32 messages);
+gboolean count_detail_parse(const char *detail, guint32 *messages_out);
+
+/* A message problem: writer and parser of its detail, "msg=N offset=K TEXT". */
+char *problem_detail_format(guint64 msgno, gint64 offset, const char *text);
+gboolean problem_detail_parse(const char *detail, guint64 *msgno_out, gint64 *offset_out,
+                              const char **text_out);
+
+/* A failure: writer and parser of its detail, "SCOPE temporary|permanent TEXT". */
+char *failure_detail_format(Failure failure, const char *text);
+gboolean failure_detail_parse(const char *detail, Failure *failure_out, const char **text_out);
+
+/* convert-state.c: a failure of the unit `key` (a source key, a mailbox, or "" for the
+ * user) at scope `where`, by `error`: reported, kept in the results and journaled.
+ * Returns the failure's class (its scope may be wider than `where`). */
+Failure job_fail(Job *job, const char *key, FailureScope where, const GError *error);
+
+/* Fail the source `s` (and so its mailbox), or the mailbox `mb` (and so its sources),
+ * with `text`, permanent. */
+void source_fail(Job *job, Source *s, const char *text);
+void mailbox_fail(Job *job, Mailbox *mb, const char *text);
 
 /* The session as the user (made on the first call; owned by the job). */
-ImapSession *owner(Job *job, GError **error);
+ImapSession *job_owner_session(Job *job, GError **error);
 
 /* The user's own name of the admin's `mailbox` (new), NULL when not the user's. */
-char *personal_name(Job *job, const char *mailbox);
+char *job_personal_name(Job *job, const char *mailbox);
 
-/* Flag groups: "\\Seen $Label1" -> GArray of guint32 UIDs. */
+/* convert-flags.c: flag groups, "\\Seen $Label1" -> GArray of guint32 UIDs. */
 GHashTable *flag_groups_new(void);
 void flag_groups_add(GHashTable *groups, const MboxMessage *m, guint32 uid);
 
-/* Steps 5 and 6 for every source of the job.  FALSE with an error for failures of the
- * whole user (the connection); single sources fail with box_fail(). */
-gboolean restore_user_state(Job *job, GError **error);
+/* Flags and subscriptions for every source of a finished mailbox.  FALSE with an
+ * error for failures of the whole user (the connection); single sources fail with
+ * source_fail(). */
+gboolean job_restore_user_state(Job *job, GError **error);
 
 #endif

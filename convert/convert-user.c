@@ -1,91 +1,83 @@
-/* convert-user.c -- convert --method spool for one user: steps 1-4 and the order of
- * all of them; steps 5-6 (flags, subscriptions) are in convert-flags.c.
+/* convert-user.c -- one user through convert, by any method (method.h): the order of
+ * the steps, written once.  Flags and subscriptions are in convert-flags.c, the
+ * journal's records in convert-state.c.
  *
- * The steps, in order; each is recorded in the user's journal when it is done and
- * passed over on a rerun, and each is safe to redo when a crash came before its
- * record (journal.h):
- *   1. CREATE the INBOX (on --partition), SETQUOTA (--quota), then each folder, as the
- *      admin.  A mailbox that already holds messages this tool did not write fails:
- *      files added beside them would collide with their UIDs.
- *   2. mbpath: the directory of each mailbox (never computed: UUID directories).
- *   3. each source's messages as N. files (spool-writer.c); a mailbox fed by several
- *      sources numbers them on from the previous one.
- *   4. reconstruct -r for the user (a bounded number at once), then STATUS each
- *      mailbox: it must hold exactly the files written.
- *   5. log in as the user through the admin (SASL PLAIN authzid) and UID STORE the
- *      flags and keywords, grouped by flag set (\Seen lands in the user's seen state).
- *   6. SUBSCRIBE the mailboxes the user had subscribed to.
+ * The steps, in order; the journal step that records each is in capitals.  A step
+ * recorded is passed over by a rerun; one not recorded is done again, so each is
+ * safe to redo:
+ *   0. read the user's journal: what earlier runs did, and what failed.
+ *   1. CREATE each mailbox not CREATED, the INBOX first (Cyrus makes folders only
+ *      below it), on --partition; SETQUOTA the INBOX.  A mailbox that exists already
+ *      is counted: its messages are its baseline (refused when the method needs an
+ *      empty mailbox).
+ *   2. the method starts on the user (spool: mbpath).
+ *   3. each source in manifest order: DELIVERED by an earlier run, the method
+ *      recalls it; else the source is opened as mapnames checked it, and the method
+ *      delivers it.  Messages that could not be stored are recorded (PROBLEM) and
+ *      reported again by every rerun.
+ *   4. each mailbox whose sources are all delivered and that was not FINISHED since
+ *      its last delivery: the method finishes it (spool: reconstruct), then the
+ *      owner's STATUS must count its baseline plus what each source stored.
+ *   5-6. flags and keywords (FLAGGED), subscriptions (SUBSCRIBED): convert-flags.c.
+ *   7. DONE, when nothing failed.
+ * A failure is journaled (FAILED) with its scope and whether it is temporary
+ * (failure.h); the unit's own step stays unrecorded, so a rerun tries it again, and
+ * the user is never DONE while a failure is left.
  */
 #include "convert-user-private.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include <gio/gio.h>
+
 #include "fault.h"
-#include "imap-session.h"
-#include "journal.h"
-#include "manifest.h"
+#include "user-access.h"
 
 static void
-box_free(Box *b)
+source_free(Source *s)
 {
-	g_clear_pointer(&b->flag_groups, g_hash_table_unref);
-	g_free(b->source);
-	g_free(b->key);
-	g_free(b->dir);
-	g_free(b);
+	g_clear_pointer(&s->flag_groups, g_hash_table_unref);
+	g_clear_pointer(&s->problems, g_ptr_array_unref);
+	g_clear_pointer(&s->old_problems, g_ptr_array_unref);
+	g_free(s->path);
+	g_free(s->key);
+	g_free(s);
 }
 
-void
-box_fail(Job *job, Box *b, const char *text)
-{
-	convert_results_mailbox_failed(job->ctx->results, b->result, text);
-	report_at(job->ctx->report, REPORT_FAILED, b->source, 0, -1, "%s \"%s\": %s", job->user,
-	          b->row->mailbox, text);
-}
-
-gboolean
-box_failed(Job *job, Box *b)
-{
-	return convert_results_mailbox_is_failed(job->ctx->results, b->result);
-}
-
-/* Fail every source that feeds `mailbox`. */
 static void
-mailbox_fail(Job *job, const char *mailbox, const char *text)
+mailbox_free(Mailbox *mb)
 {
-	for (guint i = 0; i < job->boxes->len; i++) {
-		Box *b = g_ptr_array_index(job->boxes, i);
-		if (strcmp(b->row->mailbox, mailbox) == 0)
-			box_fail(job, b, text);
-	}
+	g_ptr_array_unref(mb->sources);
+	g_free(mb);
 }
 
 static gboolean
-mailbox_failed(Job *job, const char *mailbox)
+source_is_delivered(const Source *s)
 {
-	for (guint i = 0; i < job->boxes->len; i++) {
-		Box *b = g_ptr_array_index(job->boxes, i);
-		if (strcmp(b->row->mailbox, mailbox) == 0 && box_failed(job, b))
-			return TRUE;
-	}
-	return FALSE;
+	return s->path == NULL || s->delivered_line > 0;
 }
 
-static void
-problem(const char *file, guint64 msgno, gint64 offset, gboolean skipped, const char *text,
-        gpointer data)
+/* The journal line of the mailbox's last delivery (0: none). */
+static guint
+last_delivery(const Mailbox *mb)
 {
-	Box *b = ((gpointer *)data)[0];
-	Job *job = ((gpointer *)data)[1];
-	convert_results_problem(job->ctx->results, b->result, file, msgno, offset, skipped, text);
-	report_at(job->ctx->report, skipped ? REPORT_FAILED : REPORT_WARNING, file, msgno, offset,
-	          "%s%s", skipped ? "not stored: " : "", text);
+	guint last = 0;
+	for (guint i = 0; i < mb->sources->len; i++)
+		last = MAX(last, ((Source *)g_ptr_array_index(mb->sources, i))->delivered_line);
+	return last;
+}
+
+static gboolean
+mailbox_is_finished(const Mailbox *mb)
+{
+	return mb->finished_line > 0 && mb->finished_line > last_delivery(mb);
 }
 
 /* The session as the user (SASL PLAIN authzid): only the owner may read a user's
  * mailboxes in Cyrus -- the admin's STATUS on them is "Permission denied" (measured). */
 ImapSession *
-owner(Job *job, GError **error)
+job_owner_session(Job *job, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
 	if (job->owner == NULL) {
@@ -98,7 +90,7 @@ owner(Job *job, GError **error)
 }
 
 char *
-personal_name(Job *job, const char *mailbox)
+job_personal_name(Job *job, const char *mailbox)
 {
 	return mailbox_name_personal(&job->ctx->naming, job->ctx->altnamespace, job->prefix,
 	                             job->domain, mailbox);
@@ -109,11 +101,11 @@ personal_name(Job *job, const char *mailbox)
 static gboolean
 owner_status(Job *job, const char *mailbox, guint32 *messages_out, GError **error)
 {
-	g_autofree char *personal = personal_name(job, mailbox);
-	ImapSession *s = owner(job, error);
+	g_autofree char *personal = job_personal_name(job, mailbox);
+	ImapSession *s = job_owner_session(job, error);
 	if (s == NULL)
 		return FALSE;
-	if (personal == NULL) {
+	if (personal == NULL) {   /* manifest_validate() lets no such row through */
 		g_set_error(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NO, "\"%s\" is not a mailbox of %s",
 		            mailbox, job->user);
 		return FALSE;
@@ -121,355 +113,455 @@ owner_status(Job *job, const char *mailbox, guint32 *messages_out, GError **erro
 	return imap_session_status(s, personal, messages_out, NULL, error);
 }
 
-/* SpoolStoredFunc: remember each stored message's flags for step 5. */
-static void
-stored(const MboxMessage *m, guint32 uid, gpointer data)
+static gboolean
+is_session_error(const GError *error)
 {
-	Box *b = ((gpointer *)data)[0];
-	flag_groups_add(b->flag_groups, m, uid);
+	return g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NETWORK) ||
+	       g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_PROTOCOL) ||
+	       g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH);
+}
+
+/* Step 1 for one mailbox.  FALSE with an error only for failures of the user. */
+static gboolean
+create_mailbox(Job *job, Mailbox *mb, GError **error)
+{
+	ConvertContext *ctx = job->ctx;
+	g_autoptr(GError) local = NULL;
+	guint32 messages = 0;
+	gboolean created;
+
+	if (ctx->partition != NULL) {
+		/* Cyrus 3.6 takes RFC 4466's form with the partition as an atom: "CREATE name
+		 * partition" and a quoted partition are BAD (measured); cmd-convert.c lets
+		 * only atoms through */
+		g_autofree char *q = imap_quote(mb->name);
+		g_autofree char *cmd = g_strdup_printf("CREATE %s (PARTITION %s)", q, ctx->partition);
+		created = imap_session_command(job->admin, cmd, &local);
+	} else {
+		created = imap_session_create(job->admin, mb->name, &local);
+	}
+	if (!created) {
+		g_autoptr(GError) status_error = NULL;
+		if (is_session_error(local)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		/* refused: does it exist already (an earlier run, or mail delivered)? */
+		if (!owner_status(job, mb->name, &messages, &status_error)) {
+			if (is_session_error(status_error)) {
+				g_propagate_error(error, g_steal_pointer(&status_error));
+				return FALSE;
+			}
+			job_fail(job, mb->name, FAILURE_MAILBOX, local);   /* CREATE's own reason */
+			return TRUE;
+		}
+		if (messages > 0 && ctx->method->needs_empty_mailbox) {
+			g_autofree char *text = g_strdup_printf("already holds %u message%s that this tool "
+			                "did not deliver: not touched (empty it, or use another method)",
+			                messages, messages == 1 ? "" : "s");
+			mailbox_fail(job, mb, text);
+			return TRUE;
+		}
+		g_clear_error(&local);
+	}
+	if (mb == g_ptr_array_index(job->mailboxes, 0) && ctx->quota_kb >= 0) {
+		g_autofree char *q = imap_quote(mb->name);
+		g_autofree char *cmd = g_strdup_printf("SETQUOTA %s (STORAGE %" G_GINT64_FORMAT ")",
+		                                       q, ctx->quota_kb);
+		if (!imap_session_command(job->admin, cmd, &local)) {
+			report_msg(ctx->report, REPORT_WARNING, "%s: %s", job->user, local->message);
+			g_clear_error(&local);
+		}
+	}
+	g_autofree char *detail = count_detail_format(messages);
+	if (!journal_append(job->journal, STEP_CREATED, mb->name, detail, error))
+		return FALSE;
+	mb->created = TRUE;
+	mb->baseline = messages;
+	fault_point("create");
+	return TRUE;
 }
 
 /* Step 1. */
 static gboolean
 create_mailboxes(Job *job, GError **error)
 {
-	ConvertContext *ctx = job->ctx;
-
+	Mailbox *inbox = g_ptr_array_index(job->mailboxes, 0);
 	for (guint i = 0; i < job->mailboxes->len; i++) {
-		const char *mb = g_ptr_array_index(job->mailboxes, i);
-		g_autoptr(GError) local = NULL;
-		guint32 messages = 0;
-		gboolean is_inbox = strcmp(mb, job->inbox) == 0;
-
-		if (journal_has(job->journal, mb, JOURNAL_CREATED))
+		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
+		if (mb->created || mb->failed)
 			continue;
-		gboolean created;
-		if (ctx->partition != NULL) {
-			/* Cyrus 3.6 takes RFC 4466's form with the partition as an atom:
-			 * "CREATE name partition" and a quoted partition are BAD (measured);
-			 * cmd-convert.c let only atoms through */
-			g_autofree char *q = imap_quote(mb);
-			g_autofree char *cmd = g_strdup_printf("CREATE %s (PARTITION %s)", q, ctx->partition);
-			created = imap_session_command(job->admin, cmd, &local);
-		} else {
-			created = imap_session_create(job->admin, mb, &local);
+		if (inbox->failed) {
+			mailbox_fail(job, mb, "not created: the user's INBOX failed");
+			continue;
 		}
-		if (!created) {
-			g_autoptr(GError) status_error = NULL;
-			if (local->code == M2C_IMAP_ERROR_NETWORK || local->code == M2C_IMAP_ERROR_PROTOCOL) {
-				g_propagate_error(error, g_steal_pointer(&local));
-				return FALSE;
-			}
-			/* refused: does it exist already (an earlier run, or mail delivered)? */
-			if (!owner_status(job, mb, &messages, &status_error)) {
-				if (status_error->code == M2C_IMAP_ERROR_NETWORK ||
-				    status_error->code == M2C_IMAP_ERROR_AUTH) {
-					g_propagate_error(error, g_steal_pointer(&status_error));
-					return FALSE;
-				}
-				mailbox_fail(job, mb, local->message);   /* CREATE's own reason */
-				if (is_inbox)
-					return TRUE;   /* the folders cannot go in either */
-				continue;
-			}
-			if (messages > 0) {
-				g_autofree char *text = g_strdup_printf("already holds %u message%s that this "
-				                "tool did not write: not touched (empty it, or use "
-				                "--method imap)", messages, messages == 1 ? "" : "s");
-				mailbox_fail(job, mb, text);
-				if (is_inbox)
-					return TRUE;
-				continue;
-			}
-			g_clear_error(&local);
-		}
-		if (is_inbox && ctx->quota_kb >= 0) {
-			g_autofree char *q = imap_quote(mb);
-			g_autofree char *cmd = g_strdup_printf("SETQUOTA %s (STORAGE %" G_GINT64_FORMAT ")",
-			                                       q, ctx->quota_kb);
-			if (!imap_session_command(job->admin, cmd, &local)) {
-				report_msg(ctx->report, REPORT_WARNING, "%s: %s", job->user, local->message);
-				g_clear_error(&local);
-			}
-		}
-		if (!journal_record(job->journal, mb, JOURNAL_CREATED, NULL, error))
+		if (!create_mailbox(job, mb, error))
 			return FALSE;
-		fault_point("create");
 	}
 	return TRUE;
 }
 
 /* Step 2. */
 static gboolean
-find_directories(Job *job, GError **error)
+start_method(Job *job, GError **error)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
-	for (guint i = 0; i < job->mailboxes->len; i++)
-		if (!mailbox_failed(job, g_ptr_array_index(job->mailboxes, i)))
-			g_ptr_array_add(names, g_ptr_array_index(job->mailboxes, i));
-	if (names->len == 0)
-		return TRUE;
-	g_ptr_array_add(names, NULL);
-	g_auto(GStrv) dirs = cyrus_tools_mbpath(&job->ctx->tools, (char **)names->pdata, error);
-	if (dirs == NULL)
-		return FALSE;
-	for (guint i = 0; i < job->boxes->len; i++) {
-		Box *b = g_ptr_array_index(job->boxes, i);
-		for (guint k = 0; names->pdata[k] != NULL; k++)
-			if (strcmp(b->row->mailbox, names->pdata[k]) == 0)
-				b->dir = g_strdup(dirs[k]);
+	for (guint i = 0; i < job->mailboxes->len; i++) {
+		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
+		if (mb->created && !mb->failed)
+			g_ptr_array_add(names, (gpointer)mb->name);
 	}
-	return TRUE;
+	g_ptr_array_add(names, NULL);
+	job->method_user = job->ctx->method->user_new(job->ctx->method_run, job->user,
+	                                              (const char *const *)names->pdata, error);
+	return job->method_user != NULL;
+}
+
+typedef struct {
+	Job *job;
+	Source *source;
+} TargetData;
+
+/* DeliveryTarget.problem */
+static void
+problem(gpointer data, const MboxMessage *m, gboolean stored, const char *text)
+{
+	TargetData *td = data;
+	ConvertContext *ctx = td->job->ctx;
+	Source *s = td->source;
+	convert_results_problem(ctx->results, s->result, s->path, m->number, m->from_offset, !stored, text);
+	report_at(ctx->report, stored ? REPORT_WARNING : REPORT_FAILED, s->path, m->number,
+	          m->from_offset, "%s%s", stored ? "" : "not stored: ", text);
+	if (!stored)
+		g_ptr_array_add(s->problems, problem_detail_format(m->number, m->from_offset, text));
+}
+
+/* DeliveryTarget.stored: remember each message's flags for step 5. */
+static void
+stored(gpointer data, const MboxMessage *m, guint32 uid)
+{
+	TargetData *td = data;
+	flag_groups_add(td->source->flag_groups, m, uid);
+}
+
+static guint
+sources_with_files(const Mailbox *mb)
+{
+	guint n = 0;
+	for (guint i = 0; i < mb->sources->len; i++)
+		n += ((Source *)g_ptr_array_index(mb->sources, i))->path != NULL;
+	return n;
 }
 
 static void
-parse_written(const char *detail, guint64 *files, gboolean *x_uid, guint32 *base, guint64 *messages,
-              gint64 *bytes)
+count_delivery(Job *job, Source *s)
 {
-	guint64 f = 0, m = 0;
-	gint64 by = 0;
-	guint b = 0, keep = 0;
-	if (detail != NULL)
-		sscanf(detail, "files=%" G_GUINT64_FORMAT " x_uid=%u base=%u messages=%" G_GUINT64_FORMAT
-		       " bytes=%" G_GINT64_FORMAT, &f, &keep, &b, &m, &by);
-	*files = f;
-	*x_uid = keep != 0;
-	*base = b;
-	*messages = m;
-	*bytes = by;
+	ConvertContext *ctx = job->ctx;
+	const Delivery *d = &s->delivery;
+	convert_results_counts(ctx->results, s->result, d->messages, d->bytes, d->written,
+	                       d->stored - d->written, d->x_uid);
+	progress_add(ctx->progress, d->messages, d->bytes);
+}
+
+/* What an earlier run could not store of this source: said again, never forgotten. */
+static void
+report_old_problems(Job *job, Source *s)
+{
+	ConvertContext *ctx = job->ctx;
+	for (guint i = 0; i < s->old_problems->len; i++) {
+		guint64 msgno;
+		gint64 offset;
+		const char *text;
+		if (!problem_detail_parse(g_ptr_array_index(s->old_problems, i), &msgno, &offset, &text))
+			continue;   /* job_load_journal() checked them */
+		convert_results_problem(ctx->results, s->result, s->path, msgno, offset, TRUE, text);
+		report_at(ctx->report, REPORT_FAILED, s->path, msgno, offset, "not stored (an earlier "
+		          "run): %s", text);
+	}
+}
+
+/* An earlier run's delivery of `s`: the method takes its detail back. */
+static gboolean
+recall(Job *job, Source *s, const DeliveryTarget *target, GError **error)
+{
+	const JournalRecord *r = journal_find(job->journal, STEP_DELIVERED, s->key);
+	g_autoptr(GError) local = NULL;
+
+	if (!job->ctx->method->recall(job->method_user, target, r->detail, &s->delivery, &local)) {
+		g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED,
+		            "%s:%u: damaged journal line: %s", journal_path(job->journal), r->line,
+		            local->message);
+		return FALSE;
+	}
+	count_delivery(job, s);
+	report_old_problems(job, s);
+	return TRUE;
+}
+
+/* Step 3 for one source not delivered before.  FALSE with an error only for failures
+ * wider than its mailbox. */
+static gboolean
+deliver(Job *job, Source *s, const DeliveryTarget *target, GError **error)
+{
+	ConvertContext *ctx = job->ctx;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *detail = NULL;
+	g_autoptr(UserAccess) access = convert_user_access(ctx, job->user, &local);
+	g_autoptr(MboxReader) reader = access ? convert_open_source(ctx, access, s->path, &local) : NULL;
+
+	s->flag_groups = flag_groups_new();
+	if (reader == NULL ||
+	    !ctx->method->deliver(job->method_user, target, reader, &s->delivery, &detail, &local)) {
+		if (failure_classify(local, FAILURE_MAILBOX).scope > FAILURE_MAILBOX) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		job_fail(job, s->key, FAILURE_MAILBOX, local);
+		return TRUE;
+	}
+	for (guint i = 0; i < s->problems->len; i++)
+		if (!journal_append(job->journal, STEP_PROBLEM, s->key, g_ptr_array_index(s->problems, i), error))
+			return FALSE;
+	if (!journal_append(job->journal, STEP_DELIVERED, s->key, detail, error))
+		return FALSE;
+	s->delivered_line = journal_find(job->journal, STEP_DELIVERED, s->key)->line;
+	count_delivery(job, s);
+	return TRUE;
 }
 
 /* Step 3. */
 static gboolean
-write_messages(Job *job, GError **error)
+deliver_sources(Job *job, GError **error)
 {
-	ConvertContext *ctx = job->ctx;
-	g_autoptr(GHashTable) next_uid = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(GHashTable) sources = g_hash_table_new(g_str_hash, g_str_equal);
-
-	for (guint i = 0; i < job->boxes->len; i++) {
-		Box *b = g_ptr_array_index(job->boxes, i);
-		if (b->source != NULL)
-			g_hash_table_replace(sources, b->row->mailbox,
-			    GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(sources, b->row->mailbox)) + 1));
-	}
-	for (guint i = 0; i < job->boxes->len; i++) {
-		Box *b = g_ptr_array_index(job->boxes, i);
-		guint32 base = GPOINTER_TO_UINT(g_hash_table_lookup(next_uid, b->row->mailbox));
-		gboolean shared = GPOINTER_TO_UINT(g_hash_table_lookup(sources, b->row->mailbox)) > 1;
-		g_autoptr(GError) local = NULL;
-		SpoolCounts counts;
-		guint64 files = 0, messages = 0;
-		gint64 bytes = 0;
-
-		if (b->source == NULL || box_failed(job, b))
+	for (guint i = 0; i < job->sources->len; i++) {
+		Source *s = g_ptr_array_index(job->sources, i);
+		TargetData td = { job, s };
+		DeliveryTarget target = {
+			.mailbox = s->mailbox->name, .source = s->path,
+			.n_sources = sources_with_files(s->mailbox),
+			.problem = problem, .stored = stored, .data = &td,
+		};
+		if (s->path == NULL || s->mailbox->failed)
 			continue;
-		if (journal_has(job->journal, b->key, JOURNAL_WRITTEN)) {
-			parse_written(journal_detail(job->journal, b->key, JOURNAL_WRITTEN), &files,
-			              &b->keep_x_uid, &b->uid_base, &messages, &bytes);
-			convert_results_counts(ctx->results, b->result, messages, bytes, 0, files, b->keep_x_uid);
-			g_hash_table_replace(next_uid, b->row->mailbox, GUINT_TO_POINTER(b->uid_base + messages));
-			progress_add(ctx->progress, messages, bytes);
-			continue;
-		}
-		/* several sources into one mailbox: numbered on, never by X-UID */
-		SpoolSettings spool = ctx->spool;
-		gpointer data[2] = { b, job };
-		b->uid_base = base;
-		b->flag_groups = flag_groups_new();
-		if (!spool_write_mailbox_from(&spool, b->source, b->dir, base, !shared, &counts,
-		                              problem, stored, data, &local)) {
-			if (local->domain == M2C_MBOX_ERROR || local->domain == G_FILE_ERROR) {
-				box_fail(job, b, local->message);   /* this source only */
-				continue;
-			}
-			g_propagate_error(error, g_steal_pointer(&local));
-			return FALSE;
-		}
-		b->keep_x_uid = counts.kept_x_uid;
-		convert_results_counts(ctx->results, b->result, counts.messages, counts.bytes,
-		                       counts.written, counts.existed, counts.kept_x_uid);
-		progress_add(ctx->progress, counts.messages, counts.bytes);
-		g_hash_table_replace(next_uid, b->row->mailbox, GUINT_TO_POINTER(base + counts.messages));
-		g_autofree char *detail = g_strdup_printf("files=%" G_GUINT64_FORMAT " x_uid=%d base=%u "
-		                                          "messages=%" G_GUINT64_FORMAT " bytes=%"
-		                                          G_GINT64_FORMAT, counts.written + counts.existed,
-		                                          counts.kept_x_uid, base, counts.messages,
-		                                          counts.bytes);
-		if (!journal_record(job->journal, b->key, JOURNAL_WRITTEN, detail, error))
+		if (s->delivered_line > 0 ? !recall(job, s, &target, error) : !deliver(job, s, &target, error))
 			return FALSE;
 	}
 	return TRUE;
 }
 
-static void
-acquire_slot(ConvertContext *ctx)
-{
-	g_mutex_lock(&ctx->reconstruct_lock);
-	while (ctx->reconstruct_slots == 0)
-		g_cond_wait(&ctx->reconstruct_cond, &ctx->reconstruct_lock);
-	ctx->reconstruct_slots--;
-	g_mutex_unlock(&ctx->reconstruct_lock);
-}
-
-static void
-release_slot(ConvertContext *ctx)
-{
-	g_mutex_lock(&ctx->reconstruct_lock);
-	ctx->reconstruct_slots++;
-	g_cond_signal(&ctx->reconstruct_cond);
-	g_mutex_unlock(&ctx->reconstruct_lock);
-}
-
 /* Step 4. */
 static gboolean
-reconstruct(Job *job, GError **error)
+finish_mailboxes(Job *job, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
-	g_autofree char *output = NULL;
-	gboolean ok;
+	g_autoptr(GPtrArray) todo = g_ptr_array_new();
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
 
-	if (journal_has(job->journal, "", JOURNAL_RECONSTRUCTED))
-		return TRUE;
-	acquire_slot(ctx);
-	gint64 t0 = g_get_monotonic_time();
-	ok = cyrus_tools_reconstruct(&ctx->tools, job->inbox, &output, error);
-	convert_results_add_reconstruct_time(ctx->results,
-	                                     (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
-	release_slot(ctx);
-	if (!ok)
-		return FALSE;
-	fault_point("reconstruct");
-	report_msg(ctx->report, REPORT_INFO, "%s: reconstruct: %s", job->user, g_strstrip(output));
-	/* every mailbox must hold exactly the files written for it */
 	for (guint i = 0; i < job->mailboxes->len; i++) {
-		const char *mb = g_ptr_array_index(job->mailboxes, i);
-		guint64 want = 0;
-		guint32 have = 0;
-		if (mailbox_failed(job, mb))
-			continue;
-		for (guint k = 0; k < job->boxes->len; k++) {
-			Box *b = g_ptr_array_index(job->boxes, k);
-			guint64 files = 0, messages = 0;
-			gint64 bytes;
-			gboolean x;
-			guint32 base;
-			if (strcmp(b->row->mailbox, mb) != 0 || b->source == NULL)
-				continue;
-			parse_written(journal_detail(job->journal, b->key, JOURNAL_WRITTEN), &files, &x,
-			              &base, &messages, &bytes);
-			want += files;
-		}
-		if (!owner_status(job, mb, &have, error))
-			return FALSE;
-		if (have != want) {
-			g_autofree char *text = g_strdup_printf("reconstruct indexed %u message%s, %"
-			                                        G_GUINT64_FORMAT " files were written",
-			                                        have, have == 1 ? "" : "s", want);
-			mailbox_fail(job, mb, text);
+		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
+		gboolean ready = mb->created && !mb->failed && !mailbox_is_finished(mb);
+		for (guint k = 0; ready && k < mb->sources->len; k++)
+			ready = source_is_delivered(g_ptr_array_index(mb->sources, k));
+		if (ready) {
+			g_ptr_array_add(todo, mb);
+			g_ptr_array_add(names, (gpointer)mb->name);
 		}
 	}
-	return journal_record(job->journal, "", JOURNAL_RECONSTRUCTED, NULL, error);
+	if (todo->len == 0)
+		return TRUE;
+	g_ptr_array_add(names, NULL);
+	gint64 t0 = g_get_monotonic_time();
+	if (!ctx->method->finish(job->method_user, (const char *const *)names->pdata, error))
+		return FALSE;
+	convert_results_add_finish_time(ctx->results, (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+	/* every mailbox must hold what it held before and what was delivered to it */
+	for (guint i = 0; i < todo->len; i++) {
+		Mailbox *mb = g_ptr_array_index(todo, i);
+		g_autoptr(GError) local = NULL;
+		guint64 delivered = 0;
+		guint32 have = 0;
+		for (guint k = 0; k < mb->sources->len; k++)
+			delivered += ((Source *)g_ptr_array_index(mb->sources, k))->delivery.stored;
+		if (!owner_status(job, mb->name, &have, &local)) {
+			if (is_session_error(local)) {
+				g_propagate_error(error, g_steal_pointer(&local));
+				return FALSE;
+			}
+			job_fail(job, mb->name, FAILURE_MAILBOX, local);
+			continue;
+		}
+		if (have != mb->baseline + delivered) {
+			g_autofree char *text = g_strdup_printf("holds %u message%s after %s, %" G_GUINT64_FORMAT
+			                                        " expected (%u before, %" G_GUINT64_FORMAT
+			                                        " delivered)", have, have == 1 ? "" : "s",
+			                                        ctx->method->name, mb->baseline + delivered,
+			                                        mb->baseline, delivered);
+			mailbox_fail(job, mb, text);
+			continue;
+		}
+		g_autofree char *detail = count_detail_format(have);
+		if (!journal_append(job->journal, STEP_FINISHED, mb->name, detail, error))
+			return FALSE;
+		mb->finished_line = journal_find(job->journal, STEP_FINISHED, mb->name)->line;
+	}
+	return TRUE;
 }
 
 static void
 job_clear(Job *job)
 {
+	if (job->method_user != NULL)
+		job->ctx->method->user_free(job->method_user);
+	for (guint i = 0; job->sources != NULL && i < job->sources->len; i++) {
+		Source *s = g_ptr_array_index(job->sources, i);
+		if (s->delivery.uids != NULL)
+			job->ctx->method->free_uids(s->delivery.uids);
+	}
 	g_free(job->prefix);
 	g_free(job->domain);
 	g_free(job->inbox);
-	g_clear_pointer(&job->journal, journal_free);
-	g_clear_pointer(&job->boxes, g_ptr_array_unref);
+	g_clear_pointer(&job->sources, g_ptr_array_unref);
 	g_clear_pointer(&job->mailboxes, g_ptr_array_unref);
+	g_clear_pointer(&job->journal, journal_free);
 	g_clear_pointer(&job->admin, imap_session_free);
 	g_clear_pointer(&job->owner, imap_session_free);
 }
 
+static Mailbox *
+add_mailbox(Job *job, const char *name)
+{
+	for (guint i = 0; i < job->mailboxes->len; i++) {
+		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
+		if (strcmp(mb->name, name) == 0)
+			return mb;
+	}
+	Mailbox *mb = g_new0(Mailbox, 1);
+	mb->name = name;
+	mb->sources = g_ptr_array_new();
+	g_ptr_array_add(job->mailboxes, mb);
+	return mb;
+}
+
+/* Step 0. */
 static gboolean
 prepare(Job *job, GPtrArray *rows, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 
+	job->sources = g_ptr_array_new_with_free_func((GDestroyNotify)source_free);
+	job->mailboxes = g_ptr_array_new_with_free_func((GDestroyNotify)mailbox_free);
 	if (!mailbox_name_user(&ctx->naming, job->user, &job->prefix, &job->domain, error))
 		return FALSE;
 	job->inbox = g_strconcat(job->prefix, job->domain, NULL);
-	job->journal = journal_open(ctx->state_dir, job->user, error);
-	if (job->journal == NULL)
-		return FALSE;
-	job->boxes = g_ptr_array_new_with_free_func((GDestroyNotify)box_free);
-	job->mailboxes = g_ptr_array_new();
-	/* the INBOX first: Cyrus makes a user's folders only below an existing INBOX */
-	g_ptr_array_add(job->mailboxes, job->inbox);
-	g_hash_table_add(seen, job->inbox);
+	add_mailbox(job, job->inbox);   /* the INBOX first */
 	for (guint i = 0; i < rows->len; i++) {
 		ManifestRow *row = g_ptr_array_index(rows, i);
-		Box *b = g_new0(Box, 1);
-		gsize len;
-		b->row = row;
-		if (row->source != NULL) {
-			const char *data = g_bytes_get_data(row->source, &len);
-			b->source = g_strndup(data, len);
-		}
-		b->key = g_strdup_printf("%s\t%s", row->mailbox, b->source ? b->source : "-");
-		b->result = convert_results_mailbox(ctx->results, job->user, row->mailbox, b->source);
-		g_ptr_array_add(job->boxes, b);
-		if (g_hash_table_add(seen, row->mailbox))
-			g_ptr_array_add(job->mailboxes, row->mailbox);
+		Source *s = g_new0(Source, 1);
+		s->row = row;
+		if (row->source != NULL)
+			s->path = g_strndup(g_bytes_get_data(row->source, NULL), g_bytes_get_size(row->source));
+		s->key = g_strdup_printf("%s\t%s", row->mailbox, s->path ? s->path : "-");
+		s->mailbox = add_mailbox(job, row->mailbox);
+		s->result = convert_results_mailbox(ctx->results, job->user, row->mailbox, s->path);
+		s->problems = g_ptr_array_new_with_free_func(g_free);
+		s->old_problems = g_ptr_array_new();
+		g_ptr_array_add(s->mailbox->sources, s);
+		g_ptr_array_add(job->sources, s);
+	}
+	job->journal = journal_open(ctx->state_dir, job->user, convert_journal_steps, error);
+	return job->journal != NULL && job_load_journal(job, error);
+}
+
+/* Everything done by earlier runs, and nothing added to the manifest since? */
+static gboolean
+is_done_before(Job *job)
+{
+	if (!job->done_before)
+		return FALSE;
+	for (guint i = 0; i < job->sources->len; i++) {
+		Source *s = g_ptr_array_index(job->sources, i);
+		if (!source_is_delivered(s) || !s->flagged || !s->subscribed)
+			return FALSE;
+	}
+	for (guint i = 0; i < job->mailboxes->len; i++)
+		if (!mailbox_is_finished(g_ptr_array_index(job->mailboxes, i)))
+			return FALSE;
+	return TRUE;
+}
+
+/* A user an earlier run finished: its counts and its problems, for a true report. */
+static gboolean
+recall_done_user(Job *job, GError **error)
+{
+	const char *none[] = { NULL };
+	job->method_user = job->ctx->method->user_new(job->ctx->method_run, job->user, none, error);
+	if (job->method_user == NULL)
+		return FALSE;
+	for (guint i = 0; i < job->sources->len; i++) {
+		Source *s = g_ptr_array_index(job->sources, i);
+		DeliveryTarget target = { .mailbox = s->mailbox->name, .source = s->path,
+		                          .n_sources = sources_with_files(s->mailbox) };
+		if (s->path != NULL && !recall(job, s, &target, error))
+			return FALSE;
 	}
 	return TRUE;
 }
 
+static gboolean
+all_done(Job *job)
+{
+	if (job->failures > 0)
+		return FALSE;
+	for (guint i = 0; i < job->sources->len; i++) {
+		Source *s = g_ptr_array_index(job->sources, i);
+		if (!source_is_delivered(s) || !s->flagged || !s->subscribed)
+			return FALSE;
+	}
+	for (guint i = 0; i < job->mailboxes->len; i++)
+		if (!mailbox_is_finished(g_ptr_array_index(job->mailboxes, i)))
+			return FALSE;
+	return TRUE;
+}
+
 gboolean
-convert_user_spool(ConvertContext *ctx, const char *user, GPtrArray *rows)
+convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows)
 {
 	Job job = { .ctx = ctx, .user = user };
 	g_autoptr(GError) error = NULL;
-	gboolean ok = FALSE;
+	UserStatus status = USER_FAILED;
 
 	if (!prepare(&job, rows, &error))
 		goto out;
-	if (journal_has(job.journal, "", JOURNAL_DONE)) {
-		for (guint i = 0; i < job.boxes->len; i++) {
-			Box *b = g_ptr_array_index(job.boxes, i);
-			guint64 files, messages;
-			gint64 bytes;
-			parse_written(journal_detail(job.journal, b->key, JOURNAL_WRITTEN), &files,
-			              &b->keep_x_uid, &b->uid_base, &messages, &bytes);
-			convert_results_counts(ctx->results, b->result, messages, bytes, 0, files, b->keep_x_uid);
-		}
-		convert_results_user(ctx->results, user, "already done", NULL);
+	if (is_done_before(&job)) {
+		if (!recall_done_user(&job, &error))
+			goto out;
+		status = USER_ALREADY_DONE;
 		report_msg(ctx->report, REPORT_INFO, "%s: already converted by an earlier run: nothing "
 		           "to do", user);
-		progress_user_done(ctx->progress);
-		job_clear(&job);
-		return TRUE;
+		goto out;
 	}
 	if (journal_is_resumed(job.journal))
-		report_msg(ctx->report, REPORT_INFO, "%s: resuming an interrupted run", user);
+		report_msg(ctx->report, REPORT_INFO, "%s: resuming an interrupted run%s", user,
+		           job.failures_before ? "; retrying what failed before" : "");
 	job.admin = imap_session_connect(ctx->host, ctx->port, ctx->timeout, &error);
 	if (job.admin == NULL || !imap_session_login(job.admin, ctx->admin, ctx->password, &error) ||
-	    !create_mailboxes(&job, &error) || !find_directories(&job, &error) ||
-	    !write_messages(&job, &error) || !reconstruct(&job, &error) ||
-	    !restore_user_state(&job, &error))
+	    !create_mailboxes(&job, &error) || !start_method(&job, &error) ||
+	    !deliver_sources(&job, &error) || !finish_mailboxes(&job, &error) ||
+	    !job_restore_user_state(&job, &error))
 		goto out;
-	ok = TRUE;
-	for (guint i = 0; i < job.boxes->len; i++)
-		ok &= !box_failed(&job, g_ptr_array_index(job.boxes, i));
-	if (ok && !journal_record(job.journal, "", JOURNAL_DONE, NULL, &error))
-		ok = FALSE;
-out:
-	if (error != NULL) {
-		ReportSeverity sev = imap_error_is_temporary(error) ? REPORT_TEMPFAIL : REPORT_FAILED;
-		report_msg(ctx->report, sev, "%s: %s", user, error->message);
-		convert_results_user(ctx->results, user, "failed", error->message);
-	} else {
-		convert_results_user(ctx->results, user, ok ? "done" : "failed",
-		                     ok ? NULL : "some mailboxes failed (see them)");
-		if (ok)
-			report_msg(ctx->report, REPORT_INFO, "%s: done", user);
+	if (all_done(&job)) {
+		if (journal_append(job.journal, STEP_DONE, "", NULL, &error))
+			status = USER_DONE;
 	}
+out:
+	if (error != NULL)
+		job_fail(&job, "", FAILURE_USER, error);
+	convert_results_user(ctx->results, user, status,
+	                     error ? error->message : status == USER_FAILED ?
+	                     "some mailboxes failed (see them)" : NULL);
+	if (status == USER_DONE)
+		report_msg(ctx->report, REPORT_INFO, "%s: done", user);
 	progress_user_done(ctx->progress);
 	job_clear(&job);
-	return ok;
+	return status != USER_FAILED;
 }

@@ -1,18 +1,20 @@
-/* convert-user.h -- one user through convert --method spool (see convert-user.c for
- * the order of the steps).  Users run in parallel in a thread pool: everything here
- * is per user except what ConvertContext shares, which is safe to share. */
+/* convert-user.h -- one user through convert, by any method (method.h); the order of
+ * the steps is at the top of convert-user.c.  Users run in parallel in a thread pool
+ * (convert-run.c): everything here is per user except what ConvertContext shares,
+ * which is safe to share. */
 #ifndef M2C_CONVERT_USER_H
 #define M2C_CONVERT_USER_H
 
 #include <glib.h>
 
 #include "convert-results.h"
-#include "cyrus-tools.h"
 #include "mailbox-name.h"
+#include "manifest.h"
 #include "mbox-reader.h"
+#include "method.h"
 #include "progress.h"
 #include "report.h"
-#include "spool-writer.h"
+#include "user-access.h"
 
 typedef struct {
 	/* server */
@@ -25,22 +27,33 @@ typedef struct {
 	gboolean altnamespace;
 	const char *partition;       /* NULL: Cyrus's default */
 	gint64 quota_kb;             /* < 0: none */
-	CyrusTools tools;
+	/* the method, and its state for the run */
+	const ConvertMethod *method;
+	MethodRun *method_run;
 	/* files */
 	const char *state_dir;
 	MboxReaderSettings reader;
-	SpoolSettings spool;
+	const ManifestSettings *manifest;   /* how mapnames found the sources */
 	/* shared, thread-safe */
 	Report *report;
 	Progress *progress;
 	ConvertResults *results;
-	GMutex reconstruct_lock;     /* at most reconstruct_slots reconstructs at once */
-	GCond reconstruct_cond;
-	guint reconstruct_slots;
+	gint stopped;                /* atomic: a run-scope failure; start no more users */
 } ConvertContext;
 
 /* Convert `user`, whose manifest rows (ManifestRow *, not skips) are `rows`.  Problems
  * go to the report and the results; returns FALSE when the user did not finish. */
-gboolean convert_user_spool(ConvertContext *ctx, const char *user, GPtrArray *rows);
+gboolean convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows);
+
+/* Who `user` is, for opening their files: the manifest's settings say where the home
+ * is and whether files must be the user's (user-file.h).  New, or NULL with an error. */
+UserAccess *convert_user_access(const ConvertContext *ctx, const char *user, GError **error);
+
+/* Open the source `path` for reading as mapnames checked it, on the descriptor then
+ * read: no link followed out of the home or the spool directory, a regular file with
+ * one link, owned by the user and readable by them.  A new reader, or NULL with an
+ * error whose message starts with the path. */
+MboxReader *convert_open_source(const ConvertContext *ctx, const UserAccess *access,
+                                const char *path, GError **error);
 
 #endif

@@ -128,9 +128,8 @@ cyrus_tools_mbpath(const CyrusTools *tools, char *const *names, GError **error)
 }
 
 gboolean
-cyrus_tools_reconstruct(const CyrusTools *tools, const char *mailbox, char **output_out,
+cyrus_tools_reconstruct(const CyrusTools *tools, const char *const *mailboxes, char **output_out,
                         GError **error)
 {
-	char *args[] = { (char *)"-r", (char *)mailbox, NULL };
-	return run(tools, "reconstruct", args, output_out, error);
+	return run(tools, "reconstruct", (char *const *)mailboxes, output_out, error);
 }

@@ -38,9 +38,10 @@ void cyrus_tools_clear(CyrusTools *tools);
  * an error naming the mailbox mbpath refused. */
 char **cyrus_tools_mbpath(const CyrusTools *tools, char *const *names, GError **error);
 
-/* reconstruct -r `mailbox` (the user's INBOX: all its folders).  `*output_out` (may be
- * NULL) gets what it printed, new.  FALSE when it failed. */
-gboolean cyrus_tools_reconstruct(const CyrusTools *tools, const char *mailbox, char **output_out,
-                                 GError **error);
+/* reconstruct the `mailboxes` (admin names, NULL-terminated; one process for all:
+ * its start-up costs more than a small mailbox).  `*output_out` (may be NULL) gets
+ * what it printed, new.  FALSE when it failed. */
+gboolean cyrus_tools_reconstruct(const CyrusTools *tools, const char *const *mailboxes,
+                                 char **output_out, GError **error);
 
 #endif

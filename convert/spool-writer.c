@@ -1,5 +1,6 @@
 /* spool-writer.c -- see spool-writer.h. */
 #include "spool-writer.h"
+#include "failure.h"
 #include "fault.h"
 
 #include <errno.h>
@@ -24,8 +25,7 @@ write_all(const char *data, gsize len, gpointer user_data, GError **error)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "write failed: %s",
-			            g_strerror(errno));
+			failure_set_errno(error, errno, "cannot write a message file");
 			return FALSE;
 		}
 		data += w;
@@ -82,8 +82,7 @@ write_one(const SpoolSettings *settings, MboxReader *reader, const MboxMessage *
 
 	*existed_out = *skipped_out = FALSE;
 	if (sink.fd < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-		            "cannot create a file in the mailbox directory: %s", g_strerror(errno));
+		failure_set_errno(error, errno, "cannot create a file in the mailbox directory");
 		return FALSE;
 	}
 	if (!mbox_reader_copy_message(reader, m, MBOX_COPY_CRLF, write_all, &sink, error))
@@ -95,15 +94,13 @@ write_one(const SpoolSettings *settings, MboxReader *reader, const MboxMessage *
 	}
 	if (fchown(sink.fd, settings->uid, settings->gid) != 0 || futimens(sink.fd, times) != 0 ||
 	    (settings->fsync == SPOOL_FSYNC_EACH && fsync(sink.fd) != 0)) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", name,
-		            g_strerror(errno));
+		failure_set_errno(error, errno, "%s", name);
 		goto out;
 	}
 	g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", sink.fd);
 	if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) != 0) {
 		if (errno != EEXIST) {
-			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot link %s: %s",
-			            name, g_strerror(errno));
+			failure_set_errno(error, errno, "cannot link %s", name);
 			goto out;
 		}
 		*existed_out = TRUE;   /* never overwritten */
@@ -116,31 +113,29 @@ out:
 }
 
 gboolean
-spool_write_mailbox_from(const SpoolSettings *settings, const char *source, const char *dir,
-                         guint32 uid_base, gboolean allow_x_uid, SpoolCounts *counts,
-                         SpoolProblemFunc problem, SpoolStoredFunc stored, gpointer data,
-                         GError **error)
+spool_write_messages(const SpoolSettings *settings, MboxReader *reader,
+                     const DeliveryTarget *target, const char *dir, guint32 uid_base,
+                     SpoolCounts *counts, GError **error)
 {
-	g_autoptr(MboxReader) reader = NULL;
+	g_autoptr(GError) local = NULL;
 	gboolean keep = FALSE;
 	MboxMessage *m;
 	int dirfd;
 
 	memset(counts, 0, sizeof *counts);
-	/* one reader for both passes: a compressed source is decompressed once */
-	reader = mbox_reader_open(source, settings->reader, error);
-	if (reader == NULL || (allow_x_uid && !spool_plan_uids(reader, &keep, error)))
+	/* one reader for both passes: a compressed source is decompressed once; several
+	 * sources into one mailbox are numbered on, never by X-UID */
+	if (target->n_sources == 1 && !spool_plan_uids(reader, &keep, error))
 		return FALSE;
 	counts->kept_x_uid = keep;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "mailbox directory %s: %s",
-		            dir, g_strerror(errno));
+		failure_set_errno(error, errno, "mailbox directory %s", dir);
 		return FALSE;
 	}
-	g_autoptr(GError) local = NULL;
 	while ((m = mbox_reader_next(reader, &local)) != NULL) {
 		g_autoptr(MboxMessage) msg = m;
+		guint32 uid = spool_uid_of(msg, keep, uid_base);
 		char name[32];
 		struct stat st;
 		gint64 bytes = 0;
@@ -148,13 +143,12 @@ spool_write_mailbox_from(const SpoolSettings *settings, const char *source, cons
 
 		counts->messages++;
 		for (char **w = msg->warnings; *w != NULL; w++)
-			problem(source, msg->number, msg->from_offset, FALSE, *w, data);
-		g_snprintf(name, sizeof name, "%u.", spool_uid_of(msg, keep, uid_base));
+			target->problem(target->data, msg, TRUE, *w);
+		g_snprintf(name, sizeof name, "%u.", uid);
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			counts->existed++;   /* written by an earlier run: never rewritten */
 			counts->bytes += st.st_size;
-			if (stored != NULL)
-				stored(msg, spool_uid_of(msg, keep, uid_base), data);
+			target->stored(target->data, msg, uid);
 			continue;
 		}
 		if (!write_one(settings, reader, msg, dirfd, name, &bytes, &existed, &skipped, error)) {
@@ -165,8 +159,8 @@ spool_write_mailbox_from(const SpoolSettings *settings, const char *source, cons
 		}
 		if (skipped) {
 			counts->skipped++;
-			problem(source, msg->number, msg->from_offset, TRUE,
-			        "an empty message: Cyrus's reconstruct deletes empty files, not stored", data);
+			target->problem(target->data, msg, FALSE,
+			                "an empty message: Cyrus's reconstruct deletes empty files, not stored");
 			continue;
 		}
 		counts->bytes += bytes;
@@ -174,8 +168,7 @@ spool_write_mailbox_from(const SpoolSettings *settings, const char *source, cons
 			counts->existed++;
 		else
 			counts->written++;
-		if (stored != NULL)
-			stored(msg, spool_uid_of(msg, keep, uid_base), data);
+		target->stored(target->data, msg, uid);
 		fault_point("write");
 	}
 	if (local != NULL) {
@@ -184,8 +177,7 @@ spool_write_mailbox_from(const SpoolSettings *settings, const char *source, cons
 		return FALSE;
 	}
 	if (settings->fsync == SPOOL_FSYNC_BATCH && syncfs(dirfd) != 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "syncfs %s: %s", dir,
-		            g_strerror(errno));
+		failure_set_errno(error, errno, "syncfs %s", dir);
 		close(dirfd);
 		return FALSE;
 	}

@@ -19,6 +19,7 @@
 #include <glib.h>
 
 #include "mbox-reader.h"
+#include "method.h"
 
 typedef enum {
 	SPOOL_FSYNC_NONE,   /* leave it to the kernel: fastest; a crash may lose files */
@@ -30,7 +31,6 @@ typedef struct {
 	uid_t uid;                          /* owner of the files: cyrus */
 	gid_t gid;
 	SpoolFsync fsync;
-	const MboxReaderSettings *reader;
 } SpoolSettings;
 
 typedef struct {
@@ -42,13 +42,6 @@ typedef struct {
 	gboolean kept_x_uid;
 } SpoolCounts;
 
-/* One problem with one message: `skipped` TRUE when it was not stored. */
-typedef void (*SpoolProblemFunc)(const char *file, guint64 msgno, gint64 offset,
-                                 gboolean skipped, const char *text, gpointer data);
-
-/* Called for each message stored (or found stored) with its UID. */
-typedef void (*SpoolStoredFunc)(const MboxMessage *message, guint32 uid, gpointer data);
-
 /* Decide the UIDs of the messages of the just opened `reader` (a read up to the first
  * message without an X-UID, no copies), then rewind it: `*keep_x_uid_out` TRUE when
  * the X-UIDs are used. */
@@ -57,15 +50,15 @@ gboolean spool_plan_uids(MboxReader *reader, gboolean *keep_x_uid_out, GError **
 /* The UID of `message` under that plan: its X-UID, or `base` + its number. */
 guint32 spool_uid_of(const MboxMessage *message, gboolean keep_x_uid, guint32 base);
 
-/* Write every message of `source` into the mailbox directory `dir`, with UIDs after
- * `uid_base` (for a second source into the same mailbox), X-UIDs kept only when
- * `allow_x_uid` and the plan allows.  Problems with single messages go to `problem`
- * and do not stop it; FALSE with an error when the source cannot be read
- * (M2C_MBOX_ERROR, G_FILE_ERROR: this source failed) or the directory not written
- * (G_IO_ERROR). */
-gboolean spool_write_mailbox_from(const SpoolSettings *settings, const char *source,
-                                  const char *dir, guint32 uid_base, gboolean allow_x_uid,
-                                  SpoolCounts *counts, SpoolProblemFunc problem,
-                                  SpoolStoredFunc stored, gpointer data, GError **error);
+/* Write every message of `reader` (just opened) into the mailbox directory `dir`, with
+ * UIDs after `uid_base` (for a second source into the same mailbox), X-UIDs kept only
+ * when `target` is the mailbox's only source and the plan allows.  Problems with
+ * single messages go to target->problem and do not stop it; each message in the
+ * mailbox afterwards goes to target->stored.  FALSE with an error when the source
+ * cannot be read (M2C_MBOX_ERROR) or the directory not written (a G_FILE_ERROR that
+ * keeps its errno: failure.h). */
+gboolean spool_write_messages(const SpoolSettings *settings, MboxReader *reader,
+                              const DeliveryTarget *target, const char *dir, guint32 uid_base,
+                              SpoolCounts *counts, GError **error);
 
 #endif

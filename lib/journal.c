@@ -4,100 +4,183 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "failure.h"
 #include "tsv.h"
+
+G_DEFINE_QUARK(m2c-journal-error-quark, m2c_journal_error)
+
+typedef struct {
+	JournalRecord pub;
+	char *key, *detail;
+} Record;
 
 struct Journal {
 	int fd;
 	char *path;
-	GHashTable *steps;     /* mailbox -> GUINT_TO_POINTER(mask) */
-	GHashTable *details;   /* "step\tmailbox" -> detail */
+	const char *const *steps;
+	GPtrArray *records;    /* Record*, file order */
+	GHashTable *last;      /* "step\tkey" -> Record* (the last one) */
+	guint lines;
 	gboolean resumed;
 };
 
-static const char *const step_names[] = { "created", "written", "reconstructed", "flagged",
-                                          "subscribed", "done" };
-
-static int
-step_index(JournalStep step)
+static void
+record_free(Record *r)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(step_names); i++)
-		if ((JournalStep)(1 << i) == step)
-			return (int)i;
-	g_assert_not_reached();
+	g_free(r->key);
+	g_free(r->detail);
+	g_free(r);
 }
 
-/* The file name for a user: letters, digits and ._@- as they are, other bytes %XX. */
+/* The file name for `name`: letters, digits and ._@- as they are, other bytes %XX. */
 static char *
-file_name(const char *user)
+file_name(const char *name)
 {
 	GString *out = g_string_new(NULL);
-	for (const char *p = user; *p != '\0'; p++) {
+	for (const char *p = name; *p != '\0'; p++) {
 		if (g_ascii_isalnum(*p) || strchr("._@-", *p) != NULL)
 			g_string_append_c(out, *p);
 		else
 			g_string_append_printf(out, "%%%02X", (unsigned char)*p);
 	}
-	if (out->str[0] == '.')
+	if (out->str[0] == '.' || out->len == 0)
 		g_string_prepend(out, "%2E");
 	g_string_append(out, ".journal");
 	return g_string_free(out, FALSE);
 }
 
-static void
-remember(Journal *j, int index, const char *mailbox, const char *detail)
+static const char *
+known_step(const Journal *j, const char *name)
 {
-	guint mask = GPOINTER_TO_UINT(g_hash_table_lookup(j->steps, mailbox));
-	g_hash_table_replace(j->steps, g_strdup(mailbox), GUINT_TO_POINTER(mask | (1u << index)));
-	g_hash_table_replace(j->details, g_strdup_printf("%d\t%s", index, mailbox), g_strdup(detail));
+	for (const char *const *s = j->steps; *s != NULL; s++)
+		if (strcmp(*s, name) == 0)
+			return *s;
+	return NULL;
+}
+
+static void
+remember(Journal *j, const char *step, char *key /* taken */, char *detail /* taken */, guint line)
+{
+	Record *r = g_new0(Record, 1);
+	r->key = key;
+	r->detail = detail;
+	r->pub.step = step;
+	r->pub.key = r->key;
+	r->pub.detail = r->detail;
+	r->pub.line = line;
+	g_ptr_array_add(j->records, r);
+	g_hash_table_replace(j->last, g_strdup_printf("%s\t%s", step, key), r);
+}
+
+/* One line of the file: a record, or FALSE with DAMAGED. */
+static gboolean
+parse_line(Journal *j, const char *text, gsize len, guint line, GError **error)
+{
+	const char *tab1 = memchr(text, '\t', len);
+	const char *tab2 = tab1 ? memchr(tab1 + 1, '\t', len - (gsize)(tab1 + 1 - text)) : NULL;
+	g_autoptr(GError) local = NULL;
+	const char *what;
+	g_autofree char *step_name = NULL;
+
+	if (tab2 == NULL || memchr(tab2 + 1, '\t', len - (gsize)(tab2 + 1 - text)) != NULL) {
+		what = "not three fields";
+		goto damaged;
+	}
+	step_name = g_strndup(text, (gsize)(tab1 - text));
+	const char *step = known_step(j, step_name);
+	if (step == NULL) {
+		g_autofree char *shown = g_strescape(step_name, NULL);
+		g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED,
+		            "%s:%u: damaged journal line: unknown step \"%.40s\"", j->path, line, shown);
+		return FALSE;
+	}
+	char *key = tsv_unescape_string(tab1 + 1, (gsize)(tab2 - tab1 - 1), &local);
+	char *detail = key ? tsv_unescape_string(tab2 + 1, len - (gsize)(tab2 + 1 - text), &local) : NULL;
+	if (detail == NULL) {
+		g_free(key);
+		g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED,
+		            "%s:%u: damaged journal line: %s", j->path, line, local->message);
+		return FALSE;
+	}
+	remember(j, step, key, detail, line);
+	return TRUE;
+damaged:
+	g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED,
+	            "%s:%u: damaged journal line: %s", j->path, line, what);
+	return FALSE;
+}
+
+static gboolean
+read_existing(Journal *j, GError **error)
+{
+	g_autofree char *text = NULL;
+	gsize len = 0, start = 0;
+	g_autoptr(GError) local = NULL;
+
+	if (!g_file_get_contents(j->path, &text, &len, &local)) {
+		if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return TRUE;
+		g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_IO, "%s", local->message);
+		return FALSE;
+	}
+	while (start < len) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		if (nl == NULL) {
+			/* a torn last line: the crash came mid-write; cut it off so the next
+			 * record does not continue it */
+			if (truncate(j->path, (off_t)start) != 0) {
+				g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_IO,
+				            "%s: cannot cut off a torn last line: %s", j->path, g_strerror(errno));
+				return FALSE;
+			}
+			break;
+		}
+		j->lines++;
+		if (!parse_line(j, text + start, (gsize)(nl - (text + start)), j->lines, error))
+			return FALSE;
+		start = (gsize)(nl - text) + 1;
+	}
+	j->resumed = j->records->len > 0;
+	return TRUE;
 }
 
 Journal *
-journal_open(const char *state_dir, const char *user, GError **error)
+journal_open(const char *state_dir, const char *name, const char *const *steps, GError **error)
 {
-	g_autoptr(GError) local = NULL;
-	g_autofree char *name = file_name(user);
-	g_autofree char *text = NULL;
+	g_autofree char *file = file_name(name);
+	struct stat st;
 	Journal *j;
 
 	if (g_mkdir_with_parents(state_dir, 0700) != 0) {
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+		g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_IO,
 		            "cannot create the state directory %s: %s", state_dir, g_strerror(errno));
 		return NULL;
 	}
 	j = g_new0(Journal, 1);
-	j->path = g_build_filename(state_dir, name, NULL);
-	j->steps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	j->details = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	if (g_file_get_contents(j->path, &text, NULL, &local)) {
-		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-		/* the last element follows the last newline: a torn line, or "" */
-		for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++) {
-			g_auto(GStrv) f = g_strsplit(lines[i], "\t", 3);
-			if (g_strv_length(f) != 3)
-				continue;
-			for (gsize k = 0; k < G_N_ELEMENTS(step_names); k++)
-				if (strcmp(f[0], step_names[k]) == 0) {
-					g_autofree char *mailbox = tsv_unescape_string(f[1], strlen(f[1]), NULL);
-					g_autofree char *detail = tsv_unescape_string(f[2], strlen(f[2]), NULL);
-					if (mailbox == NULL || detail == NULL)
-						break;
-					remember(j, (int)k, mailbox, detail);
-					j->resumed = TRUE;
-				}
-		}
-	} else if (!g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-		g_propagate_error(error, g_steal_pointer(&local));
+	j->fd = -1;
+	j->steps = steps;
+	j->path = g_build_filename(state_dir, file, NULL);
+	j->records = g_ptr_array_new_with_free_func((GDestroyNotify)record_free);
+	j->last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	/* never through a link: the state directory may sit where others can write */
+	if (lstat(j->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_IO, "%s: not a regular file",
+		            j->path);
+		journal_free(j);
+		return NULL;
+	}
+	if (!read_existing(j, error)) {
 		journal_free(j);
 		return NULL;
 	}
 	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (j->fd < 0) {
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", j->path,
+		g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_IO, "%s: %s", j->path,
 		            g_strerror(errno));
 		journal_free(j);
 		return NULL;
@@ -112,23 +195,37 @@ journal_free(Journal *journal)
 		return;
 	if (journal->fd >= 0)
 		close(journal->fd);
-	g_hash_table_unref(journal->steps);
-	g_hash_table_unref(journal->details);
+	g_hash_table_unref(journal->last);
+	g_ptr_array_unref(journal->records);
 	g_free(journal->path);
 	g_free(journal);
 }
 
-gboolean
-journal_has(const Journal *journal, const char *mailbox, JournalStep step)
+const char *
+journal_path(const Journal *journal)
 {
-	return (GPOINTER_TO_UINT(g_hash_table_lookup(journal->steps, mailbox)) & step) != 0;
+	return journal->path;
 }
 
-const char *
-journal_detail(const Journal *journal, const char *mailbox, JournalStep step)
+const JournalRecord *
+journal_find(const Journal *journal, const char *step, const char *key)
 {
-	g_autofree char *key = g_strdup_printf("%d\t%s", step_index(step), mailbox);
-	return g_hash_table_lookup(journal->details, key);
+	g_autofree char *k = g_strdup_printf("%s\t%s", step, key);
+	Record *r = g_hash_table_lookup(journal->last, k);
+	return r != NULL ? &r->pub : NULL;
+}
+
+guint
+journal_n_records(const Journal *journal)
+{
+	return journal->records->len;
+}
+
+const JournalRecord *
+journal_record_at(const Journal *journal, guint index)
+{
+	g_return_val_if_fail(index < journal->records->len, NULL);
+	return &((Record *)g_ptr_array_index(journal->records, index))->pub;
 }
 
 gboolean
@@ -138,23 +235,33 @@ journal_is_resumed(const Journal *journal)
 }
 
 gboolean
-journal_record(Journal *journal, const char *mailbox, JournalStep step, const char *detail,
+journal_append(Journal *journal, const char *step, const char *key, const char *detail,
                GError **error)
 {
-	g_autoptr(GString) line = g_string_new(step_names[step_index(step)]);
+	const char *name = known_step(journal, step);
 	const char *d = detail != NULL ? detail : "";
+	g_autoptr(GString) line = g_string_new(step);
 
+	g_assert(name != NULL);   /* the caller's own step names: a bug otherwise */
 	g_string_append_c(line, '\t');
-	tsv_escape_append(line, mailbox, strlen(mailbox));
+	tsv_escape_append(line, key, strlen(key));
 	g_string_append_c(line, '\t');
 	tsv_escape_append(line, d, strlen(d));
 	g_string_append_c(line, '\n');
 	/* one write of one line: O_APPEND keeps it whole between processes */
-	if (write(journal->fd, line->str, line->len) != (ssize_t)line->len || fsync(journal->fd) != 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "journal %s: %s",
-		            journal->path, g_strerror(errno));
+	ssize_t w = write(journal->fd, line->str, line->len);
+	if (w != (ssize_t)line->len || fsync(journal->fd) != 0) {
+		int errsv = w < 0 ? errno : errno ? errno : EIO;
+		/* a short write leaves a torn line: cut it so the file stays whole */
+		if (w > 0 && w < (ssize_t)line->len) {
+			struct stat st;
+			if (fstat(journal->fd, &st) == 0)
+				(void)ftruncate(journal->fd, st.st_size - w);
+		}
+		failure_set_errno(error, errsv, "journal %s", journal->path);
 		return FALSE;
 	}
-	remember(journal, step_index(step), mailbox, d);
+	journal->lines++;
+	remember(journal, name, g_strdup(key), g_strdup(d), journal->lines);
 	return TRUE;
 }

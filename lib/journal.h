@@ -1,47 +1,70 @@
-/* journal.h -- what a convert run has done, per user and mailbox, so that a rerun
- * after an interruption (kill -9 included) does only what is left.
+/* journal.h -- an append-only log of finished work, so that a rerun after an
+ * interruption (kill -9 included) does only what is left.  Generic: the caller names
+ * its steps and owns the meaning of keys and details (convert's are in
+ * convert/convert-state.h).
  *
- * One file per user, STATE_DIR/USER.journal, append-only: a line per finished step,
- *     STEP <TAB> MAILBOX <TAB> DETAIL
- * each written and fsynced before the next step starts.  A step recorded is done;
- * a step not recorded is redone, so every step must be safe to redo (creating an
- * existing mailbox, writing a file that exists, reconstructing, storing flags).  A
- * last line without its newline (the crash came mid-write) is ignored.
+ * One file per unit of work (convert: per user), STATE_DIR/NAME.journal, a line per
+ * record:
+ *     STEP <TAB> KEY <TAB> DETAIL
+ * KEY and DETAIL escaped as tsv.h says; STEP one of the names given to journal_open().
+ * Each line is written with one write() and fsynced before journal_append() returns.
+ * A last line without its newline (the crash came mid-write) is not a record: it is
+ * cut off when the journal is opened, so the next record starts on a line of its own.
+ * Any other line that is not a record is damage: journal_open() fails naming FILE:LINE
+ * (never a silent resume from zero, which would redo or skip work blindly).
+ *
+ * Errors: M2C_JOURNAL_ERROR_IO (cannot read or create), _DAMAGED (FILE:LINE); an append
+ * that fails sets a G_FILE_ERROR that keeps its errno (failure.h: a full disk is
+ * temporary and stops the run).
  */
 #ifndef M2C_JOURNAL_H
 #define M2C_JOURNAL_H
 
 #include <glib.h>
 
+#define M2C_JOURNAL_ERROR (m2c_journal_error_quark())
+GQuark m2c_journal_error_quark(void);
+
 typedef enum {
-	JOURNAL_CREATED = 1 << 0,        /* the mailbox exists in Cyrus */
-	JOURNAL_WRITTEN = 1 << 1,        /* its message files are on disk (detail: counts) */
-	JOURNAL_RECONSTRUCTED = 1 << 2,  /* reconstruct indexed them */
-	JOURNAL_FLAGGED = 1 << 3,        /* flags and keywords stored */
-	JOURNAL_SUBSCRIBED = 1 << 4,     /* subscribed, or nothing to subscribe */
-	JOURNAL_DONE = 1 << 5,           /* the whole user (mailbox "") */
-} JournalStep;
+	M2C_JOURNAL_ERROR_IO,
+	M2C_JOURNAL_ERROR_DAMAGED,
+} M2cJournalError;
+
+typedef struct {
+	const char *step;    /* one of the names given to journal_open() */
+	const char *key;
+	const char *detail;  /* "" when none */
+	guint line;          /* 1-based line in the file */
+} JournalRecord;
 
 typedef struct Journal Journal;
 
-/* Open (and read) the journal of `user` in `state_dir`, creating the directory.
- * NULL with a G_FILE_ERROR when it cannot be read or created. */
-Journal *journal_open(const char *state_dir, const char *user, GError **error);
+/* Open (and read) the journal `name` in `state_dir` (created, mode 0700, when
+ * missing); `name` may hold any byte (it is escaped into a file name).  `steps` is the
+ * NULL-terminated list of step names a record may have; it must outlive the journal.
+ * NULL with IO or DAMAGED. */
+Journal *journal_open(const char *state_dir, const char *name, const char *const *steps,
+                      GError **error);
 void journal_free(Journal *journal);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Journal, journal_free)
 
-/* Has `step` been recorded for `mailbox` ("" for the user as a whole)? */
-gboolean journal_has(const Journal *journal, const char *mailbox, JournalStep step);
+/* The path of the journal file (owned by the journal). */
+const char *journal_path(const Journal *journal);
 
-/* The detail recorded with `step` for `mailbox`, or NULL (owned by the journal). */
-const char *journal_detail(const Journal *journal, const char *mailbox, JournalStep step);
+/* The last record of `step` for `key`, or NULL.  Owned by the journal; valid until
+ * it is freed. */
+const JournalRecord *journal_find(const Journal *journal, const char *step, const char *key);
 
-/* Record `step` for `mailbox` with `detail` (may be NULL): append, fsync.  FALSE with
- * a G_IO_ERROR when it could not be written: then the run must not go on for the user. */
-gboolean journal_record(Journal *journal, const char *mailbox, JournalStep step,
+/* Every record, in file order (owned by the journal; grows with journal_append). */
+guint journal_n_records(const Journal *journal);
+const JournalRecord *journal_record_at(const Journal *journal, guint index);
+
+/* Append a record (`detail` may be NULL) and fsync it.  FALSE with a G_FILE_ERROR when
+ * it could not be written: then the work it records must be treated as not done. */
+gboolean journal_append(Journal *journal, const char *step, const char *key,
                         const char *detail, GError **error);
 
-/* TRUE when the journal file existed with at least one step in it. */
+/* TRUE when the journal held at least one record when it was opened. */
 gboolean journal_is_resumed(const Journal *journal);
 
 #endif

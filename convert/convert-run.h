@@ -1,0 +1,27 @@
+/* convert-run.h -- a whole convert run: the manifest's rows grouped by user, the users
+ * in a thread pool (convert-user.c does one), and the closing summary.  A run-scope
+ * failure (failure.h: a full disk) stops it: users not started yet are reported as
+ * not started, and the exit status says "temporary: rerun". */
+#ifndef M2C_CONVERT_RUN_H
+#define M2C_CONVERT_RUN_H
+
+#include <glib.h>
+
+#include "convert-user.h"
+
+typedef struct {
+	char *user;
+	GPtrArray *rows;      /* ManifestRow*, borrowed from the manifest */
+} UserWork;
+
+/* The manifest's `rows` grouped by user in manifest order, skips left out; only the
+ * users in `only` when it is not NULL.  A new array of UserWork. */
+GPtrArray *convert_run_group(GPtrArray *rows, char *const *only);
+
+/* Convert every user of `work` with `jobs` users at once, then write the JSON report
+ * to `report_path` (may be NULL) and print the summary.  `ctx` is filled but for
+ * progress.  Returns the exit status (report.h). */
+int convert_run(ConvertContext *ctx, GPtrArray *work, guint jobs, gboolean verbose,
+                const char *report_path);
+
+#endif

@@ -1,0 +1,30 @@
+/* convert-source.c -- opening a manifest's source as mapnames checked it, for every
+ * step of convert that reads one (delivery, flags after a rerun, --dry-run). */
+#include "convert-user.h"
+
+UserAccess *
+convert_user_access(const ConvertContext *ctx, const char *user, GError **error)
+{
+	const ManifestSettings *ms = ctx->manifest;
+	g_autofree char *home = NULL;
+	if (ms->home_template != NULL) {
+		g_autoptr(GString) h = g_string_new(ms->home_template);
+		g_string_replace(h, "%u", user, 0);
+		home = g_string_free(g_steal_pointer(&h), FALSE);
+	}
+	return user_access_new(user, home, ms->check_owner, error);
+}
+
+MboxReader *
+convert_open_source(const ConvertContext *ctx, const UserAccess *access, const char *path,
+                    GError **error)
+{
+	const ManifestSettings *ms = ctx->manifest;
+	const char *trusted[] = { ms->spool_dir ? ms->spool_dir : "/var/mail", NULL };
+	int fd = user_access_open(access, path, trusted, ms->follow_links_inside_home, error);
+	if (fd < 0) {
+		g_prefix_error(error, "%s: ", path);
+		return NULL;
+	}
+	return mbox_reader_open_fd(fd, path, &ctx->reader, error);
+}

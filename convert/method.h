@@ -1,0 +1,131 @@
+/* method.h -- the contract between convert and a delivery method.  A new method reads
+ * this header and nothing else.
+ *
+ * convert (convert-user.c) owns the per-user order and everything that is the same
+ * for every method: the journal, CREATE and SETQUOTA, opening each source safely and
+ * reading it, the check that each mailbox holds what was delivered, flags and
+ * keywords, subscriptions, results, progress, the report.  A method owns only how
+ * messages get into a mailbox:
+ *
+ *   run_new        once per run: check the settings, find the tools.
+ *   user_new       once per user, after the user's mailboxes exist.
+ *   recall         for each source delivered by an earlier run, in manifest order:
+ *                  take back its journal detail (so numbering can go on).
+ *   deliver        for each source not yet delivered, in manifest order: every
+ *                  message of the reader into the mailbox.
+ *   finish         after the deliveries: make what was delivered visible in the
+ *                  named mailboxes (spool: reconstruct).  convert then counts each
+ *                  mailbox through IMAP: it must hold its messages from before plus
+ *                  Delivery.stored of each source.
+ *   uid_of         the UID a delivered message has, for the flags step (also after a
+ *                  rerun, from a recalled delivery).
+ *   user_free, run_free.
+ *
+ * Idempotence: the unit the journal records for a method is one source's delivery,
+ * with the detail string deliver() returns.  A crash can come anywhere inside
+ * deliver(); the rerun calls deliver() again for that source, so deliver() must
+ * finish the job without storing a message twice (spool: an existing N. file is
+ * never rewritten; IMAP: an APPENDUID range; LMTP: one delivered message).  finish()
+ * may be called again for a mailbox it already finished.
+ *
+ * Ownership: what convert passes in stays convert's and is valid for the call only;
+ * what a method returns is new and the caller's, except where a function says.
+ *
+ * Errors: any domain; convert sorts them with failure_classify() (failure.h) at the
+ * scope named at each function: a failure of deliver() costs that source (mailbox
+ * scope) unless its error says more (a lost connection: the user; a full disk: the
+ * run).  Problems with single messages are not errors: they go to
+ * DeliveryTarget.problem and the delivery goes on.
+ *
+ * Threads: one MethodRun is shared by the users running at once (its functions must
+ * be thread-safe); a MethodUser is used by one thread.
+ */
+#ifndef M2C_METHOD_H
+#define M2C_METHOD_H
+
+#include <glib.h>
+
+#include "mbox-reader.h"
+
+/* What the command line says that a method may need; NULL or 0 for "not given". */
+typedef struct {
+	const char *cyrus_conf;      /* the server's imapd.conf */
+	const char *cyrus_bin;       /* Cyrus's tools (default /usr/lib/cyrus/bin) */
+	const char *cyrus_user;      /* the user Cyrus runs as (default cyrus) */
+	guint finish_jobs;           /* finish() calls at once over the run (default 1) */
+	const char *fsync;           /* none, batch, each (default: the method's) */
+	const MboxReaderSettings *reader;
+} MethodSettings;
+
+typedef struct MethodRun MethodRun;     /* a method's state for the run */
+typedef struct MethodUser MethodUser;   /* a method's state for one user */
+
+/* What one source's delivery amounts to.  deliver() and recall() fill it; convert
+ * keeps it for uid_of() and frees `uids` with free_uids(). */
+typedef struct {
+	guint64 messages;    /* messages read from the source */
+	guint64 stored;      /* of them, in the mailbox now (this call or an earlier run) */
+	guint64 written;     /* of them, stored by this call */
+	gint64 bytes;        /* bytes of the stored messages, as stored */
+	gboolean x_uid;      /* their UIDs are the source's X-UIDs */
+	gpointer uids;       /* the method's own record of the UIDs given (may be NULL) */
+} Delivery;
+
+/* Where one source goes, and where to say what happens to its messages. */
+typedef struct {
+	const char *mailbox;   /* the admin's name: user.alice.Sent */
+	const char *source;    /* the source's path, for messages */
+	guint n_sources;       /* sources in the manifest that feed this mailbox */
+	/* a message with a problem: `stored` FALSE when it is not in the mailbox */
+	void (*problem)(gpointer data, const MboxMessage *message, gboolean stored,
+	                const char *text);
+	/* a message is in the mailbox as `uid` (stored now, or found from an earlier run) */
+	void (*stored)(gpointer data, const MboxMessage *message, guint32 uid);
+	gpointer data;
+} DeliveryTarget;
+
+typedef struct {
+	const char *name;              /* --method NAME */
+	/* TRUE when a mailbox must hold no messages before the first delivery (spool:
+	 * files beside foreign messages would collide with their UIDs) */
+	gboolean needs_empty_mailbox;
+
+	/* NULL with an error when the method cannot run with these settings (a
+	 * configuration error: the run stops before any user is touched). */
+	MethodRun *(*run_new)(const MethodSettings *settings, GError **error);
+	void (*run_free)(MethodRun *run);
+
+	/* Start on `user`, whose mailboxes (admin names, NULL-terminated) exist.  NULL
+	 * with an error of user scope. */
+	MethodUser *(*user_new)(MethodRun *run, const char *user, const char *const *mailboxes,
+	                        GError **error);
+	void (*user_free)(MethodUser *user);
+
+	/* A delivery of `target` recorded by an earlier run with `detail`: fill
+	 * `delivery` from it.  FALSE with an error when the detail is not one this method
+	 * wrote (a damaged journal: convert names the file and line). */
+	gboolean (*recall)(MethodUser *user, const DeliveryTarget *target, const char *detail,
+	                   Delivery *delivery, GError **error);
+
+	/* Deliver every message of `reader` (open, at its first message) to `target`:
+	 * fill `delivery` and `*detail_out` (new; what recall() will be given).  FALSE
+	 * with an error when the source or the mailbox failed (mailbox scope). */
+	gboolean (*deliver)(MethodUser *user, const DeliveryTarget *target, MboxReader *reader,
+	                    Delivery *delivery, char **detail_out, GError **error);
+
+	/* Make the deliveries to `mailboxes` (NULL-terminated) visible.  FALSE with an
+	 * error of user scope. */
+	gboolean (*finish)(MethodUser *user, const char *const *mailboxes, GError **error);
+
+	/* The UID `message` of the delivery has in its mailbox; 0 when not known (then
+	 * its flags cannot be restored, and convert says so). */
+	guint32 (*uid_of)(const Delivery *delivery, const MboxMessage *message);
+	void (*free_uids)(gpointer uids);
+} ConvertMethod;
+
+/* The methods built: "spool".  NULL when `name` is not one. */
+const ConvertMethod *convert_method_find(const char *name);
+
+extern const ConvertMethod convert_method_spool;
+
+#endif

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+# convert remembers its failures and never says "done" for what IMAP does not show
+# (issue 8): sources swapped for something the user could not read between mapnames
+# and convert are refused and nothing of them reaches Cyrus; a source that went
+# missing fails its mailbox run after run until it is back, and then the rerun
+# completes it; a mailbox whose count disagrees after reconstruct is not reported
+# converted; hostile manifests and a damaged journal exit 65 naming FILE:LINE and
+# touch nothing.  Everything checked through imaplib and the spool's own files.
+import json, os, pwd, re, shutil, signal, subprocess, sys, tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+import m2ctest as t
+
+t.need_root()
+import mailsite as gen
+
+TMP = tempfile.mkdtemp(prefix='m2c-fail.', dir='/tmp')
+os.chmod(TMP, 0o755)
+site = gen.Site(TMP, 3, 'm2f%d' % (os.getpid() % 10000), seed=8080)
+import atexit
+atexit.register(lambda: (site.remove(), shutil.rmtree(TMP, ignore_errors=True)))
+victim, other, third = site.users
+SECRET = b'SECRET-ROOT-ONLY-%d' % os.getpid()
+
+
+def convert(cy, manifest, *more, fault=None):
+    env = dict(os.environ)
+    env.pop('M2C_FAULT', None)
+    if fault:
+        env['M2C_FAULT'] = fault
+    return subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest,
+                           '--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file',
+                           cy.password_file, '--jobs', '2'] + list(more),
+                          env=env, start_new_session=True, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
+
+
+def mapnames(cy, manifest):
+    p = t.run([t.BIN, 'mapnames', '--spool-dir', site.spool, '--cyrus-conf', cy.conf, '-o',
+               manifest] + site.users)
+    t.is_(p.returncode, 0, 'mapnames')
+
+
+def spool_holds(cy, needle):
+    """Files under the Cyrus spool that contain `needle`."""
+    spool = os.path.join(cy.dir, 'spool')
+    found = []
+    for d, _dirs, files in os.walk(spool):
+        for fn in files:
+            try:
+                with open(os.path.join(d, fn), 'rb') as f:
+                    if needle in f.read():
+                        found.append(os.path.join(d, fn))
+            except OSError:
+                pass
+    return found
+
+
+def count(cy, user, folder):
+    imap = cy.as_user(user)
+    typ, data = imap.select('"%s"' % site.personal(folder, cy.sep), readonly=True)
+    imap.logout()
+    return int(data[0]) if typ == 'OK' else None
+
+
+home = os.path.join(TMP, 'home', victim)
+vpw = pwd.getpwnam(victim)
+mbox = b'From a@b Mon Jan  1 10:00:00 2001\nSubject: placeholder\n\nplaceholder\n'
+hostile = ['hl-root', 'sl-root', 'fifo', 'hl-other']
+for name in hostile:
+    path = os.path.join(home, 'Mail', name)
+    with open(path, 'wb') as f:
+        f.write(mbox)
+    os.chown(path, vpw.pw_uid, vpw.pw_gid)
+    os.chmod(path, 0o600)
+root_file = os.path.join(TMP, 'root-only')
+with open(root_file, 'wb') as f:
+    f.write(b'From root@host Mon Jan  1 10:00:00 2001\nSubject: ' + SECRET + b'\n\n' + SECRET + b'\n')
+os.chmod(root_file, 0o600)
+
+# 1. sources swapped after mapnames: refused, named, nothing of them stored; the rest converts
+with t.Cyrus() as cy:
+    manifest = os.path.join(TMP, 'hostile.tsv')
+    mapnames(cy, manifest)
+    with open(manifest) as f:
+        text = f.read()
+    t.ok(all('Mail/%s\t' % n in text for n in hostile), 'mapnames took the four folder files as they were')
+    for name in hostile:
+        os.unlink(os.path.join(home, 'Mail', name))
+    os.link(root_file, os.path.join(home, 'Mail', 'hl-root'))
+    os.symlink(root_file, os.path.join(home, 'Mail', 'sl-root'))
+    os.mkfifo(os.path.join(home, 'Mail', 'fifo'))
+    os.chown(os.path.join(home, 'Mail', 'fifo'), vpw.pw_uid, vpw.pw_gid)
+    os.link(os.path.join(site.spool, other), os.path.join(home, 'Mail', 'hl-other'))
+    p = convert(cy, manifest)
+    err = p.stderr.decode(errors='replace')
+    t.is_(p.returncode, 1, 'convert: some mailboxes failed, exit 1')
+    for name, why in (('hl-root', 'hard link'), ('sl-root', 'symbolic link'), ('fifo', 'FIFO'),
+                      ('hl-other', 'hard link')):
+        path = os.path.join(home, 'Mail', name)
+        line = [l for l in err.splitlines() if path in l and 'error' in l]
+        t.ok(line and why in line[0], '%s: refused, naming the file and "%s"' % (name, why), err[-1500:])
+    t.is_(spool_holds(cy, SECRET), [], "nothing of root's file is in the Cyrus spool")
+    other_first = site.expected[(other, None)][0].expected()
+    t.is_(spool_holds(cy, other_first), spool_holds(cy, other_first)[:1],
+          "the other user's mail is in the spool once (their own INBOX), not in the victim's")
+    for name in hostile:
+        n = count(cy, victim, name)
+        t.ok(n in (None, 0), '%s: no message through IMAP' % name, n)
+    t.is_(site.check(cy, [victim, other, third])[:6], [],
+          "the victim's other mailboxes and the other users converted, exactly")
+    rep = os.path.join(TMP, 'hostile.json')
+    p = convert(cy, manifest, '--report', rep)
+    t.is_(p.returncode, 1, 'a rerun fails those sources again: exit 1')
+    users = {u['user']: u for u in json.load(open(rep))['users']}
+    t.is_(users[victim]['status'], 'failed', 'the report: the victim is not "done"')
+    t.is_((users[other]['status'], users[third]['status']), ('already done', 'already done'),
+          'the report: the others were done by the first run')
+    for name in hostile:
+        os.unlink(os.path.join(home, 'Mail', name))
+
+# 2. a source missing after mapnames: run 1 and run 2 fail it, naming it; back, run 3 completes it
+with t.Cyrus() as cy:
+    manifest = os.path.join(TMP, 'missing.tsv')
+    mapnames(cy, manifest)
+    folders = sorted(f for (u, f) in site.expected if u == third and f is not None)
+    folder = folders[0] if folders else None
+    path = os.path.join(TMP, 'home', third, 'Mail', folder) if folder else os.path.join(site.spool, third)
+    saved = path + '.saved'
+    os.rename(path, saved)
+    for run in (1, 2):
+        p = convert(cy, manifest)
+        err = p.stderr.decode(errors='replace')
+        t.is_(p.returncode, 1, 'missing source, run %d: exit 1' % run)
+        t.ok(any(path in l and 'No such file' in l for l in err.splitlines()),
+             'run %d names the source and the reason' % run, err[-1200:])
+        t.ok(re.search(r'done: 2 users converted, 1 failed', err) is not None,
+             'run %d: the summary does not count the user converted' % run, err[-400:])
+    os.rename(saved, path)
+    p = convert(cy, manifest)
+    t.ok(p.returncode == 0, 'the source is back: the rerun completes it, exit 0',
+         p.stderr.decode(errors='replace')[-1500:])
+    t.is_(site.check(cy)[:6], [], 'every message of every mailbox visible through IMAP, with flags and dates')
+
+# 3. a mailbox that does not count what was delivered is never reported converted
+with t.Cyrus() as cy:
+    manifest = os.path.join(TMP, 'count.tsv')
+    mapnames(cy, manifest)
+    p = convert(cy, manifest, '--user', victim, fault='reconstruct-running:1')
+    t.is_(p.returncode, -signal.SIGKILL, 'killed while reconstruct runs')
+    d = subprocess.run(['setpriv', '--reuid=cyrus', '--regid=mail', '--init-groups',
+                        '/usr/lib/cyrus/bin/mbpath', '-C', cy.conf, cy.user_mailbox(victim)],
+                       stdout=subprocess.PIPE).stdout.decode().strip()
+    n_inbox = len(site.expected[(victim, None)])
+    os.unlink(os.path.join(d, '%d.' % n_inbox))        # the INBOX's last message file
+    outcomes = []
+    for run in (1, 2):
+        p = convert(cy, manifest, '--user', victim)
+        err = p.stderr.decode(errors='replace')
+        n = count(cy, victim, None)
+        outcomes.append((p.returncode, n))
+        if p.returncode == 0:
+            t.is_(n, n_inbox, 'rerun %d says done: the INBOX shows all %d messages' % (run, n_inbox))
+        else:
+            t.ok(p.returncode == 1 and 'expected' in err and cy.user_mailbox(victim) in err,
+                 'rerun %d exits 1 naming the INBOX and the count' % run, err[-1200:])
+    t.ok(outcomes[0][0] == 1, 'the first rerun detects the missing message (exit 1)', outcomes)
+
+# 4. hostile manifests: exit 65, FILE:LINE, nothing touched
+with t.Cyrus() as cy:
+    manifest = os.path.join(TMP, 'good.tsv')
+    mapnames(cy, manifest)
+    with open(manifest) as f:
+        lines = f.read().split('\n')
+    rows = [i for i, l in enumerate(lines) if l.startswith(victim + '\t') and '\tfolder\t' in l]
+    inbox_row = [i for i, l in enumerate(lines) if l.startswith(victim + '\t') and '\tinbox\t' in l][0]
+    k = rows[0]
+    f0 = lines[k].split('\t')
+    cases = {
+        'newline in a name': (k, '\t'.join([f0[0], f0[1] + '\\nx'] + f0[2:])),
+        'a duplicated row': (k, lines[k] + '\n' + lines[k]),
+        "a mailbox of another user": (k, '\t'.join([f0[0], cy.user_mailbox(other, 'x')] + f0[2:])),
+        'a control character': (k, '\t'.join([f0[0], f0[1] + '\\x01'] + f0[2:])),
+        'a name Cyrus refuses': (k, '\t'.join([f0[0], f0[1] + '%'] + f0[2:])),
+        'one source twice': (k, lines[k] + '\n' + '\t'.join([f0[0], f0[1] + 'copy'] + f0[2:])),
+    }
+    for label, (at, replacement) in cases.items():
+        bad = os.path.join(TMP, 'bad.tsv')
+        new = lines[:at] + [replacement] + lines[at + 1:]
+        with open(bad, 'w') as f:
+            f.write('\n'.join(new))
+        shutil.rmtree(bad + '.state', ignore_errors=True)
+        p = convert(cy, bad)
+        err = p.stderr.decode(errors='replace')
+        line_no = at + 1 + (1 if label in ('a duplicated row', 'one source twice') else 0)
+        t.is_(p.returncode, 65, '%s: exit 65' % label)
+        t.ok('%s:%d:' % (bad, line_no) in err, '%s: the error names %s:%d' % (label, bad, line_no), err)
+        t.ok(not os.path.exists(bad + '.state'), '%s: no journal written' % label)
+    admin = cy.admin()
+    typ, data = admin.list('""', '*')
+    admin.logout()
+    t.is_([d for d in data if d], [], 'hostile manifests: Cyrus holds no mailbox at all')
+
+    # a damaged journal: exit 65 naming the journal's FILE:LINE; that user untouched, others go on
+    p = convert(cy, manifest, '--user', other)
+    t.is_(p.returncode, 0, 'a first run for one user')
+    journal = os.path.join(manifest + '.state', other + '.journal')
+    with open(journal, 'rb') as f:
+        good = f.read()
+    with open(journal, 'wb') as f:
+        f.write(good + b'delivered\tuser.x\tfiles=nonsense\n' + b'delivered user.y\n')
+    n_lines = good.count(b'\n')
+    p = convert(cy, manifest)
+    err = p.stderr.decode(errors='replace')
+    t.is_(p.returncode, 65, 'a damaged journal: exit 65')
+    t.ok('%s:%d: damaged journal line' % (journal, n_lines + 2) in err,
+         'the error names the journal file and line', err[-800:])
+    t.is_(site.check(cy, [victim, third])[:4], [], 'the other users converted all the same')
+t.done()
