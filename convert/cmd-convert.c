@@ -83,7 +83,8 @@ dry_run(const ConvertContext *ctx, GPtrArray *work, Report *report)
 					bytes = mbox_reader_summary(r)->size;
 			}
 			if (error != NULL)
-				report_msg(report, REPORT_FAILED, "%s: %s", w->user, error->message);
+				report_at(report, REPORT_FAILED, path, 0, -1, "%s \"%s\": %s", w->user,
+				          row->mailbox, error->message);
 			printf("%s\t%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GINT64_FORMAT "\n", w->user,
 			       row->mailbox, path ? path : "-", n, bytes);
 			all_messages += n;

@@ -36,8 +36,7 @@ read_flag_groups(Job *job, Source *s, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) local = NULL;
-	g_autoptr(UserAccess) access = convert_user_access(ctx, job->user, error);
-	g_autoptr(MboxReader) reader = access ? convert_open_source(ctx, access, s->path, error) : NULL;
+	g_autoptr(MboxReader) reader = convert_open_source(ctx, job->access, s->path, error);
 	guint64 unknown = 0;
 	MboxMessage *m;
 

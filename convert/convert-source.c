@@ -20,11 +20,9 @@ convert_open_source(const ConvertContext *ctx, const UserAccess *access, const c
                     GError **error)
 {
 	const ManifestSettings *ms = ctx->manifest;
-	const char *trusted[] = { ms->spool_dir ? ms->spool_dir : "/var/mail", NULL };
+	const char *trusted[] = { ms->inbox_dir ? ms->inbox_dir : "/var/mail", NULL };
 	int fd = user_access_open(access, path, trusted, ms->follow_links_inside_home, error);
-	if (fd < 0) {
-		g_prefix_error(error, "%s: ", path);
+	if (fd < 0)
 		return NULL;
-	}
 	return mbox_reader_open_fd(fd, path, &ctx->reader, error);
 }

@@ -191,6 +191,14 @@ job_load_journal(Job *job, GError **error)
 		if (done != NULL && done->line > of->line)
 			closed = TRUE;
 		job->failures_before += !closed;
+		/* a mailbox that failed after its deliveries (it did not count them all) has
+		 * them done again: deliveries are idempotent (method.h), so a rerun puts back
+		 * what went missing instead of failing the same way for ever */
+		for (guint k = 0; !closed && s == NULL && mb != NULL && k < mb->sources->len; k++) {
+			Source *fed = g_ptr_array_index(mb->sources, k);
+			if (fed->delivered_line < of->line)
+				fed->delivered_line = 0;
+		}
 	}
 	return TRUE;
 }

@@ -15,7 +15,7 @@ typedef struct Mailbox Mailbox;
 typedef struct {
 	ManifestRow *row;
 	Mailbox *mailbox;
-	char *path;              /* NULL: no source (an INBOX without a spool file) */
+	char *path;              /* NULL: no source (an INBOX without a mail file) */
 	char *key;               /* journal key: mailbox TAB source */
 	MailboxResult *result;
 	Delivery delivery;
@@ -52,6 +52,7 @@ typedef struct {
 	ImapSession *admin;
 	ImapSession *owner;      /* logged in as the user through the admin; made on demand */
 	MethodUser *method_user;
+	UserAccess *access;      /* who the user is, to open their files */
 } Job;
 
 /* convert-state.c: the journal's steps, convert's own words. */

@@ -10,13 +10,13 @@
  *      below it), on --partition; SETQUOTA the INBOX.  A mailbox that exists already
  *      is counted: its messages are its baseline (refused when the method needs an
  *      empty mailbox).
- *   2. the method starts on the user (spool: mbpath).
+ *   2. the method starts on the user (e.g. finds the mailboxes' directories).
  *   3. each source in manifest order: DELIVERED by an earlier run, the method
  *      recalls it; else the source is opened as mapnames checked it, and the method
  *      delivers it.  Messages that could not be stored are recorded (PROBLEM) and
  *      reported again by every rerun.
  *   4. each mailbox whose sources are all delivered and that was not FINISHED since
- *      its last delivery: the method finishes it (spool: reconstruct), then the
+ *      its last delivery: the method finishes it (e.g. has them indexed), then the
  *      owner's STATUS must count its baseline plus what each source stored.
  *   5-6. flags and keywords (FLAGGED), subscriptions (SUBSCRIBED): convert-flags.c.
  *   7. DONE, when nothing failed.
@@ -306,8 +306,7 @@ deliver(Job *job, Source *s, const DeliveryTarget *target, GError **error)
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) local = NULL;
 	g_autofree char *detail = NULL;
-	g_autoptr(UserAccess) access = convert_user_access(ctx, job->user, &local);
-	g_autoptr(MboxReader) reader = access ? convert_open_source(ctx, access, s->path, &local) : NULL;
+	g_autoptr(MboxReader) reader = convert_open_source(ctx, job->access, s->path, &local);
 
 	s->flag_groups = flag_groups_new();
 	if (reader == NULL ||
@@ -425,6 +424,7 @@ job_clear(Job *job)
 	g_clear_pointer(&job->journal, journal_free);
 	g_clear_pointer(&job->admin, imap_session_free);
 	g_clear_pointer(&job->owner, imap_session_free);
+	g_clear_pointer(&job->access, user_access_free);
 }
 
 static Mailbox *
@@ -469,7 +469,10 @@ prepare(Job *job, GPtrArray *rows, GError **error)
 		g_ptr_array_add(job->sources, s);
 	}
 	job->journal = journal_open(ctx->state_dir, job->user, convert_journal_steps, error);
-	return job->journal != NULL && job_load_journal(job, error);
+	if (job->journal == NULL || !job_load_journal(job, error))
+		return FALSE;
+	job->access = convert_user_access(ctx, job->user, error);
+	return job->access != NULL;
 }
 
 /* Everything done by earlier runs, and nothing added to the manifest since? */

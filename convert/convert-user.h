@@ -50,9 +50,10 @@ gboolean convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows);
 UserAccess *convert_user_access(const ConvertContext *ctx, const char *user, GError **error);
 
 /* Open the source `path` for reading as mapnames checked it, on the descriptor then
- * read: no link followed out of the home or the spool directory, a regular file with
+ * read: no link followed out of the home or the inbox files' directory, a regular file with
  * one link, owned by the user and readable by them.  A new reader, or NULL with an
- * error whose message starts with the path. */
+ * error: a G_FILE_ERROR whose message is the reason alone (user-access.h), or the
+ * reader's (mbox-reader.h). */
 MboxReader *convert_open_source(const ConvertContext *ctx, const UserAccess *access,
                                 const char *path, GError **error);
 

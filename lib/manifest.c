@@ -183,7 +183,7 @@ manifest_settings_init(ManifestSettings *settings)
 void
 manifest_settings_clear(ManifestSettings *settings)
 {
-	g_free(settings->spool_dir);
+	g_free(settings->inbox_dir);
 	g_free(settings->home_template);
 	manifest_settings_init(settings);
 }
@@ -213,8 +213,8 @@ manifest_settings_format(const ManifestSettings *settings, const char *const *mo
 		char separator[2] = { settings->separator, '\0' };
 		settings_pair(out, "separator", separator);
 	}
-	if (settings->spool_dir != NULL)
-		settings_pair(out, "spool-dir", settings->spool_dir);
+	if (settings->inbox_dir != NULL)
+		settings_pair(out, "spool-dir", settings->inbox_dir);
 	settings_pair(out, "homes", settings->home_template ? settings->home_template : "passwd");
 	settings_pair(out, "owner-check", settings->check_owner ? "yes" : "no");
 	settings_pair(out, "follow-links-inside-home", settings->follow_links_inside_home ? "yes" : "no");
@@ -312,7 +312,7 @@ setting(ManifestSettings *settings, guint k, char *value /* taken */, GError **e
 		settings->separator = value[0];
 		return TRUE;
 	case SET_SPOOL_DIR:
-		return setting_path(setting_keys[k], g_steal_pointer(&owned), &settings->spool_dir, error);
+		return setting_path(setting_keys[k], g_steal_pointer(&owned), &settings->inbox_dir, error);
 	case SET_HOMES:
 		if (strcmp(value, "passwd") == 0)   /* the password database */
 			return TRUE;

@@ -93,7 +93,8 @@ typedef struct {
 	char separator;                    /* '.' or '/'; 0: not recorded */
 	gboolean check_owner;              /* owner-check; TRUE when not recorded */
 	gboolean follow_links_inside_home; /* FALSE when not recorded */
-	char *spool_dir;                   /* NULL: not recorded */
+	char *inbox_dir;                   /* the inbox files' directory ("spool-dir=",
+	                                    * /var/mail); NULL: not recorded */
 	char *home_template;               /* "/home/%u"; NULL: the password database
 	                                    * ("homes=passwd", or not recorded) */
 } ManifestSettings;

@@ -293,7 +293,7 @@ finish(const MapConfig *config, const MailboxNaming *naming, const DiscoverSetti
 		.separator = naming->separator,
 		.check_owner = ds->check_owner,
 		.follow_links_inside_home = ds->follow_links_inside_home,
-		.spool_dir = (char *)ds->spool_dir,
+		.inbox_dir = (char *)ds->spool_dir,
 		.home_template = (char *)ds->home_template,
 	};
 	g_autofree char *max_depth = g_strdup_printf("%u", ds->max_depth);

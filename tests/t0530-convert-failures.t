@@ -160,6 +160,8 @@ with t.Cyrus() as cy:
         outcomes.append((p.returncode, n))
         if p.returncode == 0:
             t.is_(n, n_inbox, 'rerun %d says done: the INBOX shows all %d messages' % (run, n_inbox))
+            t.is_(site.check(cy, [victim])[:4], [],
+                  'rerun %d says done: every message of the user, bytes, flags and dates' % run)
         else:
             t.ok(p.returncode == 1 and 'expected' in err and cy.user_mailbox(victim) in err,
                  'rerun %d exits 1 naming the INBOX and the count' % run, err[-1200:])
@@ -171,9 +173,8 @@ with t.Cyrus() as cy:
     mapnames(cy, manifest)
     with open(manifest) as f:
         lines = f.read().split('\n')
-    rows = [i for i, l in enumerate(lines) if l.startswith(victim + '\t') and '\tfolder\t' in l]
-    inbox_row = [i for i, l in enumerate(lines) if l.startswith(victim + '\t') and '\tinbox\t' in l][0]
-    k = rows[0]
+    rows = [i for i, l in enumerate(lines) if '\tfolder\t' in l or '\tinbox\t' in l]
+    k = [i for i in rows if lines[i].startswith(victim + '\t')][0]
     f0 = lines[k].split('\t')
     cases = {
         'newline in a name': (k, '\t'.join([f0[0], f0[1] + '\\nx'] + f0[2:])),
@@ -215,4 +216,43 @@ with t.Cyrus() as cy:
     t.ok('%s:%d: damaged journal line' % (journal, n_lines + 2) in err,
          'the error names the journal file and line', err[-800:])
     t.is_(site.check(cy, [victim, third])[:4], [], 'the other users converted all the same')
+
+# 5. a full disk: temporary and run-wide -- exit 75, the users not started say so, and
+#    the rerun after room is made finishes with everything there exactly once
+tiny = os.path.join(TMP, 'tiny')
+os.makedirs(tiny)
+if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=400k,mode=0755', 'tmpfs', tiny]).returncode != 0:
+    t.skip('full disk', 'cannot mount a tmpfs here')
+else:
+    atexit.register(lambda: subprocess.run(['umount', '-l', tiny]))
+    cyrus = pwd.getpwnam('cyrus')
+    os.chown(tiny, cyrus.pw_uid, cyrus.pw_gid)
+    big = os.path.join(home, 'Mail', 'big')
+    with open(big, 'wb') as f:
+        for k in range(3):
+            f.write(b'From big@example.org Mon Jan  1 10:00:0%d 2001\nSubject: big %d\n\n' % (k, k))
+            f.write((b'x' * 76 + b'\n') * 2600 + b'\n')
+    os.chown(big, vpw.pw_uid, vpw.pw_gid)
+    os.chmod(big, 0o600)
+    with t.Cyrus(extra_conf='partition-tiny: %s' % tiny) as cy:
+        manifest = os.path.join(TMP, 'full.tsv')
+        mapnames(cy, manifest)
+        rep = os.path.join(TMP, 'full.json')
+        p = convert(cy, manifest, '--partition', 'tiny', '--jobs', '1', '--report', rep)
+        err = p.stderr.decode(errors='replace')
+        t.is_(p.returncode, 75, 'the disk fills: exit 75 (temporary, safe to rerun)')
+        t.ok('No space left on device' in err and 'safe to rerun' in err,
+             'the failure is named, and said to be temporary', err[-1500:])
+        users = {u['user']: u['status'] for u in json.load(open(rep))['users']}
+        t.ok(list(users.values()).count('not started') >= 1 and 'done' not in users.values(),
+             'the run stopped: later users not started, none reported done', users)
+        subprocess.run(['mount', '-o', 'remount,size=64m', tiny], check=True)
+        p = convert(cy, manifest, '--partition', 'tiny', '--jobs', '1')
+        t.ok(p.returncode == 0, 'room made: the rerun finishes, exit 0', p.stderr.decode(errors='replace')[-1500:])
+        t.is_(site.check(cy)[:6], [], 'every message once, with flags, dates and subscriptions')
+        imap = cy.as_user(victim)
+        typ, data = imap.select('"%s"' % site.personal('big', cy.sep), readonly=True)
+        t.is_(data, [b'3'], 'the big folder: all three messages')
+        imap.logout()
+    os.unlink(big)
 t.done()

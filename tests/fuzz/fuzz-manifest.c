@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_assert(settings.separator == settings_again.separator &&
 	         settings.check_owner == settings_again.check_owner &&
 	         settings.follow_links_inside_home == settings_again.follow_links_inside_home);
-	g_assert(g_strcmp0(settings.spool_dir, settings_again.spool_dir) == 0);
+	g_assert(g_strcmp0(settings.inbox_dir, settings_again.inbox_dir) == 0);
 	g_assert(g_strcmp0(settings.home_template, settings_again.home_template) == 0);
 	return 0;
 }

@@ -167,7 +167,7 @@ test_settings_defaults(void)
 	g_assert_cmpint(settings.separator, ==, 0);
 	g_assert_true(settings.check_owner);
 	g_assert_false(settings.follow_links_inside_home);
-	g_assert_null(settings.spool_dir);
+	g_assert_null(settings.inbox_dir);
 	g_assert_null(settings.home_template);
 }
 
@@ -189,7 +189,7 @@ test_settings_old_line(void)
 	g_assert_cmpint(settings.separator, ==, '/');
 	g_assert_false(settings.check_owner);
 	g_assert_true(settings.follow_links_inside_home);
-	g_assert_cmpstr(settings.spool_dir, ==, "/var/mail");
+	g_assert_cmpstr(settings.inbox_dir, ==, "/var/mail");
 	g_assert_cmpstr(settings.home_template, ==, "/export/home/%u");
 }
 
@@ -199,7 +199,7 @@ test_settings_round_trip(void)
 {
 	ManifestSettings out = {
 		.separator = '.', .check_owner = FALSE, .follow_links_inside_home = TRUE,
-		.spool_dir = (char *)"/srv/mail spool",
+		.inbox_dir = (char *)"/srv/mail spool",
 		.home_template = (char *)"/export/my homes/a\tb\\c\nd/%u",
 	};
 	const char *const more[] = { "folder-dirs", "My Mail,mail", "max-depth", "20", NULL };
@@ -220,7 +220,7 @@ test_settings_round_trip(void)
 	g_assert_cmpint(in.separator, ==, '.');
 	g_assert_false(in.check_owner);
 	g_assert_true(in.follow_links_inside_home);
-	g_assert_cmpstr(in.spool_dir, ==, out.spool_dir);
+	g_assert_cmpstr(in.inbox_dir, ==, out.inbox_dir);
 	g_assert_cmpstr(in.home_template, ==, out.home_template);
 
 	/* the defaults written and read back; homes=passwd is NULL */
@@ -268,7 +268,7 @@ test_settings_errors(void)
 		if (error != NULL && !g_str_has_prefix(error->message, bad[i].want))
 			g_test_fail_printf("%s: got \"%s\", want \"%s\"", bad[i].line, error->message, bad[i].want);
 		/* on failure: the defaults, nothing to free */
-		g_assert_null(settings.spool_dir);
+		g_assert_null(settings.inbox_dir);
 		g_assert_true(settings.check_owner);
 	}
 	/* unknown keys are not looked at */
