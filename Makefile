@@ -144,21 +144,25 @@ check-valgrind: check-build
 	    echo "valgrind: scan of the corpus clean (exit $$s)"; fi
 
 # libFuzzer (clang): the mbox reader (seeds: the corpus's mbox files when present), then
-# the manifest reader and validator (seeds and a dictionary in tests/fuzz/), each for
-# FUZZ_SECONDS.  Findings land in build-fuzz/found/.
+# the manifest reader and validator (seeds and a dictionary in tests/fuzz/), then the
+# journal reader (seeds in tests/fuzz/journal-seeds), each for FUZZ_SECONDS.  Findings land in build-fuzz/found/.
 FUZZ_SECONDS ?= 300
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                -D_GNU_SOURCE -Ilib
 FUZZ_SRC := lib/mbox-reader.c lib/mbox-headers.c lib/mbox-copy.c lib/mbox-source.c lib/line-reader.c \
             lib/from-line.c lib/mbox-meta.c lib/tsv.c
 FUZZ_MANIFEST_SRC := lib/manifest.c lib/manifest-validate.c lib/mailbox-name.c lib/mutf7.c lib/tsv.c lib/cyrus-conf.c
+FUZZ_JOURNAL_SRC := lib/journal.c lib/failure.c lib/tsv.c lib/imap-session.c
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz: needs clang (with libFuzzer): apt-get install clang" >&2; exit 1; }
-	@mkdir -p build-fuzz/seeds build-fuzz/found build-fuzz/corpus build-fuzz/corpus-manifest
+	@mkdir -p build-fuzz/seeds build-fuzz/found build-fuzz/corpus build-fuzz/corpus-manifest \
+	    build-fuzz/corpus-journal
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-mbox-reader \
 	    tests/fuzz/fuzz-mbox-reader.c $(FUZZ_SRC) -larchive $(GLIB_LIBS)
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-manifest \
 	    tests/fuzz/fuzz-manifest.c $(FUZZ_MANIFEST_SRC) $(GLIB_LIBS)
+	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-journal \
+	    tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) -letpan $(GLIB_LIBS)
 	@if [ -d ../shared/corpus ]; then find ../shared/corpus -type f -size -200k \
 	    \( -name '*.mbox' -o -name '*.txt' -o -name '*.sep' -o -name '*.in' \) \
 	    -exec cp {} build-fuzz/seeds/ \; ; fi
@@ -169,6 +173,10 @@ fuzz: deps
 	    -dict=../tests/fuzz/manifest.dict -artifact_prefix=found/manifest- \
 	    -print_final_stats=1 corpus-manifest ../tests/fuzz/manifest-seeds 2>&1; \
 	    echo $$? > manifest.status; } | tail -25; exit $$(cat manifest.status)
+	cd build-fuzz && { ./fuzz-journal -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -artifact_prefix=found/journal- -print_final_stats=1 corpus-journal \
+	    ../tests/fuzz/journal-seeds 2>&1; \
+	    echo $$? > journal.status; } | tail -25; exit $$(cat journal.status)
 
 install: mbox2cyrus
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

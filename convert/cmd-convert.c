@@ -99,7 +99,7 @@ dry_run(const ConvertContext *ctx, GPtrArray *work, Report *report)
 
 /* Settings that can only be wrong: say so before any user is touched. */
 static int
-configure(ConvertConfig *config, ConvertContext *ctx, char **password_out)
+configure(ConvertConfig *config, ConvertContext *ctx, Report *report, char **password_out)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(CyrusConf) conf = NULL;
@@ -108,7 +108,8 @@ configure(ConvertConfig *config, ConvertContext *ctx, char **password_out)
 		return cli_usage_error(PROG, "--method and --manifest are needed");
 	ctx->method = convert_method_find(config->method);
 	if (ctx->method == NULL && (strcmp(config->method, "lmtp") == 0 || strcmp(config->method, "imap") == 0)) {
-		fprintf(stderr, "%s: --method %s: not built yet (use --method spool)\n", PROG, config->method);
+		report_msg(report, REPORT_UNAVAILABLE, "--method %s: not built yet (use --method spool)",
+		           config->method);
 		return EX_UNAVAILABLE;
 	}
 	if (ctx->method == NULL)
@@ -118,7 +119,7 @@ configure(ConvertConfig *config, ConvertContext *ctx, char **password_out)
 		                       config->method);
 	conf = cyrus_conf_load(config->cyrus_conf, &error);
 	if (conf == NULL) {
-		fprintf(stderr, "%s: --cyrus-conf: %s\n", PROG, error->message);
+		report_msg(report, REPORT_CONFIG, "--cyrus-conf: %s", error->message);
 		return EX_CONFIG;
 	}
 	mailbox_naming_from_conf(&ctx->naming, conf);
@@ -145,13 +146,13 @@ configure(ConvertConfig *config, ConvertContext *ctx, char **password_out)
 	};
 	ctx->method_run = ctx->method->run_new(&ms, &error);
 	if (ctx->method_run == NULL) {
-		fprintf(stderr, "%s: %s\n", PROG, error->message);
+		report_msg(report, REPORT_CONFIG, "%s", error->message);
 		return EX_CONFIG;
 	}
 	if (config->password_file == NULL)
 		return cli_usage_error(PROG, "--password-file is needed (the admin's password)");
 	if (!g_file_get_contents(config->password_file, password_out, NULL, &error)) {
-		fprintf(stderr, "%s: --password-file: %s\n", PROG, error->message);
+		report_msg(report, REPORT_CONFIG, "--password-file: %s", error->message);
 		return EX_CONFIG;
 	}
 	g_strchomp(*password_out);
@@ -168,24 +169,24 @@ configure(ConvertConfig *config, ConvertContext *ctx, char **password_out)
 /* The manifest, checked at the boundary: FILE:LINE and 65 for anything convert could
  * not do as written; 78 when it was made for a server with the other separator. */
 static int
-read_manifest(const char *path, ConvertContext *ctx, ManifestSettings *settings,
+read_manifest(const char *path, ConvertContext *ctx, ManifestSettings *settings, Report *report,
               GPtrArray **rows_out)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) rows = manifest_read(path, settings, &error);
 
 	if (rows == NULL) {
-		fprintf(stderr, "%s: %s\n", PROG, error->message);
+		report_msg(report, REPORT_DATAERR, "%s", error->message);
 		return g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO) ? EX_NOINPUT : EX_DATAERR;
 	}
 	if (settings->separator != 0 && settings->separator != ctx->naming.separator) {
-		fprintf(stderr, "%s: %s: made for a server with the '%c' separator, this one has '%c' "
-		        "(run mapnames with --cyrus-conf)\n", PROG, path, settings->separator,
-		        ctx->naming.separator);
+		report_msg(report, REPORT_CONFIG, "%s: made for a server with the '%c' separator, this one "
+		           "has '%c' (run mapnames with --cyrus-conf)", path, settings->separator,
+		           ctx->naming.separator);
 		return EX_CONFIG;
 	}
 	if (!manifest_validate(path, rows, &ctx->naming, &error)) {
-		fprintf(stderr, "%s: %s\n", PROG, error->message);
+		report_msg(report, REPORT_DATAERR, "%s", error->message);
 		return EX_DATAERR;
 	}
 	*rows_out = g_steal_pointer(&rows);
@@ -255,13 +256,14 @@ cmd_convert(int argc, char **argv)
 		"into the Cyrus spool and runs reconstruct: for a batch cutover, as root on the\n"
 		"Cyrus host.  Interrupted runs resume from the journal in --state.");
 	g_option_context_set_description(context, "See mbox2cyrus-convert(1).");
-	if ((status = cli_parse(context, PROG, &argc, &argv)) != 0 ||
-	    (status = configure(&config, &ctx, &password)) != 0 ||
-	    (status = read_manifest(config.manifest, &ctx, &settings, &rows)) != 0)
+	if ((status = cli_parse(context, PROG, &argc, &argv)) != 0)
+		goto out;
+	ctx.report = report_new(PROG, stderr, config.verbose);
+	if ((status = configure(&config, &ctx, ctx.report, &password)) != 0 ||
+	    (status = read_manifest(config.manifest, &ctx, &settings, ctx.report, &rows)) != 0)
 		goto out;
 	ctx.manifest = &settings;
 	work = convert_run_group(rows, config.only_users);
-	ctx.report = report_new(PROG, stderr, config.verbose);
 	if (config.dry_run) {
 		status = dry_run(&ctx, work, ctx.report);
 		goto out;

@@ -475,12 +475,10 @@ prepare(Job *job, GPtrArray *rows, GError **error)
 	return job->access != NULL;
 }
 
-/* Everything done by earlier runs, and nothing added to the manifest since? */
+/* Is every step of every source and mailbox recorded in the journal? */
 static gboolean
-is_done_before(Job *job)
+all_recorded(Job *job)
 {
-	if (!job->done_before)
-		return FALSE;
 	for (guint i = 0; i < job->sources->len; i++) {
 		Source *s = g_ptr_array_index(job->sources, i);
 		if (!source_is_delivered(s) || !s->flagged || !s->subscribed)
@@ -510,20 +508,23 @@ recall_done_user(Job *job, GError **error)
 	return TRUE;
 }
 
+/* The admin's session.  When the server cannot be reached or refuses the admin, no
+ * user can go on: a failure of the run (69 or 78), and the users not started yet are
+ * not started (a refused login costs 3 s each: never try it once per user). */
 static gboolean
-all_done(Job *job)
+admin_session(Job *job)
 {
-	if (job->failures > 0)
-		return FALSE;
-	for (guint i = 0; i < job->sources->len; i++) {
-		Source *s = g_ptr_array_index(job->sources, i);
-		if (!source_is_delivered(s) || !s->flagged || !s->subscribed)
-			return FALSE;
-	}
-	for (guint i = 0; i < job->mailboxes->len; i++)
-		if (!mailbox_is_finished(g_ptr_array_index(job->mailboxes, i)))
-			return FALSE;
-	return TRUE;
+	ConvertContext *ctx = job->ctx;
+	g_autoptr(GError) error = NULL;
+
+	job->admin = imap_session_connect(ctx->host, ctx->port, ctx->timeout, &error);
+	if (job->admin != NULL && imap_session_login(job->admin, ctx->admin, ctx->password, &error))
+		return TRUE;
+	gboolean refused = g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH);
+	if (!g_atomic_int_exchange(&ctx->stopped, 1))
+		report_msg(ctx->report, refused ? REPORT_CONFIG : REPORT_UNAVAILABLE, "%s: the run "
+		           "stops: %s", job->user, error->message);
+	return FALSE;
 }
 
 gboolean
@@ -535,7 +536,8 @@ convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows)
 
 	if (!prepare(&job, rows, &error))
 		goto out;
-	if (is_done_before(&job)) {
+	/* done by earlier runs, and nothing added to the manifest since */
+	if (job.done_before && all_recorded(&job)) {
 		if (!recall_done_user(&job, &error))
 			goto out;
 		status = USER_ALREADY_DONE;
@@ -546,13 +548,15 @@ convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows)
 	if (journal_is_resumed(job.journal))
 		report_msg(ctx->report, REPORT_INFO, "%s: resuming an interrupted run%s", user,
 		           job.failures_before ? "; retrying what failed before" : "");
-	job.admin = imap_session_connect(ctx->host, ctx->port, ctx->timeout, &error);
-	if (job.admin == NULL || !imap_session_login(job.admin, ctx->admin, ctx->password, &error) ||
-	    !create_mailboxes(&job, &error) || !start_method(&job, &error) ||
+	if (!admin_session(&job)) {
+		status = USER_NOT_STARTED;
+		goto out;
+	}
+	if (!create_mailboxes(&job, &error) || !start_method(&job, &error) ||
 	    !deliver_sources(&job, &error) || !finish_mailboxes(&job, &error) ||
 	    !job_restore_user_state(&job, &error))
 		goto out;
-	if (all_done(&job)) {
+	if (job.failures == 0 && all_recorded(&job)) {
 		if (journal_append(job.journal, STEP_DONE, "", NULL, &error))
 			status = USER_DONE;
 	}
@@ -561,7 +565,8 @@ out:
 		job_fail(&job, "", FAILURE_USER, error);
 	convert_results_user(ctx->results, user, status,
 	                     error ? error->message : status == USER_FAILED ?
-	                     "some mailboxes failed (see them)" : NULL);
+	                     "some mailboxes failed (see them)" : status == USER_NOT_STARTED ?
+	                     "the run stopped before this user (see the run's failure)" : NULL);
 	if (status == USER_DONE)
 		report_msg(ctx->report, REPORT_INFO, "%s: done", user);
 	progress_user_done(ctx->progress);

@@ -28,7 +28,8 @@ char *tsv_unescape_string(const char *field, gsize len, GError **error);
 
 /* Append `text` as a JSON string (with its quotes) to `out`.  Bytes that are not
  * UTF-8 (file names, senders) become the code points U+0080..U+00FF of the same
- * value: lossless, since JSON cannot carry raw bytes.  NULL is written as "". */
+ * value, since JSON cannot carry raw bytes.  Not lossless: the byte 0xE9 and a UTF-8
+ * "é" come out alike (the manifest's TSV is the lossless record).  NULL is written as "". */
 void json_escape_append(GString *out, const char *text);
 
 #endif

@@ -17,24 +17,25 @@ fi
 LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
 
-# Every Cyrus the tests start lives under /tmp/m2c-cy.*; none may outlive the run.
-# One that was running before (a demo, someone's lab) is not the tests' business.
-cyrus_pids() {
-    ps -eo pid=,args= | grep '/tmp/m2c-cy\.' | grep -v grep | awk '{print $1}' | sort
-}
-before=$(mktemp)
-cyrus_pids > "$before"
+# Every Cyrus the tests start lives under a /tmp/m2c-cy.* directory that the fixture
+# (tests/lib/m2ctest.py) writes to $M2C_CYRUS_LOG; none may outlive the run.  A Cyrus
+# that someone else started meanwhile (a demo, another checkout's tests) is not ours.
+M2C_CYRUS_LOG=$(mktemp)
+export M2C_CYRUS_LOG
 
 # shellcheck disable=SC2086
 $PROVE ${PROVE_FLAGS:-} "$B"/tests/unit/test-* tests/t[0-9]*.t
 rc=$?
 
 left=""
-for p in $(cyrus_pids | comm -13 "$before" -); do
-    left="$left$(ps -o pid=,args= -p "$p")
+while read -r dir; do
+    [ -n "$dir" ] || continue
+    for p in $(ps -eo pid=,args= | grep -F "$dir/" | grep -v grep | awk '{print $1}'); do
+        left="$left$(ps -o pid=,args= -p "$p")
 "
-done
-rm -f "$before"
+    done
+done < "$M2C_CYRUS_LOG"
+rm -f "$M2C_CYRUS_LOG"
 if [ -n "$left" ]; then
     echo "run-tests: processes left running by the tests (killed now):" >&2
     printf '%s' "$left" >&2

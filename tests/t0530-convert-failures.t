@@ -201,6 +201,19 @@ with t.Cyrus() as cy:
     admin.logout()
     t.is_([d for d in data if d], [], 'hostile manifests: Cyrus holds no mailbox at all')
 
+    # a wrong admin password: the run stops at the first refusal (each costs Cyrus's 3 s)
+    wrong = os.path.join(TMP, 'wrong-password')
+    with open(wrong, 'w') as f:
+        f.write('not the password\n')
+    p = subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest, '--cyrus-conf',
+                        cy.conf, '--port', str(cy.port), '--password-file', wrong, '--jobs', '1'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    err = p.stderr.decode(errors='replace')
+    t.is_(p.returncode, 78, 'a wrong admin password: exit 78 (configuration)')
+    t.ok(err.count('the run stops') == 1 and '0 users converted' in err and '3 not started' in err,
+         'one login refused, then no more tries; every user reported not started', err[-800:])
+    shutil.rmtree(manifest + '.state', ignore_errors=True)
+
     # a damaged journal: exit 65 naming the journal's FILE:LINE; that user untouched, others go on
     p = convert(cy, manifest, '--user', other)
     t.is_(p.returncode, 0, 'a first run for one user')
