@@ -152,7 +152,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 FUZZ_SRC := lib/mbox-reader.c lib/mbox-headers.c lib/mbox-copy.c lib/mbox-source.c lib/line-reader.c \
             lib/from-line.c lib/mbox-meta.c lib/tsv.c
 FUZZ_MANIFEST_SRC := lib/manifest.c lib/manifest-validate.c lib/mailbox-name.c lib/mutf7.c lib/tsv.c lib/cyrus-conf.c
-FUZZ_JOURNAL_SRC := lib/journal.c lib/failure.c lib/tsv.c lib/imap-session.c
+FUZZ_JOURNAL_SRC := lib/journal.c lib/failure.c lib/imap-session.c $(FUZZ_SRC)
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz: needs clang (with libFuzzer): apt-get install clang" >&2; exit 1; }
 	@mkdir -p build-fuzz/seeds build-fuzz/found build-fuzz/corpus build-fuzz/corpus-manifest \
@@ -162,7 +162,7 @@ fuzz: deps
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-manifest \
 	    tests/fuzz/fuzz-manifest.c $(FUZZ_MANIFEST_SRC) $(GLIB_LIBS)
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-journal \
-	    tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) -letpan $(GLIB_LIBS)
+	    tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) -letpan -larchive $(GLIB_LIBS)
 	@if [ -d ../shared/corpus ]; then find ../shared/corpus -type f -size -200k \
 	    \( -name '*.mbox' -o -name '*.txt' -o -name '*.sep' -o -name '*.in' \) \
 	    -exec cp {} build-fuzz/seeds/ \; ; fi

@@ -62,7 +62,9 @@ extern const char *const convert_journal_steps[];
 #define STEP_FINISHED   "finished"     /* key: mailbox; detail: messages=N (counted) */
 #define STEP_FLAGGED    "flagged"      /* key: source key */
 #define STEP_SUBSCRIBED "subscribed"   /* key: source key */
-#define STEP_PROBLEM    "problem"      /* key: source key; a message not stored */
+#define STEP_PROBLEM    "problem"      /* key: source key; a message not stored: a
+                                        * failure of message scope, permanent (a rerun
+                                        * reports it again, never retries it) */
 #define STEP_FAILED     "failed"       /* key: source key, mailbox or ""; see failure_* */
 #define STEP_DONE       "done"         /* key: "": the whole user */
 

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "imap-session.h"
+#include "mbox-reader.h"
 
 static const char *const scope_names[] = { "message", "mailbox", "user", "run" };
 
@@ -92,6 +93,8 @@ failure_classify(const GError *error, FailureScope where)
 		return classify_io_error(error->code, where);
 	if (error->domain == M2C_IMAP_ERROR)
 		return classify_imap_error(error->code, where);
+	if (error->domain == M2C_MBOX_ERROR)   /* a read failed, or the file changed under us */
+		return make(where, where, error->code == M2C_MBOX_ERROR_IO);
 	return make(where, where, FALSE);
 }
 

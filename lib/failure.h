@@ -11,6 +11,7 @@
  * agrees: examples
  *     ENOSPC, EDQUOT writing a file        run,     temporary  (the disk is full for all)
  *     EIO reading or writing               mailbox, temporary
+ *     a source that changed while read     mailbox, temporary
  *     connection lost, timeout             user,    temporary  (the session is gone)
  *     NO [OVERQUOTA]                       user,    temporary  (raise the quota, rerun)
  *     login refused                        user,    permanent
