@@ -5,7 +5,6 @@
  * method's own (method.h: recall). */
 #include "convert-user-private.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -21,15 +20,23 @@ count_detail_format(guint32 messages)
 	return g_strdup_printf("messages=%u", messages);
 }
 
+/* The number in [start, end): decimal digits only (no sign, no blanks), at most `max`.
+ * Not sscanf: its %u takes "-1" and wraps, and cuts 4294967296 to 0 without a word. */
+static gboolean
+parse_decimal(const char *start, const char *end, guint64 max, guint64 *out)
+{
+	g_autofree char *digits = g_strndup(start, (gsize)(end - start));
+	return g_ascii_string_to_unsigned(digits, 10, 0, max, out, NULL);
+}
+
 gboolean
 count_detail_parse(const char *detail, guint32 *messages_out)
 {
-	guint n = 0;
-	int end = 0;
-	if (sscanf(detail, "messages=%u%n", &n, &end) != 1 || detail[end] != '\0' ||
-	    !g_ascii_isdigit(detail[strlen("messages=")]))
+	guint64 n;
+	if (!g_str_has_prefix(detail, "messages=") ||
+	    !parse_decimal(detail + strlen("messages="), detail + strlen(detail), G_MAXUINT32, &n))
 		return FALSE;
-	*messages_out = n;
+	*messages_out = (guint32)n;
 	return TRUE;
 }
 
@@ -40,19 +47,22 @@ problem_detail_format(guint64 msgno, gint64 offset, const char *text)
 	                       offset, text);
 }
 
+/* Exactly what the writer writes: one space after each number, the text after the
+ * second kept whole (a text may start with blanks); a file offset is never negative. */
 gboolean
 problem_detail_parse(const char *detail, guint64 *msgno_out, gint64 *offset_out,
                      const char **text_out)
 {
-	guint64 n = 0;
-	gint64 off = 0;
-	int end = 0;
-	if (sscanf(detail, "msg=%" G_GUINT64_FORMAT " offset=%" G_GINT64_FORMAT " %n", &n, &off,
-	           &end) != 2 || end == 0 || detail[end - 1] != ' ')
+	const char *sp1 = strchr(detail, ' ');
+	const char *sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
+	guint64 n, off;
+	if (sp2 == NULL || !g_str_has_prefix(detail, "msg=") || !g_str_has_prefix(sp1 + 1, "offset=") ||
+	    !parse_decimal(detail + strlen("msg="), sp1, G_MAXUINT64, &n) ||
+	    !parse_decimal(sp1 + 1 + strlen("offset="), sp2, G_MAXINT64, &off))
 		return FALSE;
 	*msgno_out = n;
-	*offset_out = off;
-	*text_out = detail + end;
+	*offset_out = (gint64)off;
+	*text_out = sp2 + 1;
 	return TRUE;
 }
 

@@ -17,7 +17,6 @@
  */
 #include "method.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -139,27 +138,38 @@ detail_format(const SpoolCounts *counts, guint32 base)
 	                       counts->messages, counts->bytes);
 }
 
+/* One "key=N" field: decimal digits only, at most `max`.  Not sscanf, whose %u takes
+ * "-1" (wrapping "base + messages" back under the limit) and cuts 4294967296 to 0. */
+static gboolean
+detail_field(const char *field, const char *key, guint64 max, guint64 *out)
+{
+	gsize len = strlen(key);
+	return strncmp(field, key, len) == 0 && field[len] == '=' &&
+	       g_ascii_string_to_unsigned(field + len + 1, 10, 0, max, out, NULL);
+}
+
 static gboolean
 detail_parse(const char *detail, guint64 *files, gboolean *x_uid, guint32 *base,
              guint64 *messages, gint64 *bytes, GError **error)
 {
-	guint64 f = 0, m = 0;
-	gint64 by = 0;
-	guint b = 0, keep = 2;
-	int end = 0;
+	g_auto(GStrv) fields = g_strsplit(detail, " ", -1);
+	guint64 f = 0, keep = 0, b = 0, m = 0, by = 0;
 
-	if (sscanf(detail, "files=%" G_GUINT64_FORMAT " x_uid=%u base=%u messages=%" G_GUINT64_FORMAT
-	           " bytes=%" G_GINT64_FORMAT "%n", &f, &keep, &b, &m, &by, &end) != 5 ||
-	    detail[end] != '\0' || keep > 1 || f > m || by < 0 || (guint64)b + m > G_MAXUINT32) {
+	/* UIDs are 32 bits: base and base + messages too */
+	if (g_strv_length(fields) != 5 || !detail_field(fields[0], "files", G_MAXUINT32, &f) ||
+	    !detail_field(fields[1], "x_uid", 1, &keep) ||
+	    !detail_field(fields[2], "base", G_MAXUINT32, &b) ||
+	    !detail_field(fields[3], "messages", G_MAXUINT32, &m) ||
+	    !detail_field(fields[4], "bytes", G_MAXINT64, &by) || f > m || b + m > G_MAXUINT32) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
 		            "not a spool delivery record: \"%.80s\"", detail);
 		return FALSE;
 	}
 	*files = f;
 	*x_uid = keep == 1;
-	*base = b;
+	*base = (guint32)b;
 	*messages = m;
-	*bytes = by;
+	*bytes = (gint64)by;
 	return TRUE;
 }
 
