@@ -9,6 +9,7 @@
  * failure (safe to rerun); 78 configuration (not root, no Cyrus tools, wrong
  * separator).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -73,7 +74,7 @@ dry_run(const ConvertContext *ctx, GPtrArray *work, Report *report)
 			if (path != NULL && access == NULL)
 				error = g_error_copy(user_error);
 			else if (path != NULL) {
-				g_autoptr(MboxReader) r = convert_open_source(ctx, access, path, &error);
+				g_autoptr(MboxReader) r = convert_open_source(ctx, access, path, NULL, &error);
 				MboxMessage *m;
 				while (r != NULL && (m = mbox_reader_next(r, &error)) != NULL) {
 					n++;
@@ -258,6 +259,9 @@ cmd_convert(int argc, char **argv)
 	g_option_context_set_description(context, "See mbox2cyrus-convert(1).");
 	if ((status = cli_parse(context, PROG, &argc, &argv)) != 0)
 		goto out;
+	/* a server that drops the connection must cost a user (temporary), not kill the
+	 * run before its report is written: writes to the socket then fail with EPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	ctx.report = report_new(PROG, stderr, config.verbose);
 	if ((status = configure(&config, &ctx, ctx.report, &password)) != 0 ||
 	    (status = read_manifest(config.manifest, &ctx, &settings, ctx.report, &rows)) != 0)

@@ -36,11 +36,13 @@ read_flag_groups(Job *job, Source *s, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) local = NULL;
-	g_autoptr(MboxReader) reader = convert_open_source(ctx, job->access, s->path, error);
+	g_autofree char *identity = NULL;
+	g_autoptr(MboxReader) reader = convert_open_source(ctx, job->access, s->path, &identity, error);
 	guint64 unknown = 0;
 	MboxMessage *m;
 
-	if (reader == NULL)
+	/* the UIDs were given to the messages of the file as it was delivered */
+	if (reader == NULL || !source_is_unchanged(job, s, identity, error))
 		return FALSE;
 	s->flag_groups = flag_groups_new();
 	while ((m = mbox_reader_next(reader, &local)) != NULL) {

@@ -12,6 +12,7 @@ struct MailboxResult {
 	guint64 messages, written, existed;
 	gint64 bytes;
 	gboolean x_uid;
+	gboolean done;       /* every step of it recorded */
 	GString *problems;   /* JSON objects, comma-separated */
 	guint n_problems;
 };
@@ -150,6 +151,14 @@ convert_results_mailbox_failed(ConvertResults *results, MailboxResult *mr, const
 	g_mutex_unlock(&results->lock);
 }
 
+void
+convert_results_mailbox_done(ConvertResults *results, MailboxResult *mr)
+{
+	g_mutex_lock(&results->lock);
+	mr->done = TRUE;
+	g_mutex_unlock(&results->lock);
+}
+
 gboolean
 convert_results_mailbox_is_failed(ConvertResults *results, MailboxResult *mr)
 {
@@ -252,7 +261,7 @@ convert_results_write_json(ConvertResults *results, const char *path, GError **e
 			else
 				g_string_append(out, "null");
 			g_string_append(out, ",\"status\":");
-			json_escape_append(out, mr->error ? "failed" : "done");
+			json_escape_append(out, mr->error ? "failed" : mr->done ? "done" : "not done");
 			if (mr->error != NULL) {
 				g_string_append(out, ",\"error\":");
 				json_escape_append(out, mr->error);

@@ -5,7 +5,8 @@
  *     {"user": "alice", "status": "done" | "failed" | "already done" | "not started",
  *      "error": "...",
  *      "mailboxes": [{"mailbox": "user.alice.Sent", "source": "/home/alice/Mail/sent",
- *        "status": "done" | "failed", "error": "...", "messages": 12, "bytes": 34567,
+ *        "status": "done" | "failed" | "not done", "error": "...",
+ *        "messages": 12, "bytes": 34567,
  *        "written": 12, "existed": 0, "uids": "x-uid" | "sequence",
  *        "problems": [{"file": "...", "msg": 3, "offset": 4096, "skipped": false,
  *                      "text": "..."}]}]}]}
@@ -41,6 +42,9 @@ void convert_results_problem(ConvertResults *results, MailboxResult *mr, const c
 void convert_results_counts(ConvertResults *results, MailboxResult *mr, guint64 messages,
                             gint64 bytes, guint64 written, guint64 existed, gboolean x_uid);
 void convert_results_mailbox_failed(ConvertResults *results, MailboxResult *mr, const char *error);
+/* Every step of the mailbox's source is done (its status "done"; until then, and
+ * unless it failed, "not done"). */
+void convert_results_mailbox_done(ConvertResults *results, MailboxResult *mr);
 gboolean convert_results_mailbox_is_failed(ConvertResults *results, MailboxResult *mr);
 
 /* The user's outcome; `error` may be NULL. */

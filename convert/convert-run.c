@@ -103,7 +103,7 @@ convert_run(ConvertContext *ctx, GPtrArray *work, guint jobs, gboolean verbose,
 	g_autofree char *not_started = users_not_started ?
 		g_strdup_printf(", %u not started", users_not_started) : g_strdup("");
 	g_autofree char *what = g_strdup_printf(
-		"%u user%s converted, %u failed (%u mailbox%s)%s; %" G_GUINT64_FORMAT " messages, "
+		"%u user%s converted, %u failed (%u mailbox%s failed)%s; %" G_GUINT64_FORMAT " messages, "
 		"%.1f MB in %.1f s; %u message problem%s%s%s", users_done, users_done == 1 ? "" : "s",
 		users_failed, mailboxes_failed, mailboxes_failed == 1 ? "" : "es",
 		not_started, messages, bytes / 1e6,

@@ -2,6 +2,13 @@
  * step of convert that reads one (delivery, flags after a rerun, --dry-run). */
 #include "convert-user.h"
 
+#include <errno.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "failure.h"
+
 UserAccess *
 convert_user_access(const ConvertContext *ctx, const char *user, GError **error)
 {
@@ -17,12 +24,24 @@ convert_user_access(const ConvertContext *ctx, const char *user, GError **error)
 
 MboxReader *
 convert_open_source(const ConvertContext *ctx, const UserAccess *access, const char *path,
-                    GError **error)
+                    char **identity_out, GError **error)
 {
 	const ManifestSettings *ms = ctx->manifest;
 	const char *trusted[] = { ms->inbox_dir ? ms->inbox_dir : "/var/mail", NULL };
+	struct stat st;
 	int fd = user_access_open(access, path, trusted, ms->follow_links_inside_home, error);
 	if (fd < 0)
 		return NULL;
+	if (identity_out != NULL) {
+		if (fstat(fd, &st) != 0) {   /* user_access_open() has just done it */
+			failure_set_errno(error, errno, "fstat");
+			close(fd);
+			return NULL;
+		}
+		*identity_out = g_strdup_printf("dev=%ju ino=%ju size=%jd mtime=%jd.%09ld",
+		                                (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+		                                (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+		                                st.st_mtim.tv_nsec);
+	}
 	return mbox_reader_open_fd(fd, path, &ctx->reader, error);
 }

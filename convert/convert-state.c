@@ -10,9 +10,23 @@
 #include <gio/gio.h>
 
 const char *const convert_journal_steps[] = {
-	STEP_CREATED, STEP_DELIVERED, STEP_FINISHED, STEP_FLAGGED, STEP_SUBSCRIBED,
+	STEP_CREATED, STEP_READ, STEP_DELIVERED, STEP_FINISHED, STEP_FLAGGED, STEP_SUBSCRIBED,
 	STEP_PROBLEM, STEP_FAILED, STEP_DONE, NULL
 };
+
+gboolean
+source_is_unchanged(Job *job, Source *s, const char *identity, GError **error)
+{
+	const JournalRecord *r = journal_find(job->journal, STEP_READ, s->key);
+	if (r == NULL || strcmp(r->detail, identity) == 0)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+	            "changed since an earlier run began to deliver it (%s:%u: %s; now %s): what "
+	            "is stored may not match it; put the file back as it was, or delete the "
+	            "mailbox in Cyrus and its lines and this source's from the journal, then rerun",
+	            journal_path(job->journal), r->line, r->detail, identity);
+	return FALSE;
+}
 
 char *
 count_detail_format(guint32 messages)

@@ -58,6 +58,8 @@ typedef struct {
 /* convert-state.c: the journal's steps, convert's own words. */
 extern const char *const convert_journal_steps[];
 #define STEP_CREATED    "created"      /* key: mailbox; detail: messages=N (held before) */
+#define STEP_READ       "read"         /* key: source key; detail: the identity of the
+                                        * file delivery began on (convert_open_source) */
 #define STEP_DELIVERED  "delivered"    /* key: source key; detail: the method's */
 #define STEP_FINISHED   "finished"     /* key: mailbox; detail: messages=N (counted) */
 #define STEP_FLAGGED    "flagged"      /* key: source key */
@@ -71,6 +73,11 @@ extern const char *const convert_journal_steps[];
 /* Read the journal into the job's sources and mailboxes; FALSE with
  * M2C_JOURNAL_ERROR_DAMAGED naming FILE:LINE when a record makes no sense. */
 gboolean job_load_journal(Job *job, GError **error);
+
+/* Is the source `s`, opened with `identity`, the file its delivery began on?  TRUE
+ * when it is, or when no delivery began; else FALSE with an error (permanent): the
+ * messages stored so far, or the UIDs given, may not match it any more. */
+gboolean source_is_unchanged(Job *job, Source *s, const char *identity, GError **error);
 
 /* "messages=N": writer and parser. */
 char *count_detail_format(guint32 messages);

@@ -306,9 +306,17 @@ deliver(Job *job, Source *s, const DeliveryTarget *target, GError **error)
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) local = NULL;
 	g_autofree char *detail = NULL;
-	g_autoptr(MboxReader) reader = convert_open_source(ctx, job->access, s->path, &local);
+	g_autofree char *identity = NULL;
+	g_autoptr(MboxReader) reader = convert_open_source(ctx, job->access, s->path, &identity, &local);
 
 	s->flag_groups = flag_groups_new();
+	/* a delivery redone after a crash must read the file the first one read: an
+	 * existing message file stands for the message of the same number */
+	if (reader != NULL && !source_is_unchanged(job, s, identity, &local))
+		g_clear_pointer(&reader, mbox_reader_free);
+	if (reader != NULL && journal_find(job->journal, STEP_READ, s->key) == NULL &&
+	    !journal_append(job->journal, STEP_READ, s->key, identity, error))
+		return FALSE;
 	if (reader == NULL ||
 	    !ctx->method->deliver(job->method_user, target, reader, &s->delivery, &detail, &local)) {
 		if (failure_classify(local, FAILURE_MAILBOX).scope > FAILURE_MAILBOX) {
@@ -563,6 +571,12 @@ convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows)
 out:
 	if (error != NULL)
 		job_fail(&job, "", FAILURE_USER, error);
+	for (guint i = 0; job.sources != NULL && i < job.sources->len; i++) {
+		Source *s = g_ptr_array_index(job.sources, i);
+		if (!s->failed && source_is_delivered(s) && s->flagged && s->subscribed &&
+		    mailbox_is_finished(s->mailbox))
+			convert_results_mailbox_done(ctx->results, s->result);
+	}
 	convert_results_user(ctx->results, user, status,
 	                     error ? error->message : status == USER_FAILED ?
 	                     "some mailboxes failed (see them)" : status == USER_NOT_STARTED ?

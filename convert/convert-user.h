@@ -51,10 +51,11 @@ UserAccess *convert_user_access(const ConvertContext *ctx, const char *user, GEr
 
 /* Open the source `path` for reading as mapnames checked it, on the descriptor then
  * read: no link followed out of the home or the inbox files' directory, a regular file with
- * one link, owned by the user and readable by them.  A new reader, or NULL with an
- * error: a G_FILE_ERROR whose message is the reason alone (user-access.h), or the
- * reader's (mbox-reader.h). */
+ * one link, owned by the user and readable by them.  `*identity_out` (may be NULL)
+ * gets what tells this version of the file from another (device, inode, size,
+ * modification time), new.  A new reader, or NULL with an error: a G_FILE_ERROR whose
+ * message is the reason alone (user-access.h), or the reader's (mbox-reader.h). */
 MboxReader *convert_open_source(const ConvertContext *ctx, const UserAccess *access,
-                                const char *path, GError **error);
+                                const char *path, char **identity_out, GError **error);
 
 #endif

@@ -71,8 +71,10 @@ classify_imap_error(gint code, FailureScope where)
 	switch (code) {
 	case M2C_IMAP_ERROR_NETWORK:
 		return make(where, FAILURE_USER, TRUE);
-	case M2C_IMAP_ERROR_PROTOCOL:   /* the session is unusable; the server misspoke */
-		return make(where, FAILURE_USER, FALSE);
+	case M2C_IMAP_ERROR_PROTOCOL:
+		/* the session is unusable: in practice the connection dropped in the middle of
+		 * a response (libetpan says "parse error" at EOF); a rerun reconnects */
+		return make(where, FAILURE_USER, TRUE);
 	case M2C_IMAP_ERROR_AUTH:
 		return make(where, FAILURE_USER, FALSE);
 	case M2C_IMAP_ERROR_OVERQUOTA:

@@ -13,6 +13,8 @@
  *     EIO reading or writing               mailbox, temporary
  *     a source that changed while read     mailbox, temporary
  *     connection lost, timeout             user,    temporary  (the session is gone)
+ *     an unparseable response              user,    temporary  (mostly a connection cut
+ *                                                              mid-response)
  *     NO [OVERQUOTA]                       user,    temporary  (raise the quota, rerun)
  *     login refused                        user,    permanent
  *     NO / BAD to a command                where it happened, permanent

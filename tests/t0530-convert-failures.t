@@ -268,4 +268,105 @@ else:
         t.is_(data, [b'3'], 'the big folder: all three messages')
         imap.logout()
     os.unlink(big)
+
+# 6. a source that changes between an interrupted delivery and the rerun: the part
+#    already stored stands for the old file, so the rerun must not call it converted
+chg = os.path.join(home, 'Mail', 'chg')
+chg_msgs = [b'From m%d@example.org Mon Jan  1 10:00:%02d 2001\nSubject: chg %d\n\nbody %d\n\n' % (k, k, k, k)
+            for k in range(1, 11)]
+with open(chg, 'wb') as f:
+    f.write(b''.join(chg_msgs))
+os.chown(chg, vpw.pw_uid, vpw.pw_gid)
+os.chmod(chg, 0o600)
+with t.Cyrus() as cy:
+    manifest = os.path.join(TMP, 'chg.tsv')
+    mapnames(cy, manifest)
+    before = 0                  # message files written before chg's, in manifest order
+    for line in open(manifest).read().split('\n'):
+        f = line.split('\t')
+        if len(f) < 4 or f[0] != victim or f[3] not in ('inbox', 'folder'):
+            continue
+        if f[2] == chg:
+            break
+        folder = None if f[3] == 'inbox' else os.path.relpath(f[2], os.path.join(home, 'Mail'))
+        before += len(site.expected[(victim, folder)])
+    p = convert(cy, manifest, '--user', victim, '--jobs', '1', fault='write:%d' % (before + 3))
+    t.is_(p.returncode, -signal.SIGKILL, 'killed after three messages of "chg" were written')
+    with open(chg, 'wb') as f:          # the user's mail client deletes message 2
+        f.write(b''.join(chg_msgs[:1] + chg_msgs[2:]))
+    rep = os.path.join(TMP, 'chg.json')
+    p = convert(cy, manifest, '--user', victim, '--report', rep)
+    err = p.stderr.decode(errors='replace')
+    t.is_(p.returncode, 1, 'the rerun: the changed source fails (exit 1)')
+    t.ok(any(chg in l and 'changed since an earlier run' in l for l in err.splitlines()),
+         'the changed source is named, with what changed', err[-1500:])
+    mbs = [m for u in json.load(open(rep))['users'] for m in u['mailboxes'] if m['source'] == chg]
+    t.is_([m['status'] for m in mbs], ['failed'], 'the report: "chg" failed, not done')
+    with open(chg, 'wb') as f:          # put back as it was
+        f.write(b''.join(chg_msgs))
+    os.utime(chg, ns=(0, 0))
+    p = convert(cy, manifest, '--user', victim)
+    t.is_(p.returncode, 1, 'back with other times: still not the file delivery began on (exit 1)')
+    # the remedy the message gives: the mailbox's and the source's lines out of the journal
+    jpath = os.path.join(manifest + '.state', victim + '.journal')
+    mbname = cy.user_mailbox(victim, 'chg')
+    with open(jpath) as f:
+        kept = [l for l in f if l.split('\t')[1] != mbname and not l.split('\t')[1].startswith(mbname + '\\t')]
+    with open(jpath, 'w') as f:
+        f.write(''.join(kept))
+    admin = cy.admin()
+    admin.setacl(cy.user_mailbox(victim, 'chg'), cy.admin_user, 'lrswipkxtecda')
+    t.is_(admin.delete(cy.user_mailbox(victim, 'chg'))[0], 'OK', 'the admin removes the mailbox')
+    admin.logout()
+    p = convert(cy, manifest, '--user', victim)
+    t.ok(p.returncode == 0, "mailbox and the source's journal lines removed: the rerun does it all, exit 0",
+         p.stderr.decode(errors='replace')[-1500:])
+    imap = cy.as_user(victim)
+    typ, data = imap.select('"%s"' % site.personal('chg', cy.sep), readonly=True)
+    typ, data = imap.uid('FETCH', '1:*', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+    subjects = [item[1].strip() for item in data if isinstance(item, tuple)]
+    imap.logout()
+    t.is_(subjects, [b'Subject: chg %d' % k for k in range(1, 11)], '"chg": the ten messages, once each, in order')
+os.unlink(chg)
+
+# 7. a server that drops the connection: temporary (75), the summary and the report
+#    are still written (no death by SIGPIPE)
+import socket, threading
+lsock = socket.socket()
+lsock.bind(('127.0.0.1', 0))
+lsock.listen(8)
+def drop_after_login():
+    while True:
+        try:
+            c, _ = lsock.accept()
+        except OSError:
+            return
+        c.sendall(b'* OK fake\r\n')
+        data = b''
+        while b'\r\n' not in data:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        tag = data.split(b' ')[0]
+        c.sendall(tag + b' OK logged in\r\n')
+        c.shutdown(socket.SHUT_RDWR)
+        c.close()
+threading.Thread(target=drop_after_login, daemon=True).start()
+with t.Cyrus() as cy:
+    manifest = os.path.join(TMP, 'drop.tsv')
+    mapnames(cy, manifest)
+    rep = os.path.join(TMP, 'drop.json')
+    p = subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest, '--cyrus-conf',
+                        cy.conf, '--port', str(lsock.getsockname()[1]), '--password-file',
+                        cy.password_file, '--jobs', '1', '--report', rep],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    err = p.stderr.decode(errors='replace')
+    t.is_(p.returncode, 75, 'the connection dropped: exit 75 (temporary, safe to rerun)')
+    t.ok('done: 0 users converted' in err and 'safe to rerun' in err, 'the summary says so', err[-1200:])
+    statuses = [u['status'] for u in json.load(open(rep))['users']] if os.path.exists(rep) else None
+    t.is_(statuses, ['failed'] * len(site.users), 'the report is written: every user failed, none done')
+    mb_status = {m['status'] for u in json.load(open(rep))['users'] for m in u['mailboxes']}
+    t.ok('done' not in mb_status, 'no mailbox of the report says "done"', mb_status)
+lsock.close()
 t.done()
