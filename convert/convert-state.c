@@ -9,6 +9,8 @@
 
 #include <gio/gio.h>
 
+#include "tsv.h"
+
 const char *const convert_journal_steps[] = {
 	STEP_CREATED, STEP_READ, STEP_DELIVERED, STEP_FINISHED, STEP_FLAGGED, STEP_SUBSCRIBED,
 	STEP_PROBLEM, STEP_FAILED, STEP_DONE, NULL
@@ -40,7 +42,7 @@ static gboolean
 parse_decimal(const char *start, const char *end, guint64 max, guint64 *out)
 {
 	g_autofree char *digits = g_strndup(start, (gsize)(end - start));
-	return g_ascii_string_to_unsigned(digits, 10, 0, max, out, NULL);
+	return tsv_parse_number(digits, max, out);
 }
 
 gboolean
@@ -133,8 +135,10 @@ mailbox_of_name(Job *job, const char *name)
 static gboolean
 damaged(Job *job, const JournalRecord *r, const char *what, GError **error)
 {
+	g_autofree char *shown = tsv_escape(r->detail);
 	g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED,
-	            "%s:%u: damaged journal line: %s", journal_path(job->journal), r->line, what);
+	            "%s:%u: damaged journal line: %s %s: \"%.80s\"", journal_path(job->journal),
+	            r->line, r->step, what, shown);
 	return FALSE;
 }
 

@@ -25,6 +25,7 @@
 #include "cyrus-tools.h"
 #include "fault.h"
 #include "spool-writer.h"
+#include "tsv.h"
 
 struct MethodRun {
 	CyrusTools tools;
@@ -145,7 +146,7 @@ detail_field(const char *field, const char *key, guint64 max, guint64 *out)
 {
 	gsize len = strlen(key);
 	return strncmp(field, key, len) == 0 && field[len] == '=' &&
-	       g_ascii_string_to_unsigned(field + len + 1, 10, 0, max, out, NULL);
+	       tsv_parse_number(field + len + 1, max, out);
 }
 
 static gboolean

@@ -383,8 +383,7 @@ parse_number(const char *text, gint64 *out)
 		*out = -1;
 		return TRUE;
 	}
-	if (*text == '\0' || strspn(text, "0123456789") != strlen(text) ||
-	    !g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &n, NULL))
+	if (!tsv_parse_number(text, G_MAXINT64, &n))
 		return FALSE;
 	*out = (gint64)n;
 	return TRUE;

@@ -117,3 +117,21 @@ json_escape_append(GString *out, const char *text)
 	}
 	g_string_append_c(out, '"');
 }
+
+gboolean
+tsv_parse_number(const char *text, guint64 max, guint64 *out)
+{
+	guint64 n = 0;
+	if (*text == '\0')
+		return FALSE;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return FALSE;
+		guint d = (guint)(*p - '0');
+		if (d > max || n > (max - d) / 10)
+			return FALSE;
+		n = n * 10 + d;
+	}
+	*out = n;
+	return TRUE;
+}

@@ -483,6 +483,37 @@ test_json(void)
 	g_assert_cmpstr(valid, ==, latin1);
 }
 
+/* tsv_parse_number: digits only, within the limit, never wrapped; and the same from
+ * two threads at once (GLib 2.74's g_ascii_string_to_unsigned is not). */
+static void
+test_parse_number(void)
+{
+	static const struct {
+		const char *text;
+		guint64 max;
+		gboolean ok;
+		guint64 value;
+	} cases[] = {
+		{ "0", 100, TRUE, 0 }, { "007", 100, TRUE, 7 }, { "100", 100, TRUE, 100 },
+		{ "101", 100, FALSE, 0 }, { "1", 1, TRUE, 1 }, { "2", 1, FALSE, 0 }, { "9", 0, FALSE, 0 },
+		{ "0", 0, TRUE, 0 }, { "4294967295", G_MAXUINT32, TRUE, G_MAXUINT32 },
+		{ "4294967296", G_MAXUINT32, FALSE, 0 },
+		{ "18446744073709551615", G_MAXUINT64, TRUE, G_MAXUINT64 },
+		{ "18446744073709551616", G_MAXUINT64, FALSE, 0 },
+		{ "99999999999999999999999", G_MAXUINT64, FALSE, 0 },
+		{ "", 100, FALSE, 0 }, { "-1", 100, FALSE, 0 }, { "+1", 100, FALSE, 0 },
+		{ " 1", 100, FALSE, 0 }, { "1 ", 100, FALSE, 0 }, { "0x10", 100, FALSE, 0 },
+		{ "1a", 100, FALSE, 0 }, { "\xd9\xa3", 100, FALSE, 0 },   /* an Arabic-Indic digit */
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		guint64 out = 12345;
+		gboolean ok = tsv_parse_number(cases[i].text, cases[i].max, &out);
+		g_test_message("\"%s\" max %" G_GUINT64_FORMAT, cases[i].text, cases[i].max);
+		g_assert_cmpint(ok, ==, cases[i].ok);
+		g_assert_cmpuint(out, ==, cases[i].ok ? cases[i].value : 12345);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -496,5 +527,6 @@ main(int argc, char **argv)
 	g_test_add_func("/tsv/escaped-nul", test_escaped_nul);
 	g_test_add_func("/tsv/empty", test_empty);
 	g_test_add_func("/tsv/json", test_json);
+	g_test_add_func("/tsv/parse-number", test_parse_number);
 	return g_test_run();
 }
