@@ -135,9 +135,9 @@ mailbox_of_name(Job *job, const char *name)
 static gboolean
 damaged(Job *job, const JournalRecord *r, const char *what, GError **error)
 {
-	g_autofree char *shown = tsv_escape(r->detail);
+	g_autofree char *shown = tsv_escape_cut(r->detail, strlen(r->detail), 80);
 	g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED,
-	            "%s:%u: damaged journal line: %s %s: \"%.80s\"", journal_path(job->journal),
+	            "%s:%u: damaged journal line: %s %s: \"%s\"", journal_path(job->journal),
 	            r->line, r->step, what, shown);
 	return FALSE;
 }

@@ -131,12 +131,7 @@ mailbox_name_map_component(const MailboxNaming *naming, const char *bytes, gsize
 static char *
 quoted(const char *name)
 {
-	gsize len = strlen(name);
-	GString *out = g_string_new(NULL);
-	tsv_escape_append(out, name, MIN(len, 80));
-	if (len > 80)
-		g_string_append(out, "...");
-	return g_string_free(out, FALSE);
+	return tsv_escape_cut(name, strlen(name), 80);
 }
 
 /* Why Cyrus would refuse `mailbox` (new), or NULL when it would take it. */

@@ -228,11 +228,7 @@ manifest_settings_format(const ManifestSettings *settings, const char *const *mo
 char *
 manifest_quoted(const char *bytes, gsize len)
 {
-	GString *out = g_string_new(NULL);
-	tsv_escape_append(out, bytes, MIN(len, 100));
-	if (len > 100)
-		g_string_append(out, "...");
-	return g_string_free(out, FALSE);
+	return tsv_escape_cut(bytes, len, 100);
 }
 
 const char *

@@ -135,3 +135,13 @@ tsv_parse_number(const char *text, guint64 max, guint64 *out)
 	*out = n;
 	return TRUE;
 }
+
+char *
+tsv_escape_cut(const char *data, gsize len, gsize max)
+{
+	GString *out = g_string_new(NULL);
+	tsv_escape_append(out, data, MIN(len, max));
+	if (len > max)
+		g_string_append(out, "...");
+	return g_string_free(out, FALSE);
+}

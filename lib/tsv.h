@@ -15,6 +15,10 @@
 /* Append the escaped form of `len` bytes of `data` to `out`. */
 void tsv_escape_append(GString *out, const char *data, gsize len);
 
+/* `len` bytes of `data` for an error message: escaped, cut after `max` bytes with
+ * "..." added; new. */
+char *tsv_escape_cut(const char *data, gsize len, gsize max);
+
 /* The escaped form of the NUL-terminated `text`, new. */
 char *tsv_escape(const char *text);
 
