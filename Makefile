@@ -25,7 +25,7 @@ PKGS    := glib-2.0 gio-2.0
 GLIB_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 GLIB_LIBS   = $(shell pkg-config --libs $(PKGS))
 # Plain -letpan: libetpan.pc's --libs leak Debian's no-pie-link.specs (DESIGN.md).
-LIBS        = -letpan -larchive $(GLIB_LIBS)
+LIBS        = -letpan -larchive -lz $(GLIB_LIBS)
 
 ifeq ($(SANITIZE),1)
 O        := build-san
@@ -158,11 +158,11 @@ fuzz: deps
 	@mkdir -p build-fuzz/seeds build-fuzz/found build-fuzz/corpus build-fuzz/corpus-manifest \
 	    build-fuzz/corpus-journal
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-mbox-reader \
-	    tests/fuzz/fuzz-mbox-reader.c $(FUZZ_SRC) -larchive $(GLIB_LIBS)
+	    tests/fuzz/fuzz-mbox-reader.c $(FUZZ_SRC) -larchive -lz $(GLIB_LIBS)
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-manifest \
 	    tests/fuzz/fuzz-manifest.c $(FUZZ_MANIFEST_SRC) $(GLIB_LIBS)
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-journal \
-	    tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) -letpan -larchive $(GLIB_LIBS)
+	    tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) -letpan -larchive -lz $(GLIB_LIBS)
 	@if [ -d ../shared/corpus ]; then find ../shared/corpus -type f -size -200k \
 	    \( -name '*.mbox' -o -name '*.txt' -o -name '*.sep' -o -name '*.in' \) \
 	    -exec cp {} build-fuzz/seeds/ \; ; fi

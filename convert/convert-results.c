@@ -207,9 +207,15 @@ convert_results_totals(ConvertResults *results, guint *users_done, guint *users_
 			(*users_done)++;
 		for (guint k = 0; k < ur->mailboxes->len; k++) {
 			MailboxResult *mr = g_ptr_array_index(ur->mailboxes, k);
-			*mailboxes_failed += mr->error != NULL;
+			gboolean counted = FALSE;   /* a mailbox fed by several sources fails once */
+			for (guint j = 0; mr->error != NULL && j < k && !counted; j++) {
+				MailboxResult *earlier = g_ptr_array_index(ur->mailboxes, j);
+				counted = earlier->error != NULL && strcmp(earlier->mailbox, mr->mailbox) == 0;
+			}
+			*mailboxes_failed += mr->error != NULL && !counted;
 			*messages += mr->messages;
-			*bytes += mr->bytes;
+			/* a journal says how many bytes each delivery had: never overflow */
+			*bytes = mr->bytes > G_MAXINT64 - *bytes ? G_MAXINT64 : *bytes + mr->bytes;
 			*problems += mr->n_problems;
 		}
 	}

@@ -38,10 +38,10 @@ convert_open_source(const ConvertContext *ctx, const UserAccess *access, const c
 			close(fd);
 			return NULL;
 		}
-		*identity_out = g_strdup_printf("dev=%ju ino=%ju size=%jd mtime=%jd.%09ld",
-		                                (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
-		                                (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
-		                                st.st_mtim.tv_nsec);
+		/* not st_dev: a remount after a power cut may number the device anew */
+		*identity_out = g_strdup_printf("ino=%ju size=%jd mtime=%jd.%09ld",
+		                                (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+		                                (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	}
 	return mbox_reader_open_fd(fd, path, &ctx->reader, error);
 }

@@ -20,7 +20,7 @@ gboolean
 source_is_unchanged(Job *job, Source *s, const char *identity, GError **error)
 {
 	const JournalRecord *r = journal_find(job->journal, STEP_READ, s->key);
-	if (r == NULL || strcmp(r->detail, identity) == 0)
+	if (r == NULL || strcmp(r->detail, READ_NOTHING_STORED) == 0 || strcmp(r->detail, identity) == 0)
 		return TRUE;
 	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 	            "changed since an earlier run began to deliver it (%s:%u: %s; now %s): what "
@@ -218,15 +218,11 @@ job_load_journal(Job *job, GError **error)
 		const JournalRecord *done = journal_find(job->journal, STEP_DONE, "");
 		if (done != NULL && done->line > of->line)
 			closed = TRUE;
+		/* A mailbox that did not count what was delivered is finished and counted
+		 * again by the rerun, never delivered again: once Cyrus has indexed it, a
+		 * message file written again under a known UID is given a new UID by
+		 * reconstruct -- a copy on every rerun (measured). */
 		job->failures_before += !closed;
-		/* a mailbox that failed after its deliveries (it did not count them all) has
-		 * them done again: deliveries are idempotent (method.h), so a rerun puts back
-		 * what went missing instead of failing the same way for ever */
-		for (guint k = 0; !closed && s == NULL && mb != NULL && k < mb->sources->len; k++) {
-			Source *fed = g_ptr_array_index(mb->sources, k);
-			if (fed->delivered_line < of->line)
-				fed->delivered_line = 0;
-		}
 	}
 	return TRUE;
 }

@@ -22,6 +22,7 @@ typedef struct {
 	guint delivered_line;    /* journal line of its delivery; 0: not delivered */
 	gboolean flagged, subscribed;
 	gboolean failed;         /* this run */
+	guint64 stored_now;      /* messages its delivery in this run found or put in place */
 	GHashTable *flag_groups; /* "\\Seen $Label1" -> GArray of UIDs, from the delivery;
 	                          * NULL after a resume (then read again) */
 	GPtrArray *problems;     /* details of messages not stored, to journal before the
@@ -34,6 +35,7 @@ struct Mailbox {
 	const char *name;        /* the admin's name (the manifest's) */
 	GPtrArray *sources;      /* Source*, borrowed, manifest order */
 	gboolean created;
+	gboolean created_now;    /* by this run */
 	guint32 baseline;        /* messages it held before this tool delivered to it */
 	guint finished_line;     /* journal line of its last check; 0: never */
 	gboolean failed;         /* this run */
@@ -59,7 +61,9 @@ typedef struct {
 extern const char *const convert_journal_steps[];
 #define STEP_CREATED    "created"      /* key: mailbox; detail: messages=N (held before) */
 #define STEP_READ       "read"         /* key: source key; detail: the identity of the
-                                        * file delivery began on (convert_open_source) */
+                                        * file delivery began on (convert_open_source),
+                                        * or READ_NOTHING_STORED */
+#define READ_NOTHING_STORED "-"        /* that delivery failed before storing anything */
 #define STEP_DELIVERED  "delivered"    /* key: source key; detail: the method's */
 #define STEP_FINISHED   "finished"     /* key: mailbox; detail: messages=N (counted) */
 #define STEP_FLAGGED    "flagged"      /* key: source key */

@@ -176,7 +176,7 @@ create_mailbox(Job *job, Mailbox *mb, GError **error)
 	g_autofree char *detail = count_detail_format(messages);
 	if (!journal_append(job->journal, STEP_CREATED, mb->name, detail, error))
 		return FALSE;
-	mb->created = TRUE;
+	mb->created = mb->created_now = TRUE;
 	mb->baseline = messages;
 	fault_point("create");
 	return TRUE;
@@ -197,6 +197,44 @@ create_mailboxes(Job *job, GError **error)
 		}
 		if (!create_mailbox(job, mb, error))
 			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Step 1, on a rerun: a mailbox an earlier run created and nothing was delivered to
+ * yet must still hold only what it held then.  Mail that arrived in it meanwhile
+ * would take the UIDs of the files a method that needs an empty mailbox writes. */
+static gboolean
+check_untouched(Job *job, GError **error)
+{
+	if (!job->ctx->method->needs_empty_mailbox)
+		return TRUE;
+	for (guint i = 0; i < job->mailboxes->len; i++) {
+		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
+		g_autoptr(GError) local = NULL;
+		gboolean begun = mb->created_now || mb->failed || !mb->created;
+		guint32 messages = 0;
+		for (guint k = 0; !begun && k < mb->sources->len; k++) {
+			Source *s = g_ptr_array_index(mb->sources, k);
+			const JournalRecord *r = journal_find(job->journal, STEP_READ, s->key);
+			begun = r != NULL && strcmp(r->detail, READ_NOTHING_STORED) != 0;
+		}
+		if (begun)
+			continue;
+		if (!owner_status(job, mb->name, &messages, &local)) {
+			if (is_session_error(local)) {
+				g_propagate_error(error, g_steal_pointer(&local));
+				return FALSE;
+			}
+			job_fail(job, mb->name, FAILURE_MAILBOX, local);
+			continue;
+		}
+		if (messages != mb->baseline) {
+			g_autofree char *text = g_strdup_printf("holds %u message%s, %u when an earlier run "
+			                "created it: mail arrived since; not touched (empty it, or use "
+			                "another method)", messages, messages == 1 ? "" : "s", mb->baseline);
+			mailbox_fail(job, mb, text);
+		}
 	}
 	return TRUE;
 }
@@ -241,6 +279,7 @@ static void
 stored(gpointer data, const MboxMessage *m, guint32 uid)
 {
 	TargetData *td = data;
+	td->source->stored_now++;
 	flag_groups_add(td->source->flag_groups, m, uid);
 }
 
@@ -314,11 +353,16 @@ deliver(Job *job, Source *s, const DeliveryTarget *target, GError **error)
 	 * existing message file stands for the message of the same number */
 	if (reader != NULL && !source_is_unchanged(job, s, identity, &local))
 		g_clear_pointer(&reader, mbox_reader_free);
-	if (reader != NULL && journal_find(job->journal, STEP_READ, s->key) == NULL &&
-	    !journal_append(job->journal, STEP_READ, s->key, identity, error))
+	const JournalRecord *read = journal_find(job->journal, STEP_READ, s->key);
+	gboolean first = read == NULL || strcmp(read->detail, READ_NOTHING_STORED) == 0;
+	if (reader != NULL && first && !journal_append(job->journal, STEP_READ, s->key, identity, error))
 		return FALSE;
 	if (reader == NULL ||
 	    !ctx->method->deliver(job->method_user, target, reader, &s->delivery, &detail, &local)) {
+		/* nothing of it stored by a first try: the next try may read another file */
+		if (reader != NULL && first && s->stored_now == 0 &&
+		    !journal_append(job->journal, STEP_READ, s->key, READ_NOTHING_STORED, error))
+			return FALSE;
 		if (failure_classify(local, FAILURE_MAILBOX).scope > FAILURE_MAILBOX) {
 			g_propagate_error(error, g_steal_pointer(&local));
 			return FALSE;
@@ -560,7 +604,8 @@ convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows)
 		status = USER_NOT_STARTED;
 		goto out;
 	}
-	if (!create_mailboxes(&job, &error) || !start_method(&job, &error) ||
+	if (!create_mailboxes(&job, &error) || !check_untouched(&job, &error) ||
+	    !start_method(&job, &error) ||
 	    !deliver_sources(&job, &error) || !finish_mailboxes(&job, &error) ||
 	    !job_restore_user_state(&job, &error))
 		goto out;

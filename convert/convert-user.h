@@ -52,7 +52,7 @@ UserAccess *convert_user_access(const ConvertContext *ctx, const char *user, GEr
 /* Open the source `path` for reading as mapnames checked it, on the descriptor then
  * read: no link followed out of the home or the inbox files' directory, a regular file with
  * one link, owned by the user and readable by them.  `*identity_out` (may be NULL)
- * gets what tells this version of the file from another (device, inode, size,
+ * gets what tells this version of the file from another (inode, size,
  * modification time), new.  A new reader, or NULL with an error: a G_FILE_ERROR whose
  * message is the reason alone (user-access.h), or the reader's (mbox-reader.h). */
 MboxReader *convert_open_source(const ConvertContext *ctx, const UserAccess *access,

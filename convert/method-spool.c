@@ -161,7 +161,7 @@ detail_parse(const char *detail, guint64 *files, gboolean *x_uid, guint32 *base,
 	    !detail_field(fields[1], "x_uid", 1, &keep) ||
 	    !detail_field(fields[2], "base", G_MAXUINT32, &b) ||
 	    !detail_field(fields[3], "messages", G_MAXUINT32, &m) ||
-	    !detail_field(fields[4], "bytes", G_MAXINT64, &by) || f > m || b + m > G_MAXUINT32) {
+	    !detail_field(fields[4], "bytes", G_MAXINT64 >> 16, &by) || f > m || b + m > G_MAXUINT32) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
 		            "not a spool delivery record: \"%.80s\"", detail);
 		return FALSE;

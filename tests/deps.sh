@@ -22,6 +22,7 @@ else
 fi
 [ -f /usr/include/libetpan/libetpan.h ] || need libetpan-dev
 [ -f /usr/include/archive.h ] || need libarchive-dev
+[ -f /usr/include/zlib.h ] || need zlib1g-dev
 command -v compress >/dev/null 2>&1 || need ncompress   # tests: .Z folders
 command -v xz >/dev/null 2>&1 || need xz-utils
 [ -x /usr/bin/time ] || need time                           # bench: peak RSS

@@ -207,7 +207,7 @@ test_spool_recall(void)
 	/* the edges that are still good */
 	static const char *const edges[] = {
 		"files=0 x_uid=0 base=0 messages=0 bytes=0",
-		"files=1 x_uid=0 base=4294967294 messages=1 bytes=9223372036854775807",
+		"files=1 x_uid=0 base=4294967294 messages=1 bytes=140737488355327",   /* 2^47 - 1 */
 		"files=0 x_uid=0 base=4294967295 messages=0 bytes=0",
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(edges); i++) {
@@ -236,6 +236,7 @@ test_spool_recall(void)
 		"files=1 x_uid=0 base=0 messages=1 bytes=1x",
 		"files=1 x_uid=0 base=0 messages=1 bytes=-1",
 		"files=1 x_uid=0 base=0 messages=1 bytes=9223372036854775808",
+		"files=1 x_uid=0 base=0 messages=1 bytes=140737488355328",   /* past 2^47: totals must not overflow */
 		"files=0 x_uid=0 base=4294967295 messages=1 bytes=0",   /* base + messages > 2^32 - 1 */
 		"files=0 x_uid=0 base=4294967296 messages=0 bytes=0",   /* base not 32 bits */
 		"files=0 x_uid=0 base=5 messages=-1 bytes=0",
