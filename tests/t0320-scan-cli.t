@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # mbox2cyrus scan as a command: output format, exit codes, compressed folders, and
 # files it must refuse without blocking or following.
-import bz2, gzip, json, lzma, os, shutil, subprocess, sys, tempfile
+import random, bz2, gzip, json, lzma, os, shutil, subprocess, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 import m2ctest as t
 
@@ -68,6 +68,16 @@ else:
 p = scan(path('broken.gz', gzip.compress(MBOX)[:40]))
 t.ok(p.returncode == 1 and path('broken.gz').encode() in p.stderr and b'gzip' in p.stderr,
      'a truncated .gz is an error naming the file and the format', p.stderr.decode())
+# damaged in the middle: libarchive gave a short file and no error; gzip's CRC says so
+big = b''.join(b'From a@b Mon Jan  1 10:00:%02d 2001\nSubject: m%d\n\n' % (k % 60, k) +
+               bytes(random.Random(k).randrange(32, 127) for _ in range(3000)) + b'\n\n' for k in range(40))
+damaged = bytearray(gzip.compress(big))
+for i in range(40):
+    damaged[len(damaged) // 2 + i] ^= 0x55
+p = scan(path('damaged.gz', bytes(damaged)))
+t.ok(p.returncode == 1 and path('damaged.gz').encode() in p.stderr and b'gzip data is damaged' in p.stderr,
+     'a .gz damaged in the middle is an error naming the file (CRC), not a short mailbox', p.stderr.decode())
+t.is_(p.stdout.count(b'\n'), 2, '... and no message of it is listed (the two header lines only)')
 
 # not an mbox: exit 65 with file and offset
 p = scan(path('notmbox', b'Subject: hi\n\nbody\n'), plain)
