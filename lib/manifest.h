@@ -47,6 +47,8 @@ typedef enum {
 	                             * line; "FILE:LINE: what is wrong" */
 	M2C_MANIFEST_ERROR_INVALID, /* rows that must not be used (manifest_validate);
 	                             * "FILE:LINE: what is wrong" */
+	M2C_MANIFEST_ERROR_SEPARATOR, /* made for a server with the other hierarchy
+	                               * separator (manifest_load): configuration */
 } M2cManifestError;
 
 typedef enum {
@@ -148,5 +150,14 @@ GPtrArray *manifest_read(const char *path, ManifestSettings *settings_out, GErro
  *  - at most one inbox row per user. */
 gboolean manifest_validate(const char *path, GPtrArray *rows, const MailboxNaming *naming,
                            GError **error);   /* in manifest-validate.c; `rows` unchanged */
+
+/* What every command that uses a manifest does at its boundary: manifest_read() of
+ * `path` (IO, SYNTAX), then the separator its settings line records, when it records
+ * one, must be `naming`'s (else SEPARATOR, "PATH: made for a server with the '/'
+ * separator, this one has '.' ..."), then manifest_validate() (INVALID).  The rows and
+ * `*settings_out` as manifest_read() gives them (the settings are the defaults, with
+ * nothing to free, on failure).  In manifest-validate.c. */
+GPtrArray *manifest_load(const char *path, const MailboxNaming *naming,
+                         ManifestSettings *settings_out, GError **error);
 
 #endif
