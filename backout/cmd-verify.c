@@ -18,7 +18,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "convert-run.h"
 #include "cyrus-conf.h"
 #include "manifest.h"
 #include "tsv.h"
@@ -42,7 +41,7 @@ typedef struct {
 } VerifyConfig;
 
 typedef struct {
-	UserWork *work;
+	ManifestUser *work;
 	VerifyUser *result;
 } UserSlot;
 
@@ -262,7 +261,7 @@ cmd_verify(int argc, char **argv)
 	    (status = read_manifest(config.manifest, &ctx, &settings, ctx.report, &rows)) != 0)
 		goto out;
 	ctx.manifest = &settings;
-	work = convert_run_group(rows, config.only_users);
+	work = manifest_group_by_user(rows, config.only_users);
 	status = verify_run(&ctx, work, config.jobs > 0 ? (guint)config.jobs : 0, config.report);
 out:
 	if (ctx.reader.source_tz != NULL)

@@ -261,7 +261,7 @@ cmd_convert(int argc, char **argv)
 	    (status = read_manifest(config.manifest, &ctx, &settings, ctx.report, &rows)) != 0)
 		goto out;
 	ctx.manifest = &settings;
-	work = convert_run_group(rows, config.only_users);
+	work = manifest_group_by_user(rows, config.only_users);
 	if (config.dry_run) {
 		status = dry_run(&ctx, work, ctx.report);
 		goto out;

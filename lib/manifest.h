@@ -77,6 +77,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ManifestRow, manifest_row_free)
 
 const char *manifest_action_name(ManifestAction action);
 
+/* One user's rows, for the commands that work user by user (convert, verify). */
+typedef struct {
+	char *user;
+	GPtrArray *rows;      /* ManifestRow *, borrowed from the manifest's array */
+} ManifestUser;
+
+/* `rows` grouped by user in manifest order, skips left out; only the users in `only`
+ * (NULL-terminated) when it is not NULL.  A new array of ManifestUser (free function
+ * set); `rows` must outlive it. */
+GPtrArray *manifest_group_by_user(GPtrArray *rows, char *const *only);
+
 /* Sort `rows` (ManifestRow *) into manifest order. */
 void manifest_sort(GPtrArray *rows);
 

@@ -6,6 +6,7 @@
 # with another date, the original expunged: Cyrus has no way to change an
 # INTERNALDATE in place; being the last, the copy keeps its place in the order), and
 # verify must name exactly those four, on stderr and in the JSON report, and exit 1.
+# In the sample site a replaced message must be "content" and a moved one "order".
 import json, os, re, shutil, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 import m2ctest as t
@@ -66,6 +67,36 @@ with t.Cyrus() as cy:
     t.ok(p.returncode == 1 and b': date: ' in p.stderr,
          'samples: another --source-tz than convert\'s: the dates differ, exit 1',
          p.stderr.decode(errors='replace')[-600:])
+
+    # content and order, in the sample site: bob's only saved message replaced by
+    # another (the same place, other bytes), alice's first message moved to the end
+    # (APPENDed again with its flags and date, the original expunged)
+    imap = cy.as_user('bob')
+    imap.select('INBOX.Saved')
+    imap.uid('STORE', '1', '+FLAGS.SILENT', '(\\Deleted)')
+    imap.uid('EXPUNGE', '1')
+    typ, data = imap.append('INBOX.Saved', '(\\Seen \\Flagged)', None,
+                            b'Subject: keys to the lab\r\n\r\nnot the same text\r\n')
+    bob_uid = int(re.search(rb'APPENDUID \d+ (\d+)', data[0]).group(1))
+    imap.logout()
+    imap = cy.as_user('alice')
+    imap.select('INBOX')
+    typ, data = imap.uid('FETCH', '1', '(FLAGS INTERNALDATE BODY.PEEK[])')
+    meta = data[0][0]
+    flags = [f for f in meta.split(b'FLAGS (')[1].split(b')')[0].decode().split() if f != '\\Recent']
+    date = '"%s"' % re.search(rb'INTERNALDATE "([^"]*)"', meta).group(1).decode()
+    typ, adata = imap.append('INBOX', '(%s)' % ' '.join(flags), date, data[0][1])
+    alice_uid = int(re.search(rb'APPENDUID \d+ (\d+)', adata[0]).group(1))
+    imap.uid('STORE', '1', '+FLAGS.SILENT', '(\\Deleted)')
+    imap.uid('EXPUNGE', '1')
+    imap.logout()
+    p = verify(cy, manifest, '--source-tz', 'Europe/Berlin', '--report', report)
+    t.is_(p.returncode, 1, 'samples changed: exit 1')
+    got = sorted((d['user'], d['mailbox'], d['message'], d['uid'], d['kind'])
+                 for d in json.load(open(report))['differences'])
+    t.is_(got, [('alice', 'user.alice', 1, alice_uid, 'order'),
+                ('bob', 'user.bob.Saved', 1, bob_uid, 'content')],
+          'samples changed: a replaced message is "content", a moved one "order", nothing else')
 
     # bad input and configuration
     bad = os.path.join(TMP, 'bad.tsv')
