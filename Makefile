@@ -25,7 +25,7 @@ PKGS    := glib-2.0 gio-2.0
 GLIB_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 GLIB_LIBS   = $(shell pkg-config --libs $(PKGS))
 # Plain -letpan: libetpan.pc's --libs leak Debian's no-pie-link.specs (DESIGN.md).
-LIBS        = -letpan -larchive -lz $(GLIB_LIBS)
+LIBS        = -letpan -larchive -lz -lcrypto $(GLIB_LIBS)
 
 ifeq ($(SANITIZE),1)
 O        := build-san
@@ -152,7 +152,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 FUZZ_SRC := lib/mbox-reader.c lib/mbox-headers.c lib/mbox-copy.c lib/mbox-source.c lib/line-reader.c \
             lib/from-line.c lib/mbox-meta.c lib/tsv.c
 FUZZ_MANIFEST_SRC := lib/manifest.c lib/manifest-validate.c lib/mailbox-name.c lib/mutf7.c lib/tsv.c lib/cyrus-conf.c
-FUZZ_JOURNAL_SRC := lib/journal.c lib/failure.c lib/imap-session.c $(FUZZ_SRC)
+FUZZ_JOURNAL_SRC := lib/journal.c lib/failure.c lib/imap-session.c lib/imap-digest.c $(FUZZ_SRC)
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz: needs clang (with libFuzzer): apt-get install clang" >&2; exit 1; }
 	@mkdir -p build-fuzz/seeds build-fuzz/found build-fuzz/corpus build-fuzz/corpus-manifest \

@@ -167,31 +167,25 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report, char **pas
 	return 0;
 }
 
-/* The manifest, checked at the boundary: FILE:LINE and 65 for anything convert could
- * not do as written; 78 when it was made for a server with the other separator. */
+/* The manifest, checked at the boundary (manifest_load): FILE:LINE and 65 for anything
+ * convert could not do as written; 78 when it was made for a server with the other
+ * separator. */
 static int
 read_manifest(const char *path, ConvertContext *ctx, ManifestSettings *settings, Report *report,
               GPtrArray **rows_out)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) rows = manifest_read(path, settings, &error);
 
-	if (rows == NULL) {
-		report_msg(report, REPORT_DATAERR, "%s", error->message);
-		return g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO) ? EX_NOINPUT : EX_DATAERR;
-	}
-	if (settings->separator != 0 && settings->separator != ctx->naming.separator) {
-		report_msg(report, REPORT_CONFIG, "%s: made for a server with the '%c' separator, this one "
-		           "has '%c' (run mapnames with --cyrus-conf)", path, settings->separator,
-		           ctx->naming.separator);
+	*rows_out = manifest_load(path, &ctx->naming, settings, &error);
+	if (*rows_out != NULL)
+		return 0;
+	report_msg(report, g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SEPARATOR) ?
+	           REPORT_CONFIG : REPORT_DATAERR, "%s", error->message);
+	if (g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO))
+		return EX_NOINPUT;
+	if (g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SEPARATOR))
 		return EX_CONFIG;
-	}
-	if (!manifest_validate(path, rows, &ctx->naming, &error)) {
-		report_msg(report, REPORT_DATAERR, "%s", error->message);
-		return EX_DATAERR;
-	}
-	*rows_out = g_steal_pointer(&rows);
-	return 0;
+	return EX_DATAERR;
 }
 
 static void
@@ -267,7 +261,7 @@ cmd_convert(int argc, char **argv)
 	    (status = read_manifest(config.manifest, &ctx, &settings, ctx.report, &rows)) != 0)
 		goto out;
 	ctx.manifest = &settings;
-	work = convert_run_group(rows, config.only_users);
+	work = manifest_group_by_user(rows, config.only_users);
 	if (config.dry_run) {
 		status = dry_run(&ctx, work, ctx.report);
 		goto out;

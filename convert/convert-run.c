@@ -5,39 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void
-user_work_free(UserWork *w)
-{
-	g_free(w->user);
-	g_ptr_array_unref(w->rows);
-	g_free(w);
-}
-
-GPtrArray *
-convert_run_group(GPtrArray *rows, char *const *only)
-{
-	GPtrArray *work = g_ptr_array_new_with_free_func((GDestroyNotify)user_work_free);
-	g_autoptr(GHashTable) by_user = g_hash_table_new(g_str_hash, g_str_equal);
-
-	for (guint i = 0; i < rows->len; i++) {
-		ManifestRow *row = g_ptr_array_index(rows, i);
-		if (row->action == MANIFEST_SKIP)
-			continue;
-		if (only != NULL && !g_strv_contains((const char *const *)only, row->user))
-			continue;
-		UserWork *w = g_hash_table_lookup(by_user, row->user);
-		if (w == NULL) {
-			w = g_new0(UserWork, 1);
-			w->user = g_strdup(row->user);
-			w->rows = g_ptr_array_new();
-			g_hash_table_insert(by_user, w->user, w);
-			g_ptr_array_add(work, w);
-		}
-		g_ptr_array_add(w->rows, row);
-	}
-	return work;
-}
-
 static gint64
 source_size(const ManifestRow *row)
 {

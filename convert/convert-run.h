@@ -9,14 +9,8 @@
 
 #include "convert-user.h"
 
-typedef struct {
-	char *user;
-	GPtrArray *rows;      /* ManifestRow*, borrowed from the manifest */
-} UserWork;
-
-/* The manifest's `rows` grouped by user in manifest order, skips left out; only the
- * users in `only` when it is not NULL.  A new array of UserWork. */
-GPtrArray *convert_run_group(GPtrArray *rows, char *const *only);
+/* A user's share of the run (manifest_group_by_user). */
+typedef ManifestUser UserWork;
 
 /* Convert every user of `work` with `jobs` users at once, then write the JSON report
  * to `report_path` (may be NULL) and print the summary.  `ctx` is filled but for

@@ -514,6 +514,75 @@ imap_session_command(ImapSession *session, const char *command, GError **error)
 	       fail(session, MAILIMAP_ERROR_CUSTOM_COMMAND, command, error);
 }
 
+static gint
+digest_uid_cmp(gconstpointer a, gconstpointer b)
+{
+	const ImapDigest *x = *(const ImapDigest *const *)a, *y = *(const ImapDigest *const *)b;
+	return (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+gboolean
+imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out, GError **error)
+{
+	static const char command[] = "UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE DIGEST.SHA1)";
+	g_autoptr(GPtrArray) digests = g_ptr_array_new_with_free_func((GDestroyNotify)imap_digest_free);
+	struct mailimap_response *response = NULL;
+	g_autofree char *tag = NULL;
+	mailimap *imap = session->imap;
+	int r, state;
+
+	if (!check_usable(session, command, error))
+		return FALSE;
+	r = mailimap_send_current_tag(imap);
+	if (r == MAILIMAP_NO_ERROR &&
+	    (mailstream_write(imap->imap_stream, command, strlen(command)) < 0 ||
+	     mailstream_write(imap->imap_stream, "\r\n", 2) < 0 ||
+	     mailstream_flush(imap->imap_stream) < 0))
+		r = MAILIMAP_ERROR_STREAM;
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(session, r, command, error);
+	/* mailimap_send_current_tag() sent imap_tag as a decimal number */
+	tag = g_strdup_printf("%d ", imap->imap_tag);
+	for (;;) {
+		if (mailimap_read_line(imap) == NULL)
+			return fail(session, MAILIMAP_ERROR_STREAM, command, error);
+		const char *line = imap->imap_stream_buffer->str;
+		gsize len = imap->imap_stream_buffer->len;
+		if (len >= strlen(tag) && strncmp(line, tag, strlen(tag)) == 0)
+			break;
+		if (imap_digest_is_fetch(line, len)) {
+			ImapDigest *d = imap_digest_parse(line, len, error);
+			if (d == NULL) {
+				session->broken = TRUE;
+				g_prefix_error(error, "%s: ", command);
+				return FALSE;
+			}
+			g_ptr_array_add(digests, d);
+			continue;
+		}
+		/* another untagged response, on one line: a literal would make its next
+		 * line look like a response of its own */
+		if (len >= 2 && line[0] == '*' && line[1] == ' ' &&
+		    !(len >= 3 && line[len - 1] == '\n' && line[len - 2 - (line[len - 2] == '\r')] == '}'))
+			continue;
+		session->broken = TRUE;
+		g_set_error(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_PROTOCOL,
+		            "%s: unexpected response from %s (not an untagged line, or a literal)",
+		            command, session->host);
+		return FALSE;
+	}
+	r = mailimap_parse_response(imap, &response);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(session, r, command, error);
+	state = response->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type;
+	mailimap_response_free(response);
+	if (state != MAILIMAP_RESP_COND_STATE_OK)
+		return fail(session, MAILIMAP_ERROR_CUSTOM_COMMAND, command, error);
+	g_ptr_array_sort(digests, digest_uid_cmp);
+	*digests_out = g_steal_pointer(&digests);
+	return TRUE;
+}
+
 char *
 imap_quote(const char *text)
 {

@@ -23,6 +23,8 @@
 
 #include <glib.h>
 
+#include "imap-digest.h"
+
 #define M2C_IMAP_ERROR (m2c_imap_error_quark())
 GQuark m2c_imap_error_quark(void);
 
@@ -119,5 +121,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ImapMessage, imap_message_free)
 /* UID FETCH `uid` (FLAGS INTERNALDATE BODY.PEEK[]) in the selected mailbox.  Returns
  * a new ImapMessage (the caller frees it), or NULL with NO when there is no such UID. */
 ImapMessage *imap_session_fetch_uid(ImapSession *session, guint32 uid, GError **error);
+
+/* UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE DIGEST.SHA1) in the selected
+ * mailbox: every message's UID, flags, date, size and the SHA-1 Cyrus keeps of it
+ * (DIGEST=SHA1, DESIGN.md), without fetching a byte of a body.  libetpan cannot parse
+ * the DIGEST.SHA1 item, so the command goes out on libetpan's stream and the untagged
+ * lines are read raw and parsed by imap_digest_parse() (its header shows what Cyrus
+ * sends); other untagged lines (EXISTS, RECENT, OK) are passed over.  On success
+ * `*digests_out` is a new array of ImapDigest *, sorted by UID (empty for an empty
+ * mailbox).  FALSE with PROTOCOL (the session is then unusable) for a line that is
+ * not as expected, NO or BAD for the server's refusal, NETWORK. */
+gboolean imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out,
+                                    GError **error);
 
 #endif

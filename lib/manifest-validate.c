@@ -160,3 +160,22 @@ manifest_validate(const char *path, GPtrArray *rows, const MailboxNaming *naming
 	}
 	return TRUE;
 }
+
+GPtrArray *
+manifest_load(const char *path, const MailboxNaming *naming, ManifestSettings *settings_out,
+              GError **error)
+{
+	g_autoptr(GPtrArray) rows = manifest_read(path, settings_out, error);
+
+	if (rows == NULL)
+		return NULL;
+	if (settings_out->separator != 0 && settings_out->separator != naming->separator) {
+		g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SEPARATOR,
+		            "%s: made for a server with the '%c' separator, this one has '%c' "
+		            "(run mapnames with --cyrus-conf)", path, settings_out->separator,
+		            naming->separator);
+	} else if (manifest_validate(path, rows, naming, error))
+		return g_steal_pointer(&rows);
+	manifest_settings_clear(settings_out);
+	return NULL;
+}

@@ -560,3 +560,36 @@ manifest_read(const char *path, ManifestSettings *settings_out, GError **error)
 	}
 	return manifest_parse(path, text, len, settings_out, error);
 }
+
+static void
+manifest_user_free(ManifestUser *u)
+{
+	g_free(u->user);
+	g_ptr_array_unref(u->rows);
+	g_free(u);
+}
+
+GPtrArray *
+manifest_group_by_user(GPtrArray *rows, char *const *only)
+{
+	GPtrArray *users = g_ptr_array_new_with_free_func((GDestroyNotify)manifest_user_free);
+	g_autoptr(GHashTable) by_user = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; i < rows->len; i++) {
+		ManifestRow *row = g_ptr_array_index(rows, i);
+		if (row->action == MANIFEST_SKIP)
+			continue;
+		if (only != NULL && !g_strv_contains((const char *const *)only, row->user))
+			continue;
+		ManifestUser *u = g_hash_table_lookup(by_user, row->user);
+		if (u == NULL) {
+			u = g_new0(ManifestUser, 1);
+			u->user = g_strdup(row->user);
+			u->rows = g_ptr_array_new();
+			g_hash_table_insert(by_user, u->user, u);
+			g_ptr_array_add(users, u);
+		}
+		g_ptr_array_add(u->rows, row);
+	}
+	return users;
+}

@@ -47,6 +47,8 @@ typedef enum {
 	                             * line; "FILE:LINE: what is wrong" */
 	M2C_MANIFEST_ERROR_INVALID, /* rows that must not be used (manifest_validate);
 	                             * "FILE:LINE: what is wrong" */
+	M2C_MANIFEST_ERROR_SEPARATOR, /* made for a server with the other hierarchy
+	                               * separator (manifest_load): configuration */
 } M2cManifestError;
 
 typedef enum {
@@ -74,6 +76,17 @@ void manifest_row_free(ManifestRow *row);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ManifestRow, manifest_row_free)
 
 const char *manifest_action_name(ManifestAction action);
+
+/* One user's rows, for the commands that work user by user (convert, verify). */
+typedef struct {
+	char *user;
+	GPtrArray *rows;      /* ManifestRow *, borrowed from the manifest's array */
+} ManifestUser;
+
+/* `rows` grouped by user in manifest order, skips left out; only the users in `only`
+ * (NULL-terminated) when it is not NULL.  A new array of ManifestUser (free function
+ * set); `rows` must outlive it. */
+GPtrArray *manifest_group_by_user(GPtrArray *rows, char *const *only);
 
 /* Sort `rows` (ManifestRow *) into manifest order. */
 void manifest_sort(GPtrArray *rows);
@@ -148,5 +161,14 @@ GPtrArray *manifest_read(const char *path, ManifestSettings *settings_out, GErro
  *  - at most one inbox row per user. */
 gboolean manifest_validate(const char *path, GPtrArray *rows, const MailboxNaming *naming,
                            GError **error);   /* in manifest-validate.c; `rows` unchanged */
+
+/* What every command that uses a manifest does at its boundary: manifest_read() of
+ * `path` (IO, SYNTAX), then the separator its settings line records, when it records
+ * one, must be `naming`'s (else SEPARATOR, "PATH: made for a server with the '/'
+ * separator, this one has '.' ..."), then manifest_validate() (INVALID).  The rows and
+ * `*settings_out` as manifest_read() gives them (the settings are the defaults, with
+ * nothing to free, on failure).  In manifest-validate.c. */
+GPtrArray *manifest_load(const char *path, const MailboxNaming *naming,
+                         ManifestSettings *settings_out, GError **error);
 
 #endif

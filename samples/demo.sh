@@ -58,7 +58,10 @@ if [ -n "$CY" ]; then
           --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE" \
           --source-tz Europe/Berlin --report "$OUT/report.json" &&
     stage convert --method spool --manifest "$OUT/mailboxes.tsv" --cyrus-conf "$CYRUS_CONF" \
-          --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE" -v
+          --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE" -v &&
+    stage verify --manifest "$OUT/mailboxes.tsv" --cyrus-conf "$CYRUS_CONF" \
+          --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE" \
+          --source-tz Europe/Berlin --report "$OUT/verify.json"
 fi
 
 if [ -n "$CY" ]; then

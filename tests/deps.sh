@@ -1,8 +1,8 @@
 #!/bin/sh
 # deps.sh -- check what mbox2cyrus needs to build and test; install it when root.
 #
-# Build: cc, make, pkg-config, libetpan, GLib/GIO.  Tests: prove (perl), python3
-# (imaplib as the independent client), and Cyrus IMAP 3.6 from Debian's packages,
+# Build: cc, make, pkg-config, libetpan, GLib/GIO, libarchive, libcrypto (OpenSSL).
+# Tests: prove (perl), python3 (imaplib as the independent client), and Cyrus IMAP 3.6 from Debian's packages,
 # which the tests start themselves on 127.0.0.1.  As root the missing packages are
 # installed with apt-get; otherwise the exact apt-get line is printed and this fails.
 set -u
@@ -23,6 +23,7 @@ fi
 [ -f /usr/include/libetpan/libetpan.h ] || need libetpan-dev
 [ -f /usr/include/archive.h ] || need libarchive-dev
 [ -f /usr/include/zlib.h ] || need zlib1g-dev
+[ -f /usr/include/openssl/evp.h ] || need libssl-dev          # libcrypto: SHA-1 (verify)
 command -v compress >/dev/null 2>&1 || need ncompress   # tests: .Z folders
 command -v xz >/dev/null 2>&1 || need xz-utils
 [ -x /usr/bin/time ] || need time                           # bench: peak RSS

@@ -1,0 +1,499 @@
+/* verify.c -- see verify.h for the rule; the steps for one user:
+ *   1. the user's mailboxes: the INBOX first, then each row's in manifest order,
+ *      each with its sources in manifest order (as convert numbers them);
+ *   2. one owner session (proxy login) for the user;
+ *   3. per mailbox: hash each source's messages (source_read), fetch the digests
+ *      (one UID FETCH), align and compare (compare), report each difference. */
+#include "verify.h"
+
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "imap-session.h"
+#include "manifest-source.h"
+#include "tsv.h"
+#include "user-access.h"
+
+const char *
+verify_kind_name(VerifyKind kind)
+{
+	switch (kind) {
+	case VERIFY_MISSING: return "missing";
+	case VERIFY_EXTRA: return "extra";
+	case VERIFY_CONTENT: return "content";
+	case VERIFY_FLAGS: return "flags";
+	case VERIFY_DATE: return "date";
+	case VERIFY_ORDER: return "order";
+	case VERIFY_NOT_STORED: return "not-stored";
+	}
+	return "?";
+}
+
+static void
+difference_free(VerifyDifference *d)
+{
+	g_free(d->mailbox);
+	g_free(d->source);
+	g_free(d->detail);
+	g_free(d);
+}
+
+void
+verify_user_free(VerifyUser *result)
+{
+	if (result == NULL)
+		return;
+	g_free(result->user);
+	g_ptr_array_unref(result->differences);
+	g_free(result);
+}
+
+/* One source message as convert stores it. */
+typedef struct {
+	const char *source;   /* borrowed from the mailbox's list */
+	guint64 number;
+	gint64 offset;
+	guint64 size;
+	guint8 sha1[20];
+	char **flags;
+	gint64 date;
+} SourceMessage;
+
+static void
+source_message_clear(SourceMessage *m)
+{
+	g_strfreev(m->flags);
+}
+
+typedef struct {
+	const char *name;       /* the admin's name, borrowed from a row */
+	GPtrArray *sources;     /* char * paths, new; NULL entries are rows without a source */
+} MailboxWork;
+
+static void
+mailbox_work_free(MailboxWork *mw)
+{
+	g_ptr_array_unref(mw->sources);
+	g_free(mw);
+}
+
+typedef struct {
+	const VerifyContext *ctx;
+	VerifyUser *result;
+	const char *mailbox;
+} Job;
+
+/* Record and report one difference. */
+static void
+difference(Job *job, VerifyKind kind, const char *source, guint64 message, gint64 offset,
+           guint32 uid, const char *format, ...) G_GNUC_PRINTF(7, 8);
+
+static void
+difference(Job *job, VerifyKind kind, const char *source, guint64 message, gint64 offset,
+           guint32 uid, const char *format, ...)
+{
+	VerifyDifference *d = g_new0(VerifyDifference, 1);
+	va_list args;
+	va_start(args, format);
+	d->detail = g_strdup_vprintf(format, args);
+	va_end(args);
+	d->kind = kind;
+	d->mailbox = g_strdup(job->mailbox);
+	d->source = g_strdup(source);
+	d->message = message;
+	d->offset = offset;
+	d->uid = uid;
+	g_ptr_array_add(job->result->differences, d);
+
+	g_autofree char *file = source ? tsv_escape_cut(source, strlen(source), 300) : NULL;
+	g_autofree char *uid_text = uid ? g_strdup_printf("UID %u", uid) : g_strdup("no UID");
+	report_at(job->ctx->report, REPORT_FAILED, file, message, offset, "%s \"%s\": %s: %s: %s",
+	          job->result->user, job->mailbox, uid_text, verify_kind_name(kind), d->detail);
+}
+
+static void
+failure(Job *job, ReportSeverity severity, const char *file, const GError *error)
+{
+	g_autofree char *shown = file ? tsv_escape_cut(file, strlen(file), 300) : NULL;
+	if (severity > job->result->worst)
+		job->result->worst = severity;
+	report_at(job->ctx->report, severity, shown, 0, -1, "%s \"%s\": not verified: %s",
+	          job->result->user, job->mailbox ? job->mailbox : "", error->message);
+}
+
+typedef struct {
+	EVP_MD_CTX *sha;
+	guint64 bytes;
+} HashSink;
+
+static gboolean
+hash_write(const char *data, gsize len, gpointer user_data, GError **error)
+{
+	HashSink *sink = user_data;
+	sink->bytes += len;
+	if (EVP_DigestUpdate(sink->sha, data, len) == 1)
+		return TRUE;
+	g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 failed");
+	return FALSE;
+}
+
+/* Step 3a: every message of `path` into `messages`, hashed as convert stores it.  Empty
+ * messages are reported (not-stored) and left out.  FALSE with an error when the
+ * source cannot be read. */
+static gboolean
+source_read(Job *job, const UserAccess *access, const char *path, GArray *messages,
+            GError **error)
+{
+	const VerifyContext *ctx = job->ctx;
+	g_autoptr(MboxReader) reader = manifest_source_open(ctx->manifest, &ctx->reader, access,
+	                                                    path, NULL, error);
+	HashSink sink = { .sha = EVP_MD_CTX_new() };
+	EVP_MD_CTX *sha = sink.sha;
+	g_autoptr(GError) local = NULL;
+	MboxMessage *m;
+
+	if (reader == NULL || sha == NULL) {
+		if (reader != NULL)
+			g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "no memory for a SHA-1");
+		EVP_MD_CTX_free(sha);
+		return FALSE;
+	}
+	while ((m = mbox_reader_next(reader, &local)) != NULL) {
+		SourceMessage sm = { .source = path, .number = m->number, .offset = m->from_offset,
+		                     .date = g_date_time_to_unix(m->date) };
+		unsigned int n = 0;
+		/* the bytes convert's spool method writes as the N. file (spool-writer.c),
+		 * streamed through the hash, never held whole */
+		sink.bytes = 0;
+		if (EVP_DigestInit_ex(sha, EVP_sha1(), NULL) != 1)
+			g_set_error(&local, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 unavailable");
+		else if (mbox_reader_copy_message(reader, m, MBOX_COPY_CRLF, hash_write, &sink, &local) &&
+		         EVP_DigestFinal_ex(sha, sm.sha1, &n) != 1)
+			g_set_error(&local, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 failed");
+		if (local != NULL) {
+			g_prefix_error(&local, "msg %" G_GUINT64_FORMAT ": offset %" G_GINT64_FORMAT ": ",
+			               m->number, m->from_offset);
+			mbox_message_free(m);
+			break;
+		}
+		if (sink.bytes == 0) {
+			difference(job, VERIFY_NOT_STORED, path, m->number, m->from_offset, 0,
+			           "an empty message: convert's spool method cannot store it "
+			           "(reconstruct deletes empty files)");
+		} else {
+			sm.size = sink.bytes;
+			sm.flags = g_steal_pointer(&m->flags);
+			g_array_append_val(messages, sm);
+		}
+		mbox_message_free(m);
+	}
+	EVP_MD_CTX_free(sha);
+	if (local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Flags as a person reads them: "\Seen $Label1", or "none". */
+static char *
+flags_text(char *const *flags, gboolean without_recent)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	for (char *const *f = flags; f != NULL && *f != NULL; f++) {
+		if (without_recent && g_ascii_strcasecmp(*f, "\\Recent") == 0)
+			continue;
+		if (out->len > 0)
+			g_string_append_c(out, ' ');
+		g_string_append(out, *f);
+	}
+	if (out->len == 0)
+		g_string_append(out, "none");
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static gboolean
+has_flag(char *const *flags, const char *flag)
+{
+	for (char *const *f = flags; f != NULL && *f != NULL; f++)
+		if (g_ascii_strcasecmp(*f, flag) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Same sets, \Recent left out of the server's; names without regard to case. */
+static gboolean
+flags_equal(char *const *source, char *const *cyrus)
+{
+	for (char *const *f = source; f != NULL && *f != NULL; f++)
+		if (!has_flag(cyrus, *f))
+			return FALSE;
+	for (char *const *f = cyrus; f != NULL && *f != NULL; f++)
+		if (g_ascii_strcasecmp(*f, "\\Recent") != 0 && !has_flag(source, *f))
+			return FALSE;
+	return TRUE;
+}
+
+static char *
+date_text(gint64 when)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(when);
+	return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S UTC") : g_strdup_printf("%" G_GINT64_FORMAT, when);
+}
+
+/* Step 2 of the rule (verify.h): which of the `n` pairs (Cyrus positions `pos`, in
+ * source order) are in the longest increasing run; `in_order` gets TRUE for them. */
+static void
+longest_increasing(const gint *pos, guint n, gboolean *in_order)
+{
+	g_autofree guint *tail = g_new(guint, n + 1);   /* index of the smallest tail of length k+1 */
+	g_autofree gint *parent = g_new(gint, n + 1);
+	guint length = 0;
+
+	for (guint i = 0; i < n; i++) {
+		guint lo = 0, hi = length;
+		while (lo < hi) {
+			guint mid = (lo + hi) / 2;
+			if (pos[tail[mid]] < pos[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		parent[i] = lo > 0 ? (gint)tail[lo - 1] : -1;
+		tail[lo] = i;
+		if (lo == length)
+			length++;
+	}
+	for (gint k = length > 0 ? (gint)tail[length - 1] : -1; k >= 0; k = parent[k])
+		in_order[k] = TRUE;
+}
+
+/* Step 3c: align `src` (source order) with `cyrus` (UID order) and report. */
+static void
+compare(Job *job, GArray *src, GPtrArray *cyrus)
+{
+	guint ns = src->len, nc = cyrus->len;
+	g_autofree gint *pair = g_new(gint, ns + 1);          /* source -> Cyrus position, -1 */
+	g_autofree gint *cyrus_paired = g_new(gint, nc + 1);  /* Cyrus -> source, -1 */
+	g_autoptr(GHashTable) by_digest = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+	                                                        (GDestroyNotify)g_bytes_unref,
+	                                                        (GDestroyNotify)g_queue_free);
+
+	/* 1. pairs by digest, k-th with k-th */
+	for (guint c = 0; c < nc; c++) {
+		ImapDigest *d = g_ptr_array_index(cyrus, c);
+		GBytes *key = g_bytes_new(d->sha1, 20);
+		GQueue *q = g_hash_table_lookup(by_digest, key);
+		if (q == NULL) {
+			q = g_queue_new();
+			g_hash_table_insert(by_digest, g_bytes_ref(key), q);
+		}
+		g_queue_push_tail(q, GINT_TO_POINTER(c));
+		g_bytes_unref(key);
+		cyrus_paired[c] = -1;
+	}
+	for (guint i = 0; i < ns; i++) {
+		SourceMessage *s = &g_array_index(src, SourceMessage, i);
+		g_autoptr(GBytes) key = g_bytes_new_static(s->sha1, 20);
+		GQueue *q = g_hash_table_lookup(by_digest, key);
+		pair[i] = q && !g_queue_is_empty(q) ? GPOINTER_TO_INT(g_queue_pop_head(q)) : -1;
+		if (pair[i] >= 0)
+			cyrus_paired[pair[i]] = (gint)i;
+	}
+
+	/* 2. in order or not */
+	g_autofree gint *pos = g_new(gint, ns + 1);
+	g_autofree guint *pos_source = g_new(guint, ns + 1);
+	g_autofree gboolean *in_order = g_new0(gboolean, ns + 1);
+	g_autofree gboolean *source_in_order = g_new0(gboolean, ns + 1);
+	guint npairs = 0;
+	for (guint i = 0; i < ns; i++)
+		if (pair[i] >= 0) {
+			pos[npairs] = pair[i];
+			pos_source[npairs++] = i;
+		}
+	longest_increasing(pos, npairs, in_order);
+	for (guint k = 0; k < npairs; k++)
+		source_in_order[pos_source[k]] = in_order[k];
+
+	/* 3. the gaps between in-order pairs; 4. flags, dates, order of each pair */
+	guint gap_start = 0;
+	gint prev_cyrus = -1;
+	for (guint i = 0; i <= ns; i++) {
+		if (i < ns && !source_in_order[i])
+			continue;
+		gint next_cyrus = i < ns ? pair[i] : (gint)nc;
+		guint unpaired_source = 0, unpaired_cyrus = 0;
+		for (guint k = gap_start; k < i; k++)
+			unpaired_source += pair[k] < 0;
+		for (gint c = prev_cyrus + 1; c < next_cyrus; c++)
+			unpaired_cyrus += cyrus_paired[c] < 0;
+		gboolean content = unpaired_source > 0 && unpaired_source == unpaired_cyrus;
+		gint c = prev_cyrus + 1;
+		for (guint k = gap_start; k < i; k++) {
+			SourceMessage *s = &g_array_index(src, SourceMessage, k);
+			if (pair[k] >= 0)
+				continue;   /* out of order: reported below */
+			if (!content) {
+				difference(job, VERIFY_MISSING, s->source, s->number, s->offset, 0,
+				           "not in Cyrus (%" G_GUINT64_FORMAT " bytes)", s->size);
+				continue;
+			}
+			while (cyrus_paired[c] >= 0)
+				c++;
+			ImapDigest *d = g_ptr_array_index(cyrus, c);
+			char hex[41];
+			imap_digest_hex(d->sha1, hex);
+			difference(job, VERIFY_CONTENT, s->source, s->number, s->offset, d->uid,
+			           "other bytes in Cyrus (%" G_GUINT64_FORMAT " bytes, SHA-1 %s) than in "
+			           "the source (%" G_GUINT64_FORMAT " bytes)", d->size, hex, s->size);
+			cyrus_paired[c] = (gint)k;   /* claimed: not extra */
+		}
+		if (!content)
+			for (gint e = prev_cyrus + 1; e < next_cyrus && e < (gint)nc; e++)
+				if (cyrus_paired[e] < 0) {
+					ImapDigest *d = g_ptr_array_index(cyrus, e);
+					difference(job, VERIFY_EXTRA, NULL, 0, -1, d->uid,
+					           "not in the source (%" G_GUINT64_FORMAT " bytes)", d->size);
+					cyrus_paired[e] = G_MAXINT;
+				}
+		prev_cyrus = next_cyrus;
+		gap_start = i + 1;
+	}
+	for (guint i = 0; i < ns; i++) {
+		SourceMessage *s = &g_array_index(src, SourceMessage, i);
+		if (pair[i] < 0)
+			continue;
+		ImapDigest *d = g_ptr_array_index(cyrus, pair[i]);
+		if (!source_in_order[i])
+			difference(job, VERIFY_ORDER, s->source, s->number, s->offset, d->uid,
+			           "in Cyrus, but not in the source's order (position %d of %u)",
+			           pair[i] + 1, nc);
+		if (!flags_equal(s->flags, d->flags)) {
+			g_autofree char *want = flags_text(s->flags, FALSE);
+			g_autofree char *got = flags_text(d->flags, TRUE);
+			difference(job, VERIFY_FLAGS, s->source, s->number, s->offset, d->uid,
+			           "source %s, Cyrus %s", want, got);
+		}
+		if (s->date != d->internaldate) {
+			g_autofree char *want = date_text(s->date);
+			g_autofree char *got = date_text(d->internaldate);
+			difference(job, VERIFY_DATE, s->source, s->number, s->offset, d->uid,
+			           "source %s, Cyrus %s", want, got);
+		}
+	}
+}
+
+static ReportSeverity
+imap_severity(const GError *error, gboolean connecting)
+{
+	if (g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH))
+		return REPORT_CONFIG;
+	if (g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NETWORK))
+		return connecting ? REPORT_UNAVAILABLE : REPORT_TEMPFAIL;
+	return REPORT_FAILED;
+}
+
+static void
+verify_mailbox(Job *job, MailboxWork *mw, const UserAccess *access, ImapSession *session,
+               const char *prefix, const char *domain)
+{
+	const VerifyContext *ctx = job->ctx;
+	g_autoptr(GArray) src = g_array_new(FALSE, TRUE, sizeof(SourceMessage));
+	g_autoptr(GPtrArray) cyrus = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *personal = mailbox_name_personal(&ctx->naming, ctx->altnamespace, prefix,
+	                                                  domain, mw->name);
+
+	g_array_set_clear_func(src, (GDestroyNotify)source_message_clear);
+	job->mailbox = mw->name;
+	for (guint k = 0; k < mw->sources->len; k++) {
+		const char *path = g_ptr_array_index(mw->sources, k);
+		if (path == NULL)
+			continue;
+		if (access == NULL || !source_read(job, access, path, src, &error)) {
+			if (error != NULL)
+				failure(job, REPORT_FAILED, path, error);
+			job->result->mailboxes_failed++;
+			return;
+		}
+	}
+	if (personal == NULL) {   /* manifest_validate() lets no such row through */
+		g_set_error(&error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NO, "not a mailbox of %s",
+		            job->result->user);
+	} else if (imap_session_select(session, personal, TRUE, NULL, NULL, &error))
+		imap_session_fetch_digests(session, &cyrus, &error);
+	if (error != NULL) {
+		failure(job, imap_severity(error, FALSE), NULL, error);
+		job->result->mailboxes_failed++;
+		return;
+	}
+	job->result->mailboxes++;
+	job->result->messages += src->len;
+	for (guint i = 0; i < src->len; i++)
+		job->result->bytes += g_array_index(src, SourceMessage, i).size;
+	compare(job, src, cyrus);
+}
+
+VerifyUser *
+verify_user(const VerifyContext *ctx, const char *user, GPtrArray *rows)
+{
+	VerifyUser *result = g_new0(VerifyUser, 1);
+	g_autoptr(GPtrArray) mailboxes = g_ptr_array_new_with_free_func((GDestroyNotify)mailbox_work_free);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(UserAccess) access = NULL;
+	g_autoptr(ImapSession) session = NULL;
+	g_autofree char *prefix = NULL;
+	g_autofree char *domain = NULL;
+	Job job = { .ctx = ctx, .result = result };
+
+	result->user = g_strdup(user);
+	result->differences = g_ptr_array_new_with_free_func((GDestroyNotify)difference_free);
+	result->worst = REPORT_INFO;
+
+	/* 1. mailboxes: the INBOX first (the inbox row, when there is one), then by row */
+	for (int pass = 0; pass < 2; pass++)
+		for (guint i = 0; i < rows->len; i++) {
+			ManifestRow *row = g_ptr_array_index(rows, i);
+			if ((pass == 0) != (row->action == MANIFEST_INBOX))
+				continue;
+			MailboxWork *mw = NULL;
+			for (guint k = 0; k < mailboxes->len && mw == NULL; k++)
+				if (strcmp(((MailboxWork *)g_ptr_array_index(mailboxes, k))->name, row->mailbox) == 0)
+					mw = g_ptr_array_index(mailboxes, k);
+			if (mw == NULL) {
+				mw = g_new0(MailboxWork, 1);
+				mw->name = row->mailbox;
+				mw->sources = g_ptr_array_new_with_free_func(g_free);
+				g_ptr_array_add(mailboxes, mw);
+			}
+			g_ptr_array_add(mw->sources, row->source ? g_strndup(g_bytes_get_data(row->source, NULL),
+			                                                     g_bytes_get_size(row->source)) : NULL);
+		}
+
+	if (!mailbox_name_user(&ctx->naming, user, &prefix, &domain, &error)) {
+		failure(&job, REPORT_FAILED, NULL, error);
+		result->mailboxes_failed = mailboxes->len;
+		return result;
+	}
+	/* 2. who the user is, and the owner's session */
+	access = manifest_source_user_access(ctx->manifest, user, &error);
+	if (access == NULL) {
+		failure(&job, REPORT_FAILED, NULL, error);
+		result->mailboxes_failed = mailboxes->len;
+		return result;
+	}
+	session = imap_session_connect(ctx->host, ctx->port, ctx->timeout, &error);
+	if (session != NULL && !imap_session_login_as(session, user, ctx->admin, ctx->password, &error))
+		g_clear_pointer(&session, imap_session_free);
+	if (session == NULL) {
+		failure(&job, imap_severity(error, TRUE), NULL, error);
+		result->mailboxes_failed = mailboxes->len;
+		return result;
+	}
+	/* 3. each mailbox */
+	for (guint k = 0; k < mailboxes->len; k++)
+		verify_mailbox(&job, g_ptr_array_index(mailboxes, k), access, session, prefix, domain);
+	return result;
+}

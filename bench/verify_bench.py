@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""verify_bench.py -- mbox2cyrus verify on a generated site (the spool bench's:
+M2C_BENCH_USERS users, M2C_BENCH_SITE_MB in all), converted first into a throwaway
+Cyrus, as a ratio to coreutils `sha1sum` over the same source files in the same run:
+both read every byte and hash it once; verify also splits, unquotes, makes CRLF and
+asks Cyrus for its digests.  Needs root (a throwaway Cyrus)."""
+import os, shutil, subprocess, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench
+sys.path.insert(0, os.path.join(bench.ROOT, 'tests', 'lib'))
+
+if os.geteuid() != 0:
+    print('verify bench: needs root (it starts a throwaway Cyrus); skipped')
+    sys.exit(0)
+import m2ctest as t
+
+USERS = int(os.environ.get('M2C_BENCH_USERS', '40'))
+SITE_MB = int(os.environ.get('M2C_BENCH_SITE_MB', '400'))
+site = os.path.join(bench.DATA, 'spool-site-%du-%dM' % (USERS, SITE_MB))
+if not os.path.exists(os.path.join(site, 'done')):     # the same site as spool_bench.py
+    shutil.rmtree(site, ignore_errors=True)
+    for i in range(USERS):
+        user = 'bench%02d' % i
+        os.makedirs(os.path.join(site, 'home', user, 'Mail'))
+        os.makedirs(os.path.join(site, 'spool'), exist_ok=True)
+        per = SITE_MB // USERS
+        for name, share, seed in ((os.path.join(site, 'spool', user), 0.5, i),
+                                  (os.path.join(site, 'home', user, 'Mail', 'archive'), 0.3, 1000 + i),
+                                  (os.path.join(site, 'home', user, 'Mail', 'sent-mail'), 0.2, 2000 + i)):
+            subprocess.run([sys.executable, os.path.join(bench.ROOT, 'bench', 'gen-mbox.py'), name,
+                            str(max(1, int(per * share))), str(seed), '6'], check=True,
+                           stdout=subprocess.DEVNULL)
+    open(os.path.join(site, 'done'), 'w').close()
+users = ['bench%02d' % i for i in range(USERS)]
+files = [os.path.join(d, f) for d, _, fs in os.walk(site) for f in fs if f != 'done']
+src_bytes = sum(os.path.getsize(f) for f in files)
+
+with t.Cyrus() as cy:
+    manifest = os.path.join(cy.dir, 'bench.tsv')
+    subprocess.run([t.BIN, 'mapnames', '--home-template', os.path.join(site, 'home', '%u'),
+                    '--spool-dir', os.path.join(site, 'spool'), '--no-owner-check',
+                    '--cyrus-conf', cy.conf, '-o', manifest] + users, check=True,
+                   stderr=subprocess.DEVNULL)
+    subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest,
+                    '--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file',
+                    cy.password_file], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    sha_s, _ = bench.run(['sha1sum'] + files)          # page cache warm from here on
+    verify_s, verify_rss = bench.run([t.BIN, 'verify', '--manifest', manifest, '--cyrus-conf',
+                                      cy.conf, '--port', str(cy.port), '--password-file',
+                                      cy.password_file])
+
+mb = src_bytes / 1e6
+ratio = sha_s / verify_s
+print('site: %d users, %.0f MB of mbox' % (USERS, mb))
+print('sha1sum: %.2f s  %7.1f MB/s' % (sha_s, mb / sha_s))
+print('verify : %.2f s  %7.1f MB/s  peak RSS %d KiB   ratio to sha1sum %.2f'
+      % (verify_s, mb / verify_s, verify_rss, ratio))
+bench.record('verify_vs_sha1sum', mb / verify_s, 'MB/s', 'sha1sum of the source files', mb / sha_s, ratio)
