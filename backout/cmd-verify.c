@@ -17,28 +17,13 @@
 #include <gio/gio.h>
 
 #include "cli.h"
+#include "cli-server.h"
 #include "commands.h"
-#include "cyrus-conf.h"
 #include "manifest.h"
 #include "tsv.h"
 #include "verify.h"
 
 #define PROG "mbox2cyrus verify"
-
-typedef struct {
-	char *manifest;
-	char *cyrus_conf;
-	char *host;
-	int port;
-	char *admin;
-	char *password_file;
-	int jobs;
-	char *report;
-	char *source_tz;
-	char *from_quoting;
-	char **only_users;
-	gboolean verbose;
-} VerifyConfig;
 
 typedef struct {
 	ManifestUser *work;
@@ -50,60 +35,6 @@ run_user(gpointer data, gpointer user_data)
 {
 	UserSlot *slot = data;
 	slot->result = verify_user(user_data, slot->work->user, slot->work->rows);
-}
-
-static int
-configure(VerifyConfig *config, VerifyContext *ctx, Report *report, char **password_out)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(CyrusConf) conf = NULL;
-
-	if (config->manifest == NULL || config->cyrus_conf == NULL)
-		return cli_usage_error(PROG, "--manifest and --cyrus-conf are needed");
-	conf = cyrus_conf_load(config->cyrus_conf, &error);
-	if (conf == NULL) {
-		report_msg(report, REPORT_CONFIG, "--cyrus-conf: %s", error->message);
-		return EX_CONFIG;
-	}
-	mailbox_naming_from_conf(&ctx->naming, conf);
-	ctx->altnamespace = cyrus_conf_get_bool(conf, "altnamespace", TRUE);
-	mbox_reader_settings_init(&ctx->reader);
-	if (config->from_quoting != NULL && !mbox_quoting_from_name(config->from_quoting, &ctx->reader.quoting))
-		return cli_usage_error(PROG, "--from-quoting: unknown value '%s'", config->from_quoting);
-	if (config->source_tz != NULL &&
-	    (ctx->reader.source_tz = g_time_zone_new_identifier(config->source_tz)) == NULL)
-		return cli_usage_error(PROG, "--source-tz: unknown zone '%s'", config->source_tz);
-	if (config->password_file == NULL)
-		return cli_usage_error(PROG, "--password-file is needed (the admin's password)");
-	if (!g_file_get_contents(config->password_file, password_out, NULL, &error)) {
-		report_msg(report, REPORT_CONFIG, "--password-file: %s", error->message);
-		return EX_CONFIG;
-	}
-	g_strchomp(*password_out);
-	ctx->host = config->host ? config->host : "127.0.0.1";
-	ctx->port = (guint16)(config->port > 0 ? config->port : 143);
-	ctx->admin = config->admin ? config->admin : "cyrus";
-	ctx->password = *password_out;
-	ctx->timeout = 300;
-	return 0;
-}
-
-static int
-read_manifest(const char *path, VerifyContext *ctx, ManifestSettings *settings, Report *report,
-              GPtrArray **rows_out)
-{
-	g_autoptr(GError) error = NULL;
-
-	*rows_out = manifest_load(path, &ctx->naming, settings, &error);
-	if (*rows_out != NULL)
-		return 0;
-	report_msg(report, g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SEPARATOR) ?
-	           REPORT_CONFIG : REPORT_DATAERR, "%s", error->message);
-	if (g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO))
-		return EX_NOINPUT;
-	if (g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SEPARATOR))
-		return EX_CONFIG;
-	return EX_DATAERR;
 }
 
 static gboolean
@@ -206,48 +137,19 @@ verify_run(VerifyContext *ctx, GPtrArray *work, guint jobs, const char *report_p
 	return report_summary(ctx->report, what);
 }
 
-static void
-config_clear(VerifyConfig *config)
-{
-	g_free(config->manifest);
-	g_free(config->cyrus_conf);
-	g_free(config->host);
-	g_free(config->admin);
-	g_free(config->password_file);
-	g_free(config->report);
-	g_free(config->source_tz);
-	g_free(config->from_quoting);
-	g_strfreev(config->only_users);
-}
-
 int
 cmd_verify(int argc, char **argv)
 {
-	VerifyConfig config = { 0 };
-	GOptionEntry entries[] = {
-		{ "manifest", 0, 0, G_OPTION_ARG_FILENAME, &config.manifest, "the manifest convert used", "FILE" },
-		{ "cyrus-conf", 0, 0, G_OPTION_ARG_FILENAME, &config.cyrus_conf, "the server's imapd.conf", "FILE" },
-		{ "host", 0, 0, G_OPTION_ARG_STRING, &config.host, "IMAP server (default 127.0.0.1)", "HOST" },
-		{ "port", 0, 0, G_OPTION_ARG_INT, &config.port, "IMAP port (default 143)", "PORT" },
-		{ "admin", 0, 0, G_OPTION_ARG_STRING, &config.admin, "Cyrus admin (default cyrus)", "NAME" },
-		{ "password-file", 0, 0, G_OPTION_ARG_FILENAME, &config.password_file, "the admin's password", "FILE" },
-		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &config.jobs, "users at once (default: the number of cores)", "N" },
-		{ "report", 0, 0, G_OPTION_ARG_FILENAME, &config.report, "write a JSON report", "FILE" },
-		{ "source-tz", 0, 0, G_OPTION_ARG_STRING, &config.source_tz, "the old host's zone, as given to convert", "TZ" },
-		{ "from-quoting", 0, 0, G_OPTION_ARG_STRING, &config.from_quoting, "auto, mboxrd, mboxo, none (as given to convert)", "Q" },
-		{ "user", 'u', 0, G_OPTION_ARG_STRING_ARRAY, &config.only_users, "only this user (repeatable)", "USER" },
-		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &config.verbose, "more detail", NULL },
-		G_OPTION_ENTRY_NULL
-	};
+	CliServer server = { 0 };
+	const CliServerOptions *o = &server.options;
 	g_autoptr(GOptionContext) context = g_option_context_new("");
 	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GPtrArray) work = NULL;
-	g_autofree char *password = NULL;
 	ManifestSettings settings = { 0 };
-	VerifyContext ctx = { 0 };
+	VerifyContext ctx = { .server = &server };
 	int status;
 
-	g_option_context_add_main_entries(context, entries, NULL);
+	cli_server_add_entries(context, &server, "the manifest convert used", "more detail");
 	g_option_context_set_summary(context,
 		"Compare each source of a manifest with its Cyrus mailbox, message by message:\n"
 		"bytes (Cyrus's SHA-1 of each message, no body fetched), flags, dates, order.\n"
@@ -255,19 +157,19 @@ cmd_verify(int argc, char **argv)
 	g_option_context_set_description(context, "See mbox2cyrus-verify(1).");
 	if ((status = cli_parse(context, PROG, &argc, &argv)) != 0)
 		goto out;
+	/* a server that drops the connection costs a user, not the run and its report */
 	signal(SIGPIPE, SIG_IGN);
-	ctx.report = report_new(PROG, stderr, config.verbose);
-	if ((status = configure(&config, &ctx, ctx.report, &password)) != 0 ||
-	    (status = read_manifest(config.manifest, &ctx, &settings, ctx.report, &rows)) != 0)
+	ctx.report = report_new(PROG, stderr, o->verbose);
+	if ((status = cli_server_configure(&server, PROG, ctx.report)) != 0 ||
+	    (status = cli_server_read_password(&server, PROG, ctx.report)) != 0 ||
+	    (status = cli_server_load_manifest(&server, ctx.report, &settings, &rows)) != 0)
 		goto out;
 	ctx.manifest = &settings;
-	work = manifest_group_by_user(rows, config.only_users);
-	status = verify_run(&ctx, work, config.jobs > 0 ? (guint)config.jobs : 0, config.report);
+	work = manifest_group_by_user(rows, o->only_users);
+	status = verify_run(&ctx, work, o->jobs > 0 ? (guint)o->jobs : 0, o->report);
 out:
-	if (ctx.reader.source_tz != NULL)
-		g_time_zone_unref(ctx.reader.source_tz);
 	g_clear_pointer(&ctx.report, report_free);
 	manifest_settings_clear(&settings);
-	config_clear(&config);
+	cli_server_clear(&server);
 	return status;
 }

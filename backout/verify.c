@@ -146,7 +146,7 @@ source_read(Job *job, const UserAccess *access, const char *path, GArray *messag
             GError **error)
 {
 	const VerifyContext *ctx = job->ctx;
-	g_autoptr(MboxReader) reader = manifest_source_open(ctx->manifest, &ctx->reader, access,
+	g_autoptr(MboxReader) reader = manifest_source_open(ctx->manifest, &ctx->server->reader, access,
 	                                                    path, NULL, error);
 	HashSink sink = { .sha = EVP_MD_CTX_new() };
 	EVP_MD_CTX *sha = sink.sha;
@@ -403,7 +403,7 @@ verify_mailbox(Job *job, MailboxWork *mw, const UserAccess *access, ImapSession 
 	g_autoptr(GArray) src = g_array_new(FALSE, TRUE, sizeof(SourceMessage));
 	g_autoptr(GPtrArray) cyrus = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree char *personal = mailbox_name_personal(&ctx->naming, ctx->altnamespace, prefix,
+	g_autofree char *personal = mailbox_name_personal(&ctx->server->naming, ctx->server->altnamespace, prefix,
 	                                                  domain, mw->name);
 
 	g_array_set_clear_func(src, (GDestroyNotify)source_message_clear);
@@ -472,7 +472,7 @@ verify_user(const VerifyContext *ctx, const char *user, GPtrArray *rows)
 			                                                     g_bytes_get_size(row->source)) : NULL);
 		}
 
-	if (!mailbox_name_user(&ctx->naming, user, &prefix, &domain, &error)) {
+	if (!mailbox_name_user(&ctx->server->naming, user, &prefix, &domain, &error)) {
 		failure(&job, REPORT_FAILED, NULL, error);
 		result->mailboxes_failed = mailboxes->len;
 		return result;
@@ -484,8 +484,8 @@ verify_user(const VerifyContext *ctx, const char *user, GPtrArray *rows)
 		result->mailboxes_failed = mailboxes->len;
 		return result;
 	}
-	session = imap_session_connect(ctx->host, ctx->port, ctx->timeout, &error);
-	if (session != NULL && !imap_session_login_as(session, user, ctx->admin, ctx->password, &error))
+	session = imap_session_connect(ctx->server->host, ctx->server->port, ctx->server->timeout, &error);
+	if (session != NULL && !imap_session_login_as(session, user, ctx->server->admin, ctx->server->password, &error))
 		g_clear_pointer(&session, imap_session_free);
 	if (session == NULL) {
 		failure(&job, imap_severity(error, TRUE), NULL, error);

@@ -35,22 +35,16 @@
 
 #include <glib.h>
 
+#include "cli-server.h"
 #include "mailbox-name.h"
 #include "manifest.h"
 #include "mbox-reader.h"
 #include "report.h"
 
 typedef struct {
-	/* server */
-	const char *host;
-	guint16 port;
-	const char *admin;
-	const char *password;
-	guint timeout;
-	MailboxNaming naming;
-	gboolean altnamespace;
+	/* server: host, admin, password, naming; the reader's settings (cli-server.h) */
+	const CliServer *server;
 	/* sources */
-	MboxReaderSettings reader;
 	const ManifestSettings *manifest;
 	/* shared, thread-safe */
 	Report *report;

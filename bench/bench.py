@@ -4,7 +4,7 @@ Every figure is printed as a ratio against a baseline measured in the same run, 
 stored in bench/results.json: a JSON list of objects with name, value, unit, baseline,
 baseline_value, ratio (an entry of the same name is replaced).
 """
-import json, os, subprocess, time
+import json, os, shutil, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, 'bench', 'results.json')
@@ -40,3 +40,28 @@ def record(name, value, unit, baseline, baseline_value, ratio):
     with open(RESULTS, 'w') as f:
         json.dump(entries, f, indent=1)
         f.write('\n')
+
+
+def spool_site():
+    """The site the spool and verify benches share, made once under bench/data:
+    M2C_BENCH_USERS users (40), M2C_BENCH_SITE_MB MB (400) of generated mbox, each user
+    with an INBOX (half), Mail/archive and Mail/sent-mail.  Returns (dir, users)."""
+    users_n = int(os.environ.get('M2C_BENCH_USERS', '40'))
+    site_mb = int(os.environ.get('M2C_BENCH_SITE_MB', '400'))
+    site = os.path.join(DATA, 'spool-site-%du-%dM' % (users_n, site_mb))
+    users = ['bench%02d' % i for i in range(users_n)]
+    if os.path.exists(os.path.join(site, 'done')):
+        return site, users
+    shutil.rmtree(site, ignore_errors=True)
+    per = site_mb // users_n
+    for i, user in enumerate(users):
+        os.makedirs(os.path.join(site, 'home', user, 'Mail'))
+        os.makedirs(os.path.join(site, 'spool'), exist_ok=True)
+        for name, share, seed in ((os.path.join(site, 'spool', user), 0.5, i),
+                                  (os.path.join(site, 'home', user, 'Mail', 'archive'), 0.3, 1000 + i),
+                                  (os.path.join(site, 'home', user, 'Mail', 'sent-mail'), 0.2, 2000 + i)):
+            subprocess.run([sys.executable, os.path.join(ROOT, 'bench', 'gen-mbox.py'), name,
+                            str(max(1, int(per * share))), str(seed), '6'], check=True,
+                           stdout=subprocess.DEVNULL)
+    open(os.path.join(site, 'done'), 'w').close()
+    return site, users

@@ -14,24 +14,8 @@ if os.geteuid() != 0:
     sys.exit(0)
 import m2ctest as t
 
-USERS = int(os.environ.get('M2C_BENCH_USERS', '40'))
-SITE_MB = int(os.environ.get('M2C_BENCH_SITE_MB', '400'))
-site = os.path.join(bench.DATA, 'spool-site-%du-%dM' % (USERS, SITE_MB))
-if not os.path.exists(os.path.join(site, 'done')):     # the same site as spool_bench.py
-    shutil.rmtree(site, ignore_errors=True)
-    for i in range(USERS):
-        user = 'bench%02d' % i
-        os.makedirs(os.path.join(site, 'home', user, 'Mail'))
-        os.makedirs(os.path.join(site, 'spool'), exist_ok=True)
-        per = SITE_MB // USERS
-        for name, share, seed in ((os.path.join(site, 'spool', user), 0.5, i),
-                                  (os.path.join(site, 'home', user, 'Mail', 'archive'), 0.3, 1000 + i),
-                                  (os.path.join(site, 'home', user, 'Mail', 'sent-mail'), 0.2, 2000 + i)):
-            subprocess.run([sys.executable, os.path.join(bench.ROOT, 'bench', 'gen-mbox.py'), name,
-                            str(max(1, int(per * share))), str(seed), '6'], check=True,
-                           stdout=subprocess.DEVNULL)
-    open(os.path.join(site, 'done'), 'w').close()
-users = ['bench%02d' % i for i in range(USERS)]
+site, users = bench.spool_site()
+USERS = len(users)
 files = [os.path.join(d, f) for d, _, fs in os.walk(site) for f in fs if f != 'done']
 src_bytes = sum(os.path.getsize(f) for f in files)
 

@@ -18,36 +18,26 @@
 #include <gio/gio.h>
 
 #include "cli.h"
+#include "cli-server.h"
 #include "commands.h"
 #include "convert-run.h"
-#include "cyrus-conf.h"
 #include "imap-session.h"
 #include "manifest.h"
 
 #define PROG "mbox2cyrus convert"
 
+/* convert's own options; the ones it shares with verify and backout are cli-server.h's */
 typedef struct {
+	CliServer server;
 	char *method;
-	char *manifest;
-	char *cyrus_conf;
 	char *cyrus_bin;
 	char *cyrus_user;
-	char *host;
-	int port;
-	char *admin;
-	char *password_file;
-	int jobs;
 	int reconstruct_jobs;
 	gint64 quota;
 	char *partition;
 	char *state;
 	gboolean dry_run;
-	char *report;
 	char *fsync;
-	char *source_tz;
-	char *from_quoting;
-	char **only_users;
-	gboolean verbose;
 } ConvertConfig;
 
 /* --dry-run: what would be done, from the sources alone, opened as convert opens them. */
@@ -100,13 +90,13 @@ dry_run(const ConvertContext *ctx, GPtrArray *work, Report *report)
 
 /* Settings that can only be wrong: say so before any user is touched. */
 static int
-configure(ConvertConfig *config, ConvertContext *ctx, Report *report, char **password_out)
+configure(ConvertConfig *config, ConvertContext *ctx, Report *report)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CyrusConf) conf = NULL;
+	int status;
 
-	if (config->method == NULL || config->manifest == NULL)
-		return cli_usage_error(PROG, "--method and --manifest are needed");
+	if (config->method == NULL)
+		return cli_usage_error(PROG, "--method is needed");
 	ctx->method = convert_method_find(config->method);
 	if (ctx->method == NULL && (strcmp(config->method, "lmtp") == 0 || strcmp(config->method, "imap") == 0)) {
 		report_msg(report, REPORT_UNAVAILABLE, "--method %s: not built yet (use --method spool)",
@@ -115,22 +105,9 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report, char **pas
 	}
 	if (ctx->method == NULL)
 		return cli_usage_error(PROG, "--method must be spool, lmtp or imap");
-	if (config->cyrus_conf == NULL)
-		return cli_usage_error(PROG, "--method %s needs --cyrus-conf (the server's imapd.conf)",
-		                       config->method);
-	conf = cyrus_conf_load(config->cyrus_conf, &error);
-	if (conf == NULL) {
-		report_msg(report, REPORT_CONFIG, "--cyrus-conf: %s", error->message);
-		return EX_CONFIG;
-	}
-	mailbox_naming_from_conf(&ctx->naming, conf);
-	ctx->altnamespace = cyrus_conf_get_bool(conf, "altnamespace", TRUE);
-	mbox_reader_settings_init(&ctx->reader);
-	if (config->from_quoting != NULL && !mbox_quoting_from_name(config->from_quoting, &ctx->reader.quoting))
-		return cli_usage_error(PROG, "--from-quoting: unknown value '%s'", config->from_quoting);
-	if (config->source_tz != NULL &&
-	    (ctx->reader.source_tz = g_time_zone_new_identifier(config->source_tz)) == NULL)
-		return cli_usage_error(PROG, "--source-tz: unknown zone '%s'", config->source_tz);
+	if ((status = cli_server_configure(&config->server, PROG, report)) != 0)
+		return status;
+	ctx->server = &config->server;
 	if (config->fsync != NULL && strcmp(config->fsync, "none") != 0 &&
 	    strcmp(config->fsync, "batch") != 0 && strcmp(config->fsync, "each") != 0)
 		return cli_usage_error(PROG, "--fsync must be none, batch or each");
@@ -141,8 +118,8 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report, char **pas
 	if (config->dry_run)
 		return 0;
 	MethodSettings ms = {
-		.cyrus_conf = config->cyrus_conf, .cyrus_bin = config->cyrus_bin,
-		.cyrus_user = config->cyrus_user, .fsync = config->fsync, .reader = &ctx->reader,
+		.cyrus_conf = config->server.options.cyrus_conf, .cyrus_bin = config->cyrus_bin,
+		.cyrus_user = config->cyrus_user, .fsync = config->fsync, .reader = &config->server.reader,
 		.finish_jobs = config->reconstruct_jobs > 0 ? (guint)config->reconstruct_jobs : 1,
 	};
 	ctx->method_run = ctx->method->run_new(&ms, &error);
@@ -150,62 +127,23 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report, char **pas
 		report_msg(report, REPORT_CONFIG, "%s", error->message);
 		return EX_CONFIG;
 	}
-	if (config->password_file == NULL)
-		return cli_usage_error(PROG, "--password-file is needed (the admin's password)");
-	if (!g_file_get_contents(config->password_file, password_out, NULL, &error)) {
-		report_msg(report, REPORT_CONFIG, "--password-file: %s", error->message);
-		return EX_CONFIG;
-	}
-	g_strchomp(*password_out);
-	ctx->host = config->host ? config->host : "127.0.0.1";
-	ctx->port = (guint16)(config->port > 0 ? config->port : 143);
-	ctx->admin = config->admin ? config->admin : "cyrus";
-	ctx->password = *password_out;
-	ctx->timeout = 300;
+	if ((status = cli_server_read_password(&config->server, PROG, report)) != 0)
+		return status;
 	ctx->partition = config->partition;
 	ctx->quota_kb = config->quota > 0 ? config->quota : -1;
 	return 0;
 }
 
-/* The manifest, checked at the boundary (manifest_load): FILE:LINE and 65 for anything
- * convert could not do as written; 78 when it was made for a server with the other
- * separator. */
-static int
-read_manifest(const char *path, ConvertContext *ctx, ManifestSettings *settings, Report *report,
-              GPtrArray **rows_out)
-{
-	g_autoptr(GError) error = NULL;
-
-	*rows_out = manifest_load(path, &ctx->naming, settings, &error);
-	if (*rows_out != NULL)
-		return 0;
-	report_msg(report, g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SEPARATOR) ?
-	           REPORT_CONFIG : REPORT_DATAERR, "%s", error->message);
-	if (g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO))
-		return EX_NOINPUT;
-	if (g_error_matches(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SEPARATOR))
-		return EX_CONFIG;
-	return EX_DATAERR;
-}
-
 static void
 config_clear(ConvertConfig *config)
 {
+	cli_server_clear(&config->server);
 	g_free(config->method);
-	g_free(config->manifest);
-	g_free(config->cyrus_conf);
 	g_free(config->cyrus_bin);
 	g_free(config->cyrus_user);
-	g_free(config->host);
-	g_free(config->admin);
-	g_free(config->password_file);
 	g_free(config->partition);
 	g_free(config->state);
-	g_free(config->report);
 	g_free(config->fsync);
-	g_free(config->source_tz);
-	g_free(config->from_quoting);
-	g_strfreev(config->only_users);
 }
 
 int
@@ -214,38 +152,28 @@ cmd_convert(int argc, char **argv)
 	ConvertConfig config = { .quota = -1 };
 	GOptionEntry entries[] = {
 		{ "method", 0, 0, G_OPTION_ARG_STRING, &config.method, "spool (lmtp and imap: not built yet)", "M" },
-		{ "manifest", 0, 0, G_OPTION_ARG_FILENAME, &config.manifest, "the manifest from mapnames", "FILE" },
-		{ "cyrus-conf", 0, 0, G_OPTION_ARG_FILENAME, &config.cyrus_conf, "the server's imapd.conf", "FILE" },
 		{ "cyrus-bin", 0, 0, G_OPTION_ARG_FILENAME, &config.cyrus_bin, "Cyrus's tools (default /usr/lib/cyrus/bin)", "DIR" },
 		{ "cyrus-user", 0, 0, G_OPTION_ARG_STRING, &config.cyrus_user, "the user Cyrus runs as (default cyrus)", "NAME" },
-		{ "host", 0, 0, G_OPTION_ARG_STRING, &config.host, "IMAP server (default 127.0.0.1)", "HOST" },
-		{ "port", 0, 0, G_OPTION_ARG_INT, &config.port, "IMAP port (default 143)", "PORT" },
-		{ "admin", 0, 0, G_OPTION_ARG_STRING, &config.admin, "Cyrus admin (default cyrus)", "NAME" },
-		{ "password-file", 0, 0, G_OPTION_ARG_FILENAME, &config.password_file, "the admin's password", "FILE" },
-		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &config.jobs, "users at once (default: the number of cores)", "N" },
 		{ "reconstruct-jobs", 0, 0, G_OPTION_ARG_INT, &config.reconstruct_jobs, "reconstructs at once (default 1)", "N" },
 		{ "quota", 0, 0, G_OPTION_ARG_INT64, &config.quota, "storage quota of each user", "KB" },
 		{ "partition", 0, 0, G_OPTION_ARG_STRING, &config.partition, "create mailboxes on this partition", "NAME" },
 		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &config.state, "journal directory (default MANIFEST.state)", "DIR" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &config.dry_run, "print the plan; change nothing", NULL },
-		{ "report", 0, 0, G_OPTION_ARG_FILENAME, &config.report, "write a JSON report", "FILE" },
 		{ "fsync", 0, 0, G_OPTION_ARG_STRING, &config.fsync, "none, batch (default: per mailbox) or each", "WHEN" },
-		{ "source-tz", 0, 0, G_OPTION_ARG_STRING, &config.source_tz, "the old host's zone (default: local)", "TZ" },
-		{ "from-quoting", 0, 0, G_OPTION_ARG_STRING, &config.from_quoting, "auto, mboxrd, mboxo, none", "Q" },
-		{ "user", 'u', 0, G_OPTION_ARG_STRING_ARRAY, &config.only_users, "only this user (repeatable)", "USER" },
-		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &config.verbose, "a line for every user and step", NULL },
 		G_OPTION_ENTRY_NULL
 	};
+	const CliServerOptions *o = &config.server.options;
 	g_autoptr(GOptionContext) context = g_option_context_new("");
 	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GPtrArray) work = NULL;
-	g_autofree char *password = NULL;
 	g_autofree char *state = NULL;
 	ManifestSettings settings = { 0 };
 	ConvertContext ctx = { 0 };
 	int status;
 
 	g_option_context_add_main_entries(context, entries, NULL);
+	cli_server_add_entries(context, &config.server, "the manifest from mapnames",
+	                       "a line for every user and step");
 	g_option_context_set_summary(context,
 		"Move the mail named in a manifest into Cyrus.  --method spool writes message files\n"
 		"into the Cyrus spool and runs reconstruct: for a batch cutover, as root on the\n"
@@ -256,24 +184,21 @@ cmd_convert(int argc, char **argv)
 	/* a server that drops the connection must cost a user (temporary), not kill the
 	 * run before its report is written: writes to the socket then fail with EPIPE */
 	signal(SIGPIPE, SIG_IGN);
-	ctx.report = report_new(PROG, stderr, config.verbose);
-	if ((status = configure(&config, &ctx, ctx.report, &password)) != 0 ||
-	    (status = read_manifest(config.manifest, &ctx, &settings, ctx.report, &rows)) != 0)
+	ctx.report = report_new(PROG, stderr, o->verbose);
+	if ((status = configure(&config, &ctx, ctx.report)) != 0 ||
+	    (status = cli_server_load_manifest(&config.server, ctx.report, &settings, &rows)) != 0)
 		goto out;
 	ctx.manifest = &settings;
-	work = manifest_group_by_user(rows, config.only_users);
+	work = manifest_group_by_user(rows, o->only_users);
 	if (config.dry_run) {
 		status = dry_run(&ctx, work, ctx.report);
 		goto out;
 	}
-	state = config.state ? g_strdup(config.state) : g_strconcat(config.manifest, ".state", NULL);
+	state = config.state ? g_strdup(config.state) : g_strconcat(o->manifest, ".state", NULL);
 	ctx.state_dir = state;
 	ctx.results = convert_results_new(config.method);
-	status = convert_run(&ctx, work, config.jobs > 0 ? (guint)config.jobs : 0, config.verbose,
-	                     config.report);
+	status = convert_run(&ctx, work, o->jobs > 0 ? (guint)o->jobs : 0, o->verbose, o->report);
 out:
-	if (ctx.reader.source_tz != NULL)
-		g_time_zone_unref(ctx.reader.source_tz);
 	if (ctx.method_run != NULL)
 		ctx.method->run_free(ctx.method_run);
 	g_clear_pointer(&ctx.results, convert_results_free);

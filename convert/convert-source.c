@@ -14,5 +14,5 @@ MboxReader *
 convert_open_source(const ConvertContext *ctx, const UserAccess *access, const char *path,
                     char **identity_out, GError **error)
 {
-	return manifest_source_open(ctx->manifest, &ctx->reader, access, path, identity_out, error);
+	return manifest_source_open(ctx->manifest, &ctx->server->reader, access, path, identity_out, error);
 }

@@ -81,9 +81,9 @@ job_owner_session(Job *job, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
 	if (job->owner == NULL) {
-		job->owner = imap_session_connect(ctx->host, ctx->port, ctx->timeout, error);
+		job->owner = imap_session_connect(ctx->server->host, ctx->server->port, ctx->server->timeout, error);
 		if (job->owner != NULL &&
-		    !imap_session_login_as(job->owner, job->user, ctx->admin, ctx->password, error))
+		    !imap_session_login_as(job->owner, job->user, ctx->server->admin, ctx->server->password, error))
 			g_clear_pointer(&job->owner, imap_session_free);
 	}
 	return job->owner;
@@ -92,7 +92,7 @@ job_owner_session(Job *job, GError **error)
 char *
 job_personal_name(Job *job, const char *mailbox)
 {
-	return mailbox_name_personal(&job->ctx->naming, job->ctx->altnamespace, job->prefix,
+	return mailbox_name_personal(&job->ctx->server->naming, job->ctx->server->altnamespace, job->prefix,
 	                             job->domain, mailbox);
 }
 
@@ -502,7 +502,7 @@ prepare(Job *job, GPtrArray *rows, GError **error)
 
 	job->sources = g_ptr_array_new_with_free_func((GDestroyNotify)source_free);
 	job->mailboxes = g_ptr_array_new_with_free_func((GDestroyNotify)mailbox_free);
-	if (!mailbox_name_user(&ctx->naming, job->user, &job->prefix, &job->domain, error))
+	if (!mailbox_name_user(&ctx->server->naming, job->user, &job->prefix, &job->domain, error))
 		return FALSE;
 	job->inbox = g_strconcat(job->prefix, job->domain, NULL);
 	add_mailbox(job, job->inbox);   /* the INBOX first */
@@ -569,8 +569,8 @@ admin_session(Job *job)
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) error = NULL;
 
-	job->admin = imap_session_connect(ctx->host, ctx->port, ctx->timeout, &error);
-	if (job->admin != NULL && imap_session_login(job->admin, ctx->admin, ctx->password, &error))
+	job->admin = imap_session_connect(ctx->server->host, ctx->server->port, ctx->server->timeout, &error);
+	if (job->admin != NULL && imap_session_login(job->admin, ctx->server->admin, ctx->server->password, &error))
 		return TRUE;
 	gboolean refused = g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH);
 	if (!g_atomic_int_exchange(&ctx->stopped, 1))

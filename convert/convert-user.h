@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "cli-server.h"
 #include "convert-results.h"
 #include "mailbox-name.h"
 #include "manifest.h"
@@ -17,14 +18,8 @@
 #include "user-access.h"
 
 typedef struct {
-	/* server */
-	const char *host;
-	guint16 port;
-	const char *admin;
-	const char *password;
-	guint timeout;
-	MailboxNaming naming;
-	gboolean altnamespace;
+	/* server: host, admin, password, naming; the reader's settings (cli-server.h) */
+	const CliServer *server;
 	const char *partition;       /* NULL: Cyrus's default */
 	gint64 quota_kb;             /* < 0: none */
 	/* the method, and its state for the run */
@@ -32,7 +27,6 @@ typedef struct {
 	MethodRun *method_run;
 	/* files */
 	const char *state_dir;
-	MboxReaderSettings reader;
 	const ManifestSettings *manifest;   /* how mapnames found the sources */
 	/* shared, thread-safe */
 	Report *report;

@@ -1,0 +1,75 @@
+/* cli-server.h -- the command line of a subcommand that reads a manifest and talks to
+ * Cyrus (convert, verify; backout next): the options they share, what they resolve to,
+ * and loading the manifest checked at the boundary.  Written once so that the same
+ * option means the same thing, and fails the same way, in every stage.
+ *
+ *   --manifest FILE  --cyrus-conf FILE  --host H  --port P  --admin NAME
+ *   --password-file F  --jobs N  --report FILE  --source-tz TZ  --from-quoting Q
+ *   --user U (repeatable)  --verbose
+ *
+ * Exit statuses (sysexits.h, as report.h): 64 usage, 65 a bad manifest (FILE:LINE),
+ * 66 no manifest, 78 configuration (imapd.conf, password file, a manifest made for
+ * the other separator).
+ */
+#ifndef M2C_CLI_SERVER_H
+#define M2C_CLI_SERVER_H
+
+#include <glib.h>
+
+#include "mailbox-name.h"
+#include "manifest.h"
+#include "mbox-reader.h"
+#include "report.h"
+
+/* What the options say, as given (GOption fills it; free with cli_server_clear). */
+typedef struct {
+	char *manifest;
+	char *cyrus_conf;
+	char *host;
+	int port;
+	char *admin;
+	char *password_file;
+	int jobs;
+	char *report;
+	char *source_tz;
+	char *from_quoting;
+	char **only_users;
+	gboolean verbose;
+} CliServerOptions;
+
+/* What they resolve to.  Owned by the struct; cli_server_clear() frees it. */
+typedef struct {
+	CliServerOptions options;
+	const char *host;            /* default 127.0.0.1 */
+	guint16 port;                /* default 143 */
+	const char *admin;           /* default cyrus */
+	char *password;              /* the admin's, from --password-file */
+	guint timeout;               /* seconds, for every network wait */
+	MailboxNaming naming;        /* from imapd.conf */
+	gboolean altnamespace;
+	MboxReaderSettings reader;   /* --source-tz, --from-quoting */
+} CliServer;
+
+/* Add the shared options, filling `server->options`, to `context`'s main group.
+ * `manifest_help` and `verbose_help` say what they mean for this subcommand. */
+void cli_server_add_entries(GOptionContext *context, CliServer *server,
+                            const char *manifest_help, const char *verbose_help);
+
+/* Check and resolve the options: imapd.conf read (naming, altnamespace), the reader's
+ * settings, the password read.  Problems are printed (usage through cli.h, the others
+ * through `report`).  Returns 0, or the exit status. */
+int cli_server_configure(CliServer *server, const char *prog, Report *report);
+
+/* Read the admin's password from --password-file (after cli_server_configure; a dry
+ * run needs none).  Returns 0, or the exit status (64, 78). */
+int cli_server_read_password(CliServer *server, const char *prog, Report *report);
+
+/* Read and validate the manifest (manifest_load) into `*rows_out` and `settings`.
+ * Returns 0, or the exit status after printing through `report`: 66 no manifest,
+ * 78 another separator, 65 anything else (FILE:LINE). */
+int cli_server_load_manifest(CliServer *server, Report *report, ManifestSettings *settings,
+                             GPtrArray **rows_out);
+
+void cli_server_clear(CliServer *server);
+
+#endif
