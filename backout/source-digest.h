@@ -1,0 +1,46 @@
+/* source-digest.h -- every message of a source mbox as convert stores it, hashed:
+ * the SHA-1 of the bytes convert's spool method writes as the N. file (internal
+ * headers removed, quoting undone, CRLF line endings; mbox_reader_copy_message with
+ * MBOX_COPY_CRLF), which is what Cyrus's DIGEST.SHA1 / GUID of the stored message is.
+ * verify compares these with Cyrus's; backout matches Cyrus's messages to the sources
+ * they came from (and --merge leaves out those a source already holds).
+ *
+ * The source is opened on the user's behalf as convert opens it
+ * (manifest_source_open: no link out of the home, nothing the user could not read)
+ * and streamed: no message is held whole. */
+#ifndef M2C_SOURCE_DIGEST_H
+#define M2C_SOURCE_DIGEST_H
+
+#include <glib.h>
+
+#include "manifest.h"
+#include "mbox-reader.h"
+#include "user-access.h"
+
+typedef struct {
+	const char *source;   /* the path given, borrowed */
+	guint64 number;       /* in the file: 1, 2, ... */
+	gint64 offset;        /* its From_ line */
+	guint64 size;         /* bytes as stored */
+	guint8 sha1[20];
+	char **flags;         /* as the reader gave them */
+	gint64 date;          /* the instant convert gave it (seconds) */
+	char *sender;         /* the From_ line's envelope sender ("" when none) */
+} SourceDigest;
+
+/* For a GArray of SourceDigest (g_array_set_clear_func). */
+void source_digest_clear(gpointer digest);
+
+/* An empty message (0 bytes as stored: the spool method cannot store it).  Called
+ * instead of adding it to the array. */
+typedef void (*SourceDigestEmptyFunc)(const char *path, guint64 number, gint64 offset,
+                                      gpointer data);
+
+/* Append each message of `path` to `out` (a GArray of SourceDigest).  FALSE with an
+ * error (the path and, for a read error inside, "msg N: offset O: ") when the source
+ * cannot be opened or read; what was appended before stays. */
+gboolean source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *reader,
+                             const UserAccess *access, const char *path, GArray *out,
+                             SourceDigestEmptyFunc empty, gpointer data, GError **error);
+
+#endif
