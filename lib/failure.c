@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "imap-session.h"
+#include "mbox-lock.h"
 #include "mbox-reader.h"
 
 static const char *const scope_names[] = { "message", "mailbox", "user", "run" };
@@ -97,6 +98,8 @@ failure_classify(const GError *error, FailureScope where)
 		return classify_imap_error(error->code, where);
 	if (error->domain == M2C_MBOX_ERROR)   /* a read failed, or the file changed under us */
 		return make(where, where, error->code == M2C_MBOX_ERROR_IO);
+	if (error->domain == M2C_MBOX_LOCK_ERROR)   /* somebody holds the mailbox's lock */
+		return make(where, where, error->code == M2C_MBOX_LOCK_ERROR_BUSY);
 	return make(where, where, FALSE);
 }
 

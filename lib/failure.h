@@ -18,6 +18,7 @@
  *     NO [OVERQUOTA]                       user,    temporary  (raise the quota, rerun)
  *     login refused                        user,    permanent
  *     NO / BAD to a command                where it happened, permanent
+ *     a mailbox file locked by another     where it happened, temporary
  *     ENOENT, EACCES, not an mbox          where it happened, permanent
  */
 #ifndef M2C_FAILURE_H

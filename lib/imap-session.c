@@ -14,14 +14,10 @@
 #include <sys/socket.h>
 
 #include "etpan-auto.h"
+#include "imap-session-private.h"
 
 G_DEFINE_QUARK(m2c-imap-error-quark, m2c_imap_error)
 
-struct ImapSession {
-	mailimap *imap;
-	char *host;      /* for SASL's server name and for messages */
-	gboolean broken; /* after a network or parse error: no more commands */
-};
 
 gboolean
 imap_error_is_temporary(const GError *error)
@@ -42,10 +38,8 @@ no_code(const char *response_code)
 	return M2C_IMAP_ERROR_NO;
 }
 
-/* Turn libetpan's result `r` of the command described by `what` into a GError.
- * Always returns FALSE, so callers can `return fail(...)`. */
-static gboolean
-fail(ImapSession *session, int r, const char *what, GError **error)
+gboolean
+imap_session_fail(ImapSession *session, int r, const char *what, GError **error)
 {
 	const char *text = session->imap->imap_response;
 	const char *code = NULL;
@@ -97,8 +91,8 @@ fail(ImapSession *session, int r, const char *what, GError **error)
 	return FALSE;
 }
 
-static gboolean
-check_usable(ImapSession *session, const char *what, GError **error)
+gboolean
+imap_session_check_usable(ImapSession *session, const char *what, GError **error)
 {
 	if (!session->broken)
 		return TRUE;
@@ -157,10 +151,10 @@ imap_session_login(ImapSession *session, const char *user, const char *password,
 	g_autofree char *what = g_strdup_printf("LOGIN \"%s\"", user);
 	int r;
 
-	if (!check_usable(session, what, error))
+	if (!imap_session_check_usable(session, what, error))
 		return FALSE;
 	r = mailimap_login(session->imap, user, password);
-	return r == MAILIMAP_NO_ERROR || fail(session, r, what, error);
+	return r == MAILIMAP_NO_ERROR || imap_session_fail(session, r, what, error);
 }
 
 gboolean
@@ -171,13 +165,13 @@ imap_session_login_as(ImapSession *session, const char *user, const char *admin,
 	                                        user, admin);
 	int r;
 
-	if (!check_usable(session, what, error))
+	if (!imap_session_check_usable(session, what, error))
 		return FALSE;
 	/* login = authorization id (who we act as), auth_name = who we prove to be:
 	 * libetpan sends "user\0admin\0password" (verified on the wire, DESIGN.md) */
 	r = mailimap_authenticate(session->imap, "PLAIN", session->host, NULL, NULL,
 	                          user, admin, password, NULL);
-	return r == MAILIMAP_NO_ERROR || fail(session, r, what, error);
+	return r == MAILIMAP_NO_ERROR || imap_session_fail(session, r, what, error);
 }
 
 gboolean
@@ -186,10 +180,10 @@ imap_session_create(ImapSession *session, const char *mailbox, GError **error)
 	g_autofree char *what = g_strdup_printf("CREATE \"%s\"", mailbox);
 	int r;
 
-	if (!check_usable(session, what, error))
+	if (!imap_session_check_usable(session, what, error))
 		return FALSE;
 	r = mailimap_create(session->imap, mailbox);
-	return r == MAILIMAP_NO_ERROR || fail(session, r, what, error);
+	return r == MAILIMAP_NO_ERROR || imap_session_fail(session, r, what, error);
 }
 
 /* One flag in libetpan's form; NULL for \Recent, which APPEND may not set. */
@@ -253,7 +247,7 @@ imap_session_append(ImapSession *session, const char *mailbox, const char *const
 	uint32_t uidvalidity = 0, uid = 0;
 	int r;
 
-	if (!check_usable(session, what, error))
+	if (!imap_session_check_usable(session, what, error))
 		return FALSE;
 	for (gsize i = 0; flags != NULL && flags[i] != NULL; i++) {
 		struct mailimap_flag *flag = flag_new(flags[i]);
@@ -265,7 +259,7 @@ imap_session_append(ImapSession *session, const char *mailbox, const char *const
 	r = mailimap_uidplus_append(session->imap, mailbox, flag_list, date, message, len,
 	                            &uidvalidity, &uid);
 	if (r != MAILIMAP_NO_ERROR)
-		return fail(session, r, what, error);
+		return imap_session_fail(session, r, what, error);
 	if (uid_out != NULL)
 		*uid_out = uid;
 	return TRUE;
@@ -279,17 +273,24 @@ imap_session_select(ImapSession *session, const char *mailbox, gboolean read_onl
 	                                        mailbox);
 	int r;
 
-	if (!check_usable(session, what, error))
+	if (!imap_session_check_usable(session, what, error))
 		return FALSE;
 	r = read_only ? mailimap_examine(session->imap, mailbox)
 	              : mailimap_select(session->imap, mailbox);
 	if (r != MAILIMAP_NO_ERROR)
-		return fail(session, r, what, error);
+		return imap_session_fail(session, r, what, error);
 	if (exists_out != NULL)
 		*exists_out = session->imap->imap_selection_info->sel_exists;
 	if (uidvalidity_out != NULL)
 		*uidvalidity_out = session->imap->imap_selection_info->sel_uidvalidity;
 	return TRUE;
+}
+
+guint32
+imap_session_selected_uidnext(ImapSession *session)
+{
+	const struct mailimap_selection_info *info = session->imap->imap_selection_info;
+	return info != NULL ? info->sel_uidnext : 0;
 }
 
 void
@@ -366,7 +367,7 @@ imap_session_fetch_uid(ImapSession *session, guint32 uid, GError **error)
 	g_autoptr(GPtrArray) flags = g_ptr_array_new_with_free_func(g_free);
 	int r;
 
-	if (!check_usable(session, what, error))
+	if (!imap_session_check_usable(session, what, error))
 		return NULL;
 	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_flags());
@@ -375,7 +376,7 @@ imap_session_fetch_uid(ImapSession *session, guint32 uid, GError **error)
 		mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
 	r = mailimap_uid_fetch(session->imap, set, type, &result);
 	if (r != MAILIMAP_NO_ERROR) {
-		fail(session, r, what, error);
+		imap_session_fail(session, r, what, error);
 		return NULL;
 	}
 	for (clistiter *m = clist_begin(result); m != NULL; m = clist_next(m)) {
@@ -412,7 +413,7 @@ imap_session_status(ImapSession *session, const char *mailbox, guint32 *messages
 	struct mailimap_mailbox_data_status *result = NULL;
 	int r;
 
-	if (!check_usable(session, what, error)) {
+	if (!imap_session_check_usable(session, what, error)) {
 		mailimap_status_att_list_free(atts);
 		return FALSE;
 	}
@@ -421,7 +422,7 @@ imap_session_status(ImapSession *session, const char *mailbox, guint32 *messages
 	r = mailimap_status(session->imap, mailbox, atts, &result);
 	mailimap_status_att_list_free(atts);
 	if (r != MAILIMAP_NO_ERROR)
-		return fail(session, r, what, error);
+		return imap_session_fail(session, r, what, error);
 	for (clistiter *c = clist_begin(result->st_info_list); c != NULL; c = clist_next(c)) {
 		struct mailimap_status_info *info = clist_content(c);
 		if (info->st_att == MAILIMAP_STATUS_ATT_MESSAGES && messages_out != NULL)
@@ -463,13 +464,13 @@ imap_session_add_flags(ImapSession *session, const guint32 *uids, gsize n_uids,
 		}
 		what = g_strdup_printf("UID STORE +FLAGS.SILENT (%zu range%s)", ranges,
 		                       ranges == 1 ? "" : "s");
-		if (!check_usable(session, what, error))
+		if (!imap_session_check_usable(session, what, error))
 			return FALSE;
 		store = mailimap_store_att_flags_new_add_flags_silent(g_steal_pointer(&flag_list));
 		r = mailimap_uid_store(session->imap, set, store);
 		mailimap_store_att_flags_free(store);
 		if (r != MAILIMAP_NO_ERROR)
-			return fail(session, r, what, error);
+			return imap_session_fail(session, r, what, error);
 	}
 	return TRUE;
 }
@@ -480,10 +481,10 @@ imap_session_subscribe(ImapSession *session, const char *mailbox, GError **error
 	g_autofree char *what = g_strdup_printf("SUBSCRIBE \"%s\"", mailbox);
 	int r;
 
-	if (!check_usable(session, what, error))
+	if (!imap_session_check_usable(session, what, error))
 		return FALSE;
 	r = mailimap_subscribe(session->imap, mailbox);
-	return r == MAILIMAP_NO_ERROR || fail(session, r, what, error);
+	return r == MAILIMAP_NO_ERROR || imap_session_fail(session, r, what, error);
 }
 
 gboolean
@@ -492,7 +493,7 @@ imap_session_command(ImapSession *session, const char *command, GError **error)
 	struct mailimap_response *response = NULL;
 	int r, state;
 
-	if (!check_usable(session, command, error))
+	if (!imap_session_check_usable(session, command, error))
 		return FALSE;
 	/* not mailimap_custom_command(): it sends a space after the command, and Cyrus
 	 * answers "BAD Unexpected extra arguments" (measured with CREATE ... (PARTITION p)) */
@@ -507,80 +508,11 @@ imap_session_command(ImapSession *session, const char *command, GError **error)
 	if (r == MAILIMAP_NO_ERROR)
 		r = mailimap_parse_response(session->imap, &response);
 	if (r != MAILIMAP_NO_ERROR)
-		return fail(session, r, command, error);
+		return imap_session_fail(session, r, command, error);
 	state = response->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type;
 	mailimap_response_free(response);
 	return state == MAILIMAP_RESP_COND_STATE_OK ||
-	       fail(session, MAILIMAP_ERROR_CUSTOM_COMMAND, command, error);
-}
-
-static gint
-digest_uid_cmp(gconstpointer a, gconstpointer b)
-{
-	const ImapDigest *x = *(const ImapDigest *const *)a, *y = *(const ImapDigest *const *)b;
-	return (x->uid > y->uid) - (x->uid < y->uid);
-}
-
-gboolean
-imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out, GError **error)
-{
-	static const char command[] = "UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE DIGEST.SHA1)";
-	g_autoptr(GPtrArray) digests = g_ptr_array_new_with_free_func((GDestroyNotify)imap_digest_free);
-	struct mailimap_response *response = NULL;
-	g_autofree char *tag = NULL;
-	mailimap *imap = session->imap;
-	int r, state;
-
-	if (!check_usable(session, command, error))
-		return FALSE;
-	r = mailimap_send_current_tag(imap);
-	if (r == MAILIMAP_NO_ERROR &&
-	    (mailstream_write(imap->imap_stream, command, strlen(command)) < 0 ||
-	     mailstream_write(imap->imap_stream, "\r\n", 2) < 0 ||
-	     mailstream_flush(imap->imap_stream) < 0))
-		r = MAILIMAP_ERROR_STREAM;
-	if (r != MAILIMAP_NO_ERROR)
-		return fail(session, r, command, error);
-	/* mailimap_send_current_tag() sent imap_tag as a decimal number */
-	tag = g_strdup_printf("%d ", imap->imap_tag);
-	for (;;) {
-		if (mailimap_read_line(imap) == NULL)
-			return fail(session, MAILIMAP_ERROR_STREAM, command, error);
-		const char *line = imap->imap_stream_buffer->str;
-		gsize len = imap->imap_stream_buffer->len;
-		if (len >= strlen(tag) && strncmp(line, tag, strlen(tag)) == 0)
-			break;
-		if (imap_digest_is_fetch(line, len)) {
-			ImapDigest *d = imap_digest_parse(line, len, error);
-			if (d == NULL) {
-				session->broken = TRUE;
-				g_prefix_error(error, "%s: ", command);
-				return FALSE;
-			}
-			g_ptr_array_add(digests, d);
-			continue;
-		}
-		/* another untagged response, on one line: a literal would make its next
-		 * line look like a response of its own */
-		if (len >= 2 && line[0] == '*' && line[1] == ' ' &&
-		    !(len >= 3 && line[len - 1] == '\n' && line[len - 2 - (line[len - 2] == '\r')] == '}'))
-			continue;
-		session->broken = TRUE;
-		g_set_error(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_PROTOCOL,
-		            "%s: unexpected response from %s (not an untagged line, or a literal)",
-		            command, session->host);
-		return FALSE;
-	}
-	r = mailimap_parse_response(imap, &response);
-	if (r != MAILIMAP_NO_ERROR)
-		return fail(session, r, command, error);
-	state = response->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type;
-	mailimap_response_free(response);
-	if (state != MAILIMAP_RESP_COND_STATE_OK)
-		return fail(session, MAILIMAP_ERROR_CUSTOM_COMMAND, command, error);
-	g_ptr_array_sort(digests, digest_uid_cmp);
-	*digests_out = g_steal_pointer(&digests);
-	return TRUE;
+	       imap_session_fail(session, MAILIMAP_ERROR_CUSTOM_COMMAND, command, error);
 }
 
 char *

@@ -134,4 +134,27 @@ ImapMessage *imap_session_fetch_uid(ImapSession *session, guint32 uid, GError **
 gboolean imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out,
                                     GError **error);
 
+/* What imap_session_fetch_bodies() calls, per message: begin (with the literal's
+ * size), body (pieces, in order), end.  A call that fails (FALSE with `error` set)
+ * stops the calls, not the reading: the answer is read to its end, so that the
+ * session stays usable, and the error is returned. */
+typedef struct {
+	gboolean (*begin)(guint32 uid, guint64 size, gpointer data, GError **error);
+	gboolean (*body)(const char *bytes, gsize len, gpointer data, GError **error);
+	gboolean (*end)(guint32 uid, gpointer data, GError **error);
+} ImapBodySink;
+
+/* UID FETCH set (UID BODY.PEEK[]) for the `n` UIDs `uids` (ascending) in the selected
+ * mailbox, in commands of at most 500 ranges: each body's literal is read off the
+ * stream in pieces of at most `piece` bytes (0: 256 KiB) and handed to `sink` -- no
+ * message is held whole (libetpan's parser would hold it).  Cyrus answers "* N FETCH
+ * (UID u BODY[] {size}" (measured); any other literal is PROTOCOL.  A UID the server
+ * does not answer for (expunged meanwhile) is simply not called for. */
+gboolean imap_session_fetch_bodies(ImapSession *session, const guint32 *uids, gsize n,
+                                   const ImapBodySink *sink, gpointer data, gsize piece,
+                                   GError **error);
+
+/* UIDNEXT of the mailbox last selected (0 when the server did not say). */
+guint32 imap_session_selected_uidnext(ImapSession *session);
+
 #endif

@@ -20,12 +20,24 @@ manifest_source_user_access(const ManifestSettings *settings, const char *user, 
 	return user_access_new(user, home, settings->check_owner, error);
 }
 
+/* Where the trusted walk starts besides the home: the inbox files' directory. */
+#define TRUSTED(settings) { (settings)->inbox_dir ? (settings)->inbox_dir : "/var/mail", NULL }
+
+int
+manifest_source_open_directory(const ManifestSettings *settings, const UserAccess *access,
+                               const char *path, GError **error)
+{
+	const char *trusted[] = TRUSTED(settings);
+	return user_access_open_directory(access, path, trusted, settings->follow_links_inside_home,
+	                                  error);
+}
+
 MboxReader *
 manifest_source_open(const ManifestSettings *settings, const MboxReaderSettings *reader_settings,
                      const UserAccess *access, const char *path, char **identity_out,
                      GError **error)
 {
-	const char *trusted[] = { settings->inbox_dir ? settings->inbox_dir : "/var/mail", NULL };
+	const char *trusted[] = TRUSTED(settings);
 	struct stat st;
 	int fd = user_access_open(access, path, trusted, settings->follow_links_inside_home, error);
 	if (fd < 0)

@@ -32,4 +32,11 @@ MboxReader *manifest_source_open(const ManifestSettings *settings,
                                  const UserAccess *access, const char *path,
                                  char **identity_out, GError **error);
 
+/* Open the directory `path` (absolute) as manifest_source_open() opens a source's
+ * way: from the trusted directory down, no link followed out of the home, every
+ * directory one the user could search.  backout writes the files it rebuilds there.
+ * The descriptor (O_DIRECTORY; the caller closes it), or -1 with a G_FILE_ERROR. */
+int manifest_source_open_directory(const ManifestSettings *settings, const UserAccess *access,
+                                   const char *path, GError **error);
+
 #endif

@@ -34,6 +34,7 @@ struct UserAccess {
 	gboolean known;              /* in the password database: uid and groups are real */
 	gboolean check_owner;
 	uid_t uid;
+	gid_t gid;                   /* the primary group */
 	gid_t *groups;
 	int n_groups;
 	char *home;                  /* as given, or the database's */
@@ -90,6 +91,7 @@ user_access_new(const char *user, const char *home, gboolean check_owner, GError
 		int n = 64;
 		access->known = TRUE;
 		access->uid = pw->pw_uid;
+		access->gid = pw->pw_gid;
 		access->groups = g_new(gid_t, n);
 		/* -1 when the list did not fit; n is then the size needed (it may grow again
 		 * between the two calls if an administrator adds a group just then) */
@@ -152,6 +154,16 @@ const char *
 user_access_get_home_real(const UserAccess *access)
 {
 	return access->home_real;
+}
+
+gboolean
+user_access_get_ids(const UserAccess *access, uid_t *uid_out, gid_t *gid_out)
+{
+	if (!access->known)
+		return FALSE;
+	*uid_out = access->uid;
+	*gid_out = access->gid;
+	return TRUE;
 }
 
 gboolean

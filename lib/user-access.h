@@ -71,6 +71,10 @@ const char *user_access_get_home_real(const UserAccess *access);
 /* TRUE when the password database knows the user (uid and groups are real). */
 gboolean user_access_is_known(const UserAccess *access);
 
+/* The user's uid and primary group (the password database's); FALSE, and nothing
+ * set, for a user it does not know. */
+gboolean user_access_get_ids(const UserAccess *access, uid_t *uid_out, gid_t *gid_out);
+
 /* Could the user open a file with this stat for reading (owner, group membership and
  * mode bits)?  A directory must also be searchable: read and search, to list it.
  * Always TRUE for an unknown user and for root. */

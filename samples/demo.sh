@@ -100,4 +100,18 @@ for user in users:
     imap.logout()
 PY
 fi
+if [ -n "$CY" ]; then
+    # the way back: one user's mailboxes rebuilt from Cyrus into a separate tree
+    rm -rf "$OUT/backout" "$OUT/mailboxes.tsv.backout-state"
+    stage backout --manifest "$OUT/mailboxes.tsv" --cyrus-conf "$CYRUS_CONF" \
+          --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE" \
+          --source-tz Europe/Berlin --user alice --into "$OUT/backout" &&
+    {
+        say "diff -u: alice's inbox as it was, and as backout rebuilt it from Cyrus"
+        echo "(expected: the folder data's UIDVALIDITY and date are Cyrus's; Status, X-Status,"
+        echo " X-Keywords and X-UID come after the other headers, as UW-IMAP writes them)"
+        diff -u "$SITE/spool/alice" "$OUT/backout$SITE/spool/alice"
+        echo "(diff exit status $?)"
+    }
+fi
 say "done; files in $OUT"

@@ -1,0 +1,363 @@
+/* backout-target.c -- see backout-target.h. */
+#include "backout-target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "failure.h"
+#include "manifest-source.h"
+#include "mbox-lock.h"
+
+#define BUFFER (256 * 1024)
+
+struct BackoutTarget {
+	BackoutMode mode;
+	const char *backup_suffix;
+	char *path;
+	char *name;          /* the last component */
+	char *temp;          /* the temporary file's name in the directory */
+	int dirfd;
+	int fd;              /* the temporary file */
+	MboxLock *lock;
+	dev_t dev;           /* the old file, when there was one */
+	ino_t ino;
+	gboolean had_file;
+	gboolean have_owner;
+	uid_t uid;
+	gid_t gid;
+	char *buf;
+	gsize buffered;
+	guint64 written;     /* bytes in the file (not counting the buffer) */
+	gboolean committed;
+};
+
+static gboolean
+errno_error(GError **error, const char *what)
+{
+	int saved = errno;
+	failure_set_errno(error, saved, "%s", what);
+	return FALSE;
+}
+
+static gboolean
+refuse(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+refuse(GError **error, const char *format, ...)
+{
+	va_list args;
+	va_start(args, format);
+	g_autofree char *text = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_PERM, text);
+	return FALSE;
+}
+
+/* NAME, if it exists, may be replaced: a regular file with one link. */
+static gboolean
+check_name(BackoutTarget *t, struct stat *st, gboolean *exists, GError **error)
+{
+	if (fstatat(t->dirfd, t->name, st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno != ENOENT)
+			return errno_error(error, "lstat");
+		*exists = FALSE;
+		return TRUE;
+	}
+	*exists = TRUE;
+	if (S_ISLNK(st->st_mode))
+		return refuse(error, "a symbolic link is where the file goes: not written through");
+	if (!S_ISREG(st->st_mode))
+		return refuse(error, "not a regular file (mode %06o): not replaced", (unsigned)st->st_mode);
+	if (st->st_nlink > 1)
+		return refuse(error, "a file with %ju hard links: not replaced", (uintmax_t)st->st_nlink);
+	return TRUE;
+}
+
+/* INTO: DIR, then each directory of `source` below it, made and entered without
+ * following a link. */
+static int
+open_into_dir(const char *into, const char *source, GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(source);
+	g_auto(GStrv) parts = g_strsplit(dir, "/", -1);
+	int fd;
+
+	if (mkdir(into, 0700) != 0 && errno != EEXIST) {
+		errno_error(error, "mkdir --into");
+		return -1;
+	}
+	fd = open(into, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		errno_error(error, "--into");
+		return -1;
+	}
+	for (guint i = 0; parts[i] != NULL; i++) {
+		if (parts[i][0] == '\0')
+			continue;
+		if (mkdirat(fd, parts[i], 0700) != 0 && errno != EEXIST) {
+			errno_error(error, "mkdir");
+			close(fd);
+			return -1;
+		}
+		int next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			int saved = errno;
+			close(fd);
+			if (saved == ELOOP || saved == ENOTDIR) {
+				refuse(error, "\"%s\" on the way is not a directory (a link?): not followed",
+				       parts[i]);
+				return -1;
+			}
+			errno = saved;
+			errno_error(error, "open directory");
+			return -1;
+		}
+		close(fd);
+		fd = next;
+	}
+	return fd;
+}
+
+/* MERGE: the old file's bytes, then what makes the next From_ line start a message. */
+static gboolean
+copy_old(BackoutTarget *t, const struct stat *st, GError **error)
+{
+	int fd = mbox_lock_fd(t->lock);
+	char last[2] = { '\n', '\n' };
+	off_t at = 0;
+
+	if (fd < 0)
+		return refuse(error, "the file appeared after it was locked");
+	struct stat fst;
+	if (fstat(fd, &fst) != 0)
+		return errno_error(error, "fstat");
+	if (fst.st_dev != st->st_dev || fst.st_ino != st->st_ino)
+		return refuse(error, "the file was replaced while it was locked");
+	while (at < fst.st_size) {
+		char buf[BUFFER / 4];
+		ssize_t n = pread(fd, buf, sizeof buf, at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno_error(error, "read the old file");
+		if (n == 0)
+			return refuse(error, "the file shrank while it was locked");
+		if (!backout_target_write(buf, (gsize)n, t, error))
+			return FALSE;
+		if (n >= 2) {
+			last[0] = buf[n - 2];
+			last[1] = buf[n - 1];
+		} else {
+			last[0] = last[1];
+			last[1] = buf[0];
+		}
+		at += n;
+	}
+	if (fst.st_size > 0 && last[1] != '\n')
+		return backout_target_write("\n\n", 2, t, error);
+	if (fst.st_size > 0 && (last[0] != '\n' || fst.st_size == 1))
+		return backout_target_write("\n", 1, t, error);
+	return TRUE;
+}
+
+BackoutTarget *
+backout_target_open(const BackoutTargetSettings *settings, const ManifestSettings *manifest,
+                    const UserAccess *access, const char *source, GError **error)
+{
+	g_autoptr(BackoutTarget) t = g_new0(BackoutTarget, 1);
+	g_autofree char *dir = g_path_get_dirname(source);
+	struct stat st;
+	gboolean exists = FALSE;
+
+	t->dirfd = t->fd = -1;
+	t->mode = settings->mode;
+	t->backup_suffix = settings->backup_suffix ? settings->backup_suffix : ".pre-backout";
+	t->name = g_path_get_basename(source);
+	t->temp = g_strdup_printf(".%.200s.m2c-backout", t->name);
+	t->buf = g_malloc(BUFFER);
+	if (settings->mode == BACKOUT_INTO) {
+		t->path = g_build_filename(settings->into, source, NULL);
+		t->dirfd = open_into_dir(settings->into, source, error);
+	} else {
+		t->path = g_strdup(source);
+		t->dirfd = manifest_source_open_directory(manifest, access, dir, error);
+	}
+	if (t->dirfd < 0)
+		return NULL;
+	if (settings->mode != BACKOUT_INTO) {
+		t->lock = mbox_lock_acquire(t->dirfd, t->name, settings->lock_timeout_ms, error);
+		if (t->lock == NULL)
+			return NULL;
+	}
+	if (!check_name(t, &st, &exists, error))
+		return NULL;
+	t->have_owner = user_access_get_ids(access, &t->uid, &t->gid);
+	if (exists) {
+		t->had_file = TRUE;
+		t->dev = st.st_dev;
+		t->ino = st.st_ino;
+		if (settings->mode != BACKOUT_INTO) {
+			if (!t->have_owner)
+				t->uid = st.st_uid;
+			t->gid = st.st_gid;
+			t->have_owner = TRUE;
+		}
+	}
+	if (unlinkat(t->dirfd, t->temp, 0) != 0 && errno != ENOENT) {
+		errno_error(error, "remove an earlier temporary file");
+		return NULL;
+	}
+	t->fd = openat(t->dirfd, t->temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (t->fd < 0) {
+		errno_error(error, "create the temporary file");
+		return NULL;
+	}
+	if (settings->mode == BACKOUT_MERGE && exists && !copy_old(t, &st, error))
+		return NULL;
+	return g_steal_pointer(&t);
+}
+
+const char *
+backout_target_path(const BackoutTarget *target)
+{
+	return target->path;
+}
+
+gboolean
+backout_target_had_file(const BackoutTarget *target)
+{
+	return target->had_file;
+}
+
+static gboolean
+flush(BackoutTarget *t, GError **error)
+{
+	gsize done = 0;
+	while (done < t->buffered) {
+		ssize_t n = write(t->fd, t->buf + done, t->buffered - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno_error(error, "write");
+		done += (gsize)n;
+	}
+	t->written += t->buffered;
+	t->buffered = 0;
+	return TRUE;
+}
+
+gboolean
+backout_target_write(const char *data, gsize len, gpointer user_data, GError **error)
+{
+	BackoutTarget *t = user_data;
+	while (len > 0) {
+		if (t->buffered == BUFFER && !flush(t, error))
+			return FALSE;
+		gsize n = MIN(len, BUFFER - t->buffered);
+		memcpy(t->buf + t->buffered, data, n);
+		t->buffered += n;
+		data += n;
+		len -= n;
+	}
+	return TRUE;
+}
+
+guint64
+backout_target_offset(const BackoutTarget *target)
+{
+	return target->written + target->buffered;
+}
+
+gboolean
+backout_target_truncate(BackoutTarget *t, guint64 offset, GError **error)
+{
+	if (offset >= t->written) {
+		t->buffered = MIN(t->buffered, offset - t->written);
+		return TRUE;
+	}
+	t->buffered = 0;
+	if (ftruncate(t->fd, (off_t)offset) != 0 || lseek(t->fd, (off_t)offset, SEEK_SET) < 0)
+		return errno_error(error, "truncate");
+	t->written = offset;
+	return TRUE;
+}
+
+/* IN_PLACE: the old file hard-linked to NAME + suffix (or ".1" ... ".99" after it
+ * when that name is taken by something not ours), unless an earlier try made it. */
+static gboolean
+keep_backup(BackoutTarget *t, const char *earlier, BackoutBackupFunc made, gpointer data,
+            GError **error)
+{
+	struct stat st;
+	if (earlier != NULL) {
+		if (fstatat(t->dirfd, earlier, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			return TRUE;
+		return refuse(error, "the backup an earlier try made, \"%s\", is gone or not a file: "
+		              "not replacing the file without one", earlier);
+	}
+	for (int k = 0; k < 100; k++) {
+		g_autofree char *backup = k == 0 ? g_strconcat(t->name, t->backup_suffix, NULL)
+		                                 : g_strdup_printf("%s%s.%d", t->name, t->backup_suffix, k);
+		if (linkat(t->dirfd, t->name, t->dirfd, backup, 0) == 0)
+			return made == NULL || made(backup, data, error);
+		if (errno != EEXIST)
+			return errno_error(error, "keep the backup");
+	}
+	return refuse(error, "no free name for the backup (%s%s to .99 are taken)", t->name,
+	              t->backup_suffix);
+}
+
+gboolean
+backout_target_commit(BackoutTarget *t, const char *earlier_backup, BackoutBackupFunc made,
+                      gpointer data, GError **error)
+{
+	struct stat st;
+	gboolean exists = FALSE;
+
+	if (!flush(t, error))
+		return FALSE;
+	if (fsync(t->fd) != 0)
+		return errno_error(error, "fsync");
+	if (t->have_owner && geteuid() == 0 && fchown(t->fd, t->uid, t->gid) != 0)
+		return errno_error(error, "chown");
+	if (fchmod(t->fd, 0600) != 0)
+		return errno_error(error, "chmod");
+	if (!check_name(t, &st, &exists, error))
+		return FALSE;
+	if (t->mode != BACKOUT_INTO && exists != t->had_file)
+		return refuse(error, "the file %s while it was locked", exists ? "appeared" : "vanished");
+	if (t->mode != BACKOUT_INTO && exists && (st.st_dev != t->dev || st.st_ino != t->ino))
+		return refuse(error, "the file was replaced while it was locked");
+	if (t->mode == BACKOUT_IN_PLACE && exists && !keep_backup(t, earlier_backup, made, data, error))
+		return FALSE;
+	if (renameat(t->dirfd, t->temp, t->dirfd, t->name) != 0)
+		return errno_error(error, "rename");
+	t->committed = TRUE;
+	if (fsync(t->dirfd) != 0)
+		return errno_error(error, "fsync the directory");
+	return TRUE;
+}
+
+void
+backout_target_free(BackoutTarget *t)
+{
+	if (t == NULL)
+		return;
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->fd >= 0 && !t->committed)
+		(void)unlinkat(t->dirfd, t->temp, 0);
+	mbox_lock_release(t->lock);
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	g_free(t->path);
+	g_free(t->name);
+	g_free(t->temp);
+	g_free(t->buf);
+	g_free(t);
+}

@@ -1,0 +1,240 @@
+/* imap-raw.c -- the commands whose answers libetpan cannot take: the DIGEST.SHA1
+ * listing (its item is unknown to libetpan's parser) and bodies streamed in pieces
+ * (libetpan's parser holds a literal whole).  Both send the command on libetpan's
+ * stream and read the untagged lines raw; the tagged answer goes back to libetpan's
+ * parser, so errors read as every other command's (imap-session.h). */
+#include <string.h>
+
+#include "imap-session-private.h"
+
+/* Send "TAG command\r\n"; the tag's text ("N ") into `tag_out` (new). */
+static gboolean
+send_raw(ImapSession *session, const char *command, char **tag_out, GError **error)
+{
+	mailimap *imap = session->imap;
+	int r;
+
+	if (!imap_session_check_usable(session, command, error))
+		return FALSE;
+	r = mailimap_send_current_tag(imap);
+	if (r == MAILIMAP_NO_ERROR &&
+	    (mailstream_write(imap->imap_stream, command, strlen(command)) < 0 ||
+	     mailstream_write(imap->imap_stream, "\r\n", 2) < 0 ||
+	     mailstream_flush(imap->imap_stream) < 0))
+		r = MAILIMAP_ERROR_STREAM;
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(session, r, command, error);
+	/* mailimap_send_current_tag() sent imap_tag as a decimal number */
+	*tag_out = g_strdup_printf("%d ", imap->imap_tag);
+	return TRUE;
+}
+
+/* The line just read is the tagged answer: parse it with libetpan, FALSE unless OK. */
+static gboolean
+finish_raw(ImapSession *session, const char *command, GError **error)
+{
+	struct mailimap_response *response = NULL;
+	int r = mailimap_parse_response(session->imap, &response), state;
+
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(session, r, command, error);
+	state = response->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type;
+	mailimap_response_free(response);
+	if (state != MAILIMAP_RESP_COND_STATE_OK)
+		return imap_session_fail(session, MAILIMAP_ERROR_CUSTOM_COMMAND, command, error);
+	return TRUE;
+}
+
+static gboolean
+broken(ImapSession *session, const char *command, const char *why, GError **error)
+{
+	session->broken = TRUE;
+	g_set_error(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_PROTOCOL,
+	            "%s: unexpected response from %s (%s)", command, session->host, why);
+	return FALSE;
+}
+
+/* Does the line (`len` bytes, ending in LF) end with a literal "{N}"?  Its N. */
+static gboolean
+ends_in_literal(const char *line, gsize len, guint64 *size_out)
+{
+	gsize end = len;
+	guint64 n = 0, scale = 1;
+	if (end > 0 && line[end - 1] == '\n')
+		end--;
+	if (end > 0 && line[end - 1] == '\r')
+		end--;
+	if (end < 3 || line[end - 1] != '}')
+		return FALSE;
+	gsize i = end - 1;
+	while (i > 0 && g_ascii_isdigit(line[i - 1]) && scale <= 1000000000000ULL) {
+		n += (guint64)(line[i - 1] - '0') * scale;
+		scale *= 10;
+		i--;
+	}
+	if (i == end - 1 || i == 0 || line[i - 1] != '{')
+		return FALSE;
+	*size_out = n;
+	return TRUE;
+}
+
+static gint
+digest_uid_cmp(gconstpointer a, gconstpointer b)
+{
+	const ImapDigest *x = *(const ImapDigest *const *)a, *y = *(const ImapDigest *const *)b;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+gboolean
+imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out, GError **error)
+{
+	static const char command[] = "UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE DIGEST.SHA1)";
+	g_autoptr(GPtrArray) digests = g_ptr_array_new_with_free_func((GDestroyNotify)imap_digest_free);
+	g_autofree char *tag = NULL;
+	mailimap *imap = session->imap;
+	guint64 ignored;
+
+	if (!send_raw(session, command, &tag, error))
+		return FALSE;
+	for (;;) {
+		if (mailimap_read_line(imap) == NULL)
+			return imap_session_fail(session, MAILIMAP_ERROR_STREAM, command, error);
+		const char *line = imap->imap_stream_buffer->str;
+		gsize len = imap->imap_stream_buffer->len;
+		if (len >= strlen(tag) && strncmp(line, tag, strlen(tag)) == 0)
+			break;
+		if (imap_digest_is_fetch(line, len)) {
+			ImapDigest *d = imap_digest_parse(line, len, error);
+			if (d == NULL) {
+				session->broken = TRUE;
+				g_prefix_error(error, "%s: ", command);
+				return FALSE;
+			}
+			g_ptr_array_add(digests, d);
+			continue;
+		}
+		/* another untagged response, on one line: a literal would make its next
+		 * line look like a response of its own */
+		if (len >= 2 && line[0] == '*' && line[1] == ' ' && !ends_in_literal(line, len, &ignored))
+			continue;
+		return broken(session, command, "not an untagged line, or a literal", error);
+	}
+	if (!finish_raw(session, command, error))
+		return FALSE;
+	g_ptr_array_sort(digests, digest_uid_cmp);
+	*digests_out = g_steal_pointer(&digests);
+	return TRUE;
+}
+
+/* The UID of "* N FETCH (UID u BODY[] {n}" -- Cyrus sends UID first (measured); 0 when
+ * the line is not of that form. */
+static guint32
+body_line_uid(const char *line, gsize len)
+{
+	const char *p = line, *end = line + len;
+	guint64 uid = 0;
+	if (!imap_digest_is_fetch(line, len))
+		return 0;
+	p = memchr(line, '(', len);
+	if (p == NULL || end - p < 6 || g_ascii_strncasecmp(p, "(UID ", 5) != 0)
+		return 0;
+	for (p += 5; p < end && g_ascii_isdigit(*p) && uid <= G_MAXUINT32; p++)
+		uid = uid * 10 + (guint64)(*p - '0');
+	if (uid == 0 || uid > G_MAXUINT32 || end - p < 9 || g_ascii_strncasecmp(p, " BODY[] {", 9) != 0)
+		return 0;
+	return (guint32)uid;
+}
+
+/* "a:b,c" for up to `max` ranges of `uids` from `*i` on (advanced). */
+static char *
+uid_set(const guint32 *uids, gsize n, gsize *i, guint max)
+{
+	GString *set = g_string_new(NULL);
+	for (guint ranges = 0; *i < n && ranges < max; ranges++) {
+		gsize j = *i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (set->len > 0)
+			g_string_append_c(set, ',');
+		if (j == *i)
+			g_string_append_printf(set, "%u", uids[*i]);
+		else
+			g_string_append_printf(set, "%u:%u", uids[*i], uids[j]);
+		*i = j + 1;
+	}
+	return g_string_free(set, FALSE);
+}
+
+/* One command's worth: UID FETCH set (UID BODY.PEEK[]). */
+static gboolean
+fetch_bodies_once(ImapSession *session, const char *set, const ImapBodySink *sink,
+                  gpointer data, gsize piece, GError **sink_error, GError **error)
+{
+	g_autofree char *command = g_strdup_printf("UID FETCH %s (UID BODY.PEEK[])", set);
+	g_autofree char *tag = NULL;
+	g_autofree char *buf = g_malloc(piece);
+	mailimap *imap = session->imap;
+
+	if (!send_raw(session, command, &tag, error))
+		return FALSE;
+	for (;;) {
+		guint64 size;
+		if (mailimap_read_line(imap) == NULL)
+			return imap_session_fail(session, MAILIMAP_ERROR_STREAM, command, error);
+		const char *line = imap->imap_stream_buffer->str;
+		gsize len = imap->imap_stream_buffer->len;
+		if (len >= strlen(tag) && strncmp(line, tag, strlen(tag)) == 0)
+			break;
+		if (!ends_in_literal(line, len, &size)) {
+			if (len >= 2 && line[0] == '*' && line[1] == ' ')
+				continue;        /* EXISTS, a FLAGS change: one line */
+			return broken(session, command, "not an untagged line", error);
+		}
+		guint32 uid = body_line_uid(line, len);
+		if (uid == 0)
+			return broken(session, command, "a literal that is not \"UID n BODY[] {size}\"", error);
+		/* the caller's error stops the calls, not the reading: the literal is read
+		 * to its end so that the session stays usable */
+		if (*sink_error == NULL)
+			(void)sink->begin(uid, size, data, sink_error);
+		while (size > 0) {
+			ssize_t got = mailstream_read(imap->imap_stream, buf, size < piece ? size : piece);
+			if (got <= 0)
+				return imap_session_fail(session, MAILIMAP_ERROR_STREAM, command, error);
+			if (*sink_error == NULL)
+				(void)sink->body(buf, (gsize)got, data, sink_error);
+			size -= (guint64)got;
+		}
+		/* the rest of the response: ")" */
+		if (mailimap_read_line(imap) == NULL)
+			return imap_session_fail(session, MAILIMAP_ERROR_STREAM, command, error);
+		line = imap->imap_stream_buffer->str;
+		len = imap->imap_stream_buffer->len;
+		if (len < 1 || line[0] != ')' || ends_in_literal(line, len, &size))
+			return broken(session, command, "no \")\" after a body", error);
+		if (*sink_error == NULL)
+			(void)sink->end(uid, data, sink_error);
+	}
+	return finish_raw(session, command, error);
+}
+
+gboolean
+imap_session_fetch_bodies(ImapSession *session, const guint32 *uids, gsize n,
+                          const ImapBodySink *sink, gpointer data, gsize piece, GError **error)
+{
+	g_autoptr(GError) sink_error = NULL;
+	gsize i = 0;
+
+	if (piece == 0)
+		piece = 256 * 1024;
+	while (i < n && sink_error == NULL) {
+		g_autofree char *set = uid_set(uids, n, &i, 500);
+		if (!fetch_bodies_once(session, set, sink, data, piece, &sink_error, error))
+			return FALSE;
+	}
+	if (sink_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&sink_error));
+		return FALSE;
+	}
+	return TRUE;
+}
