@@ -12,8 +12,10 @@
  *                           2003", of the message's date in the writer's zone
  *   the header lines        as stored, less the mailbox-internal ones (Status,
  *                           X-Status, X-Keywords, X-UID, X-IMAP, X-IMAPbase,
- *                           Content-Length, with their continuation lines): a sender
- *                           cannot plant flags, and ours are the only ones
+ *                           Content-Length, X-Mozilla-Status, X-Mozilla-Status2,
+ *                           X-Mozilla-Keys -- mbox_meta_is_internal_field -- with their
+ *                           continuation lines): a sender cannot plant flags, and
+ *                           ours are the only ones
  *   Status: RO | O          R when \Seen
  *   X-Status: DFAT          the letters of \Deleted \Flagged \Answered \Draft held
  *                           (the line left out when none)
@@ -26,7 +28,8 @@
  *   \n                      a last line without its ending gets one (the only change
  *                           to the bytes beyond the above), then the empty separator
  * A message without an empty line ending its headers is all header: the added lines
- * and the empty line follow it.  A header block over max_header_bytes is written as it
+ * and one empty line follow it, which is also the separator (so the reader gives the
+ * message back without an empty line it never had, unless it is the file's last).  A header block over max_header_bytes is written as it
  * comes (sender: the caller's or MAILER-DAEMON) and the added lines follow the lines
  * held so far -- never an error, nothing lost.
  *
