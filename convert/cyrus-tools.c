@@ -15,12 +15,14 @@ gboolean
 cyrus_tools_init(CyrusTools *tools, const char *bin_dir, const char *conf, const char *user,
                  GError **error)
 {
-	struct passwd *pw = getpwnam(user);
+	/* getpwnam_r: backout's spool source calls this from its worker threads */
+	struct passwd pw_buf, *pw = NULL;
+	char pw_text[4096];
 	g_autofree char *mbpath = g_build_filename(bin_dir, "mbpath", NULL);
 	int n = 32;
 
 	memset(tools, 0, sizeof *tools);
-	if (pw == NULL) {
+	if (getpwnam_r(user, &pw_buf, pw_text, sizeof pw_text, &pw) != 0 || pw == NULL) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no user \"%s\" for Cyrus's tools", user);
 		return FALSE;
 	}
@@ -61,16 +63,14 @@ become_cyrus(gpointer data)
 		_exit(126);
 }
 
-static gboolean
-run(const CyrusTools *tools, const char *tool, char *const *args, char **out_out, GError **error)
+/* `tool -C conf args...` started as the cyrus user, its output on pipes. */
+static GSubprocess *
+spawn(const CyrusTools *tools, const char *tool, char *const *args, GError **error)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GSubprocessLauncher) launcher =
 		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_autoptr(GSubprocess) child = NULL;
-	g_autofree char *out = NULL, *err = NULL;
 	const char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL };
-	g_autofree char *running = g_strdup_printf("%s-running", tool);
 
 	g_ptr_array_add(argv, g_build_filename(tools->bin_dir, tool, NULL));
 	g_ptr_array_add(argv, g_strdup("-C"));
@@ -82,23 +82,41 @@ run(const CyrusTools *tools, const char *tool, char *const *args, char **out_out
 	g_subprocess_launcher_set_cwd(launcher, "/");
 	if (geteuid() == 0)
 		g_subprocess_launcher_set_child_setup(launcher, become_cyrus, (gpointer)tools, NULL);
-	child = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+	return g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+}
+
+/* FALSE with FAILED when `child` (waited for) did not exit 0; `out`, `err` what it
+ * printed, for the message (trimmed here). */
+static gboolean
+check_exit(GSubprocess *child, const char *tool, char *out, char *err, GError **error)
+{
+	if (g_subprocess_get_successful(child))
+		return TRUE;
+	g_strstrip(err);
+	g_strstrip(out);
+	g_set_error(error, M2C_CYRUS_TOOL_ERROR, M2C_CYRUS_TOOL_ERROR_FAILED,
+	            "%s failed (%s %d): %s%s%s", tool,
+	            g_subprocess_get_if_exited(child) ? "exit status" : "signal",
+	            g_subprocess_get_if_exited(child) ? g_subprocess_get_exit_status(child)
+	                                              : g_subprocess_get_term_sig(child),
+	            err, *err && *out ? " / " : "", out);
+	return FALSE;
+}
+
+static gboolean
+run(const CyrusTools *tools, const char *tool, char *const *args, char **out_out, GError **error)
+{
+	g_autoptr(GSubprocess) child = spawn(tools, tool, args, error);
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *running = g_strdup_printf("%s-running", tool);
+
 	if (child == NULL)
 		return FALSE;
 	fault_point(running);   /* the resume tests kill the run here, the tool still running */
 	if (!g_subprocess_communicate_utf8(child, NULL, NULL, &out, &err, error))
 		return FALSE;
-	if (!g_subprocess_get_successful(child)) {
-		g_strstrip(err);
-		g_strstrip(out);
-		g_set_error(error, M2C_CYRUS_TOOL_ERROR, M2C_CYRUS_TOOL_ERROR_FAILED,
-		            "%s failed (%s %d): %s%s%s", tool,
-		            g_subprocess_get_if_exited(child) ? "exit status" : "signal",
-		            g_subprocess_get_if_exited(child) ? g_subprocess_get_exit_status(child)
-		                                              : g_subprocess_get_term_sig(child),
-		            err, *err && *out ? " / " : "", out);
+	if (!check_exit(child, tool, out, err, error))
 		return FALSE;
-	}
 	if (out_out != NULL)
 		*out_out = g_steal_pointer(&out);
 	return TRUE;
@@ -132,4 +150,50 @@ cyrus_tools_reconstruct(const CyrusTools *tools, const char *const *mailboxes, c
                         GError **error)
 {
 	return run(tools, "reconstruct", (char *const *)mailboxes, output_out, error);
+}
+
+/* Standard error as text for a message: at most 4 KiB of it, bytes that are not
+ * UTF-8 replaced. */
+static char *
+read_stderr(GSubprocess *child)
+{
+	char buf[4096];
+	gsize got = 0;
+
+	if (!g_input_stream_read_all(g_subprocess_get_stderr_pipe(child), buf, sizeof buf - 1,
+	                             &got, NULL, NULL))
+		got = 0;
+	buf[got] = '\0';
+	return g_utf8_make_valid(buf, (gssize)got);
+}
+
+gboolean
+cyrus_tools_mbexamine(const CyrusTools *tools, const char *mailbox, CyrusToolSink sink,
+                      gpointer data, GError **error)
+{
+	char *const args[] = { (char *)mailbox, NULL };
+	g_autoptr(GSubprocess) child = spawn(tools, "mbexamine", args, error);
+	g_autofree char *buf = NULL, *err = NULL;
+	GInputStream *out;
+
+	if (child == NULL)
+		return FALSE;
+	out = g_subprocess_get_stdout_pipe(child);
+	buf = g_malloc(64 * 1024);
+	for (;;) {
+		gssize got = g_input_stream_read(out, buf, 64 * 1024, NULL, error);
+		if (got < 0 || (got > 0 && !sink(buf, (gsize)got, data, error))) {
+			/* ours to end: it would block on a pipe nobody reads */
+			g_subprocess_force_exit(child);
+			g_subprocess_wait(child, NULL, NULL);
+			return FALSE;
+		}
+		if (got == 0)
+			break;
+	}
+	err = read_stderr(child);
+	if (!g_subprocess_wait(child, NULL, error))
+		return FALSE;
+	g_autofree char *none = g_strdup("");
+	return check_exit(child, "mbexamine", none, err, error);
 }

@@ -2,7 +2,9 @@
  * with "-C imapd.conf" (master does not pass its -C on; DESIGN.md) and as the cyrus
  * user with its groups, never as root.
  *   mbpath       where a mailbox's files are (UUID directories: never compute them);
- *   reconstruct  index the N. files written into a mailbox directory.
+ *   reconstruct  index the N. files written into a mailbox directory;
+ *   mbexamine    a mailbox's index as text (backout's spool source parses it:
+ *                backout/mbexamine.h), streamed, never held whole.
  * Errors are G_SPAWN_ERROR (could not run) or M2C_CYRUS_TOOL_ERROR (ran and failed). */
 #ifndef M2C_CYRUS_TOOLS_H
 #define M2C_CYRUS_TOOLS_H
@@ -43,5 +45,19 @@ char **cyrus_tools_mbpath(const CyrusTools *tools, char *const *names, GError **
  * what it printed, new.  FALSE when it failed. */
 gboolean cyrus_tools_reconstruct(const CyrusTools *tools, const char *const *mailboxes,
                                  char **output_out, GError **error);
+
+/* What the streaming runner gives a tool's standard output to, in pieces of any
+ * size, in order.  Returning FALSE (with `error` set) stops the tool (it is killed)
+ * and the runner returns FALSE with that error. */
+typedef gboolean (*CyrusToolSink)(const char *bytes, gsize len, gpointer data,
+                                  GError **error);
+
+/* `mbexamine -C conf MAILBOX` (`mailbox` an admin name, taken as is: the caller
+ * refuses names mbexamine would read as a pattern or an option), its standard output
+ * streamed through `sink`.  FALSE when it could not run, failed (FAILED, with what it
+ * said on standard error) or `sink` refused.  Standard error is read once standard
+ * output ends (Cyrus's tools log to syslog; what they print there is short). */
+gboolean cyrus_tools_mbexamine(const CyrusTools *tools, const char *mailbox,
+                               CyrusToolSink sink, gpointer data, GError **error);
 
 #endif

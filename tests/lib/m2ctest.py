@@ -3,6 +3,7 @@
     import m2ctest as t
     t.need_root()                          # skip_all unless root (Cyrus needs it)
     with t.Cyrus(unixhiersep=True) as cy:  # started on a free port, always stopped
+        cy.stop_master()                   # imapd down, the files kept (removed at the end)
         imap = cy.admin()                  # imaplib, logged in as the admin
         t.is_(got, expected, "what")       # prints file:line and both values on failure
     t.done()                               # plan line; exit 1 when anything failed
@@ -175,6 +176,13 @@ class Cyrus:
         self.dir = None
         if self in _running:
             _running.remove(self)
+
+    def stop_master(self):
+        """Stop master and every process of this Cyrus, keeping its files (the spool, the
+        databases: what Cyrus's own tools read with imapd down).  The files still go
+        with stop(): the with-block's end, exit, a signal."""
+        if self.dir is not None:
+            run([os.path.join(CYRUS_SCRIPTS, 'stop-cyrus.sh'), self.dir])
 
     def __enter__(self):
         return self.start()
