@@ -14,8 +14,9 @@ struct BackoutSourceUser {
 };
 
 static BackoutSourceUser *
-imap_user_open(const CliServer *server, const char *user, GError **error)
+imap_user_open(const BackoutSourceSettings *settings, const char *user, GError **error)
 {
+	const CliServer *server = settings->server;
 	ImapSession *session = imap_session_connect(server->host, server->port, server->timeout, error);
 	if (session == NULL)
 		return NULL;

@@ -24,8 +24,7 @@
 #include <gio/gio.h>
 #include <openssl/evp.h>
 
-/* Where Debian's cyrus-common puts the tools: the spool source has no --cyrus-bin
- * (CliServer carries none). */
+/* Where Debian's cyrus-common puts the tools, when --cyrus-bin is not given. */
 #define SPOOL_CYRUS_BIN "/usr/lib/cyrus/bin"
 #define SPOOL_CYRUS_USER "cyrus"
 
@@ -52,8 +51,9 @@ spool_user_close(BackoutSourceUser *source)
 }
 
 static BackoutSourceUser *
-spool_user_open(const CliServer *server, const char *user, GError **error)
+spool_user_open(const BackoutSourceSettings *settings, const char *user, GError **error)
 {
+	const CliServer *server = settings->server;
 	BackoutSourceUser *source;
 
 	if (server->options.cyrus_conf == NULL) {
@@ -62,8 +62,9 @@ spool_user_open(const CliServer *server, const char *user, GError **error)
 		return NULL;
 	}
 	source = g_new0(BackoutSourceUser, 1);
-	if (!cyrus_tools_init(&source->tools, SPOOL_CYRUS_BIN, server->options.cyrus_conf,
-	                      SPOOL_CYRUS_USER, error)) {
+	if (!cyrus_tools_init(&source->tools, settings->cyrus_bin ? settings->cyrus_bin : SPOOL_CYRUS_BIN,
+	                      server->options.cyrus_conf,
+	                      settings->cyrus_user ? settings->cyrus_user : SPOOL_CYRUS_USER, error)) {
 		spool_user_close(source);
 		return NULL;
 	}

@@ -69,10 +69,16 @@ typedef struct {
 typedef struct BackoutSourceUser BackoutSourceUser;
 
 typedef struct {
+	const CliServer *server;   /* imap: host, port, admin, password, timeout;
+	                            * spool: options.cyrus_conf */
+	const char *cyrus_bin;     /* spool: Cyrus's tools; NULL: /usr/lib/cyrus/bin */
+	const char *cyrus_user;    /* spool: the user they run as; NULL: cyrus */
+} BackoutSourceSettings;
+
+typedef struct {
 	const char *name;        /* "imap", "spool" */
-	/* Open `user`'s view.  `server` gives host, admin, password, timeout (imap) and
-	 * cyrus_conf (spool). */
-	BackoutSourceUser *(*user_open)(const CliServer *server, const char *user,
+	/* Open `user`'s view. */
+	BackoutSourceUser *(*user_open)(const BackoutSourceSettings *settings, const char *user,
 	                                GError **error);
 	void (*user_close)(BackoutSourceUser *source);
 	/* List the mailbox: `admin_name` as the admin spells it (spool: mbexamine),

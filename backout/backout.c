@@ -485,7 +485,7 @@ backout_user(BackoutContext *ctx, const char *user, GPtrArray *rows)
 	    (journal = journal_open(ctx->state_dir, user, steps, &error)) != NULL) {
 		job.access = access;
 		job.journal = journal;
-		job.src = ctx->source->user_open(ctx->server, user, &error);
+		job.src = ctx->source->user_open(&ctx->source_settings, user, &error);
 	}
 	if (job.src == NULL) {
 		/* connecting: an unreachable server stops the run (every user would fail) */

@@ -47,6 +47,7 @@ typedef struct {
 	const CliServer *server;
 	const ManifestSettings *manifest;
 	const BackoutSource *source;
+	BackoutSourceSettings source_settings;
 	BackoutTargetSettings target;
 	MboxWriterSettings writer;
 	const char *state_dir;

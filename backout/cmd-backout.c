@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "cli-server.h"
 #include "commands.h"
+#include "cyrus-tools.h"
 #include "manifest.h"
 #include "tsv.h"
 
@@ -159,12 +160,34 @@ backout_run(BackoutContext *ctx, GPtrArray *work, guint jobs, gboolean verbose,
 	return report_summary(ctx->report, what);
 }
 
+/* --from spool: Cyrus's tools must be there, and imapd.conf given, before any user. */
+static int
+check_tools(const BackoutContext *ctx)
+{
+	const BackoutSourceSettings *s = &ctx->source_settings;
+	g_autoptr(GError) error = NULL;
+	CyrusTools tools = { 0 };
+	if (s->server->options.cyrus_conf == NULL) {
+		report_msg(ctx->report, REPORT_USAGE, "--from spool needs --cyrus-conf (the server's imapd.conf)");
+		return EX_USAGE;
+	}
+	if (!cyrus_tools_init(&tools, s->cyrus_bin ? s->cyrus_bin : "/usr/lib/cyrus/bin",
+	                      s->server->options.cyrus_conf, s->cyrus_user ? s->cyrus_user : "cyrus",
+	                      &error)) {
+		report_msg(ctx->report, REPORT_CONFIG, "--from spool: %s", error->message);
+		return EX_CONFIG;
+	}
+	cyrus_tools_clear(&tools);
+	return 0;
+}
+
 int
 cmd_backout(int argc, char **argv)
 {
 	CliServer server = { 0 };
 	const CliServerOptions *o = &server.options;
 	g_autofree char *from = NULL, *into = NULL, *state = NULL, *backup_suffix = NULL;
+	g_autofree char *cyrus_bin = NULL, *cyrus_user = NULL;
 	gboolean in_place = FALSE, merge = FALSE;
 	int lock_timeout = 30;
 	GOptionEntry entries[] = {
@@ -174,6 +197,8 @@ cmd_backout(int argc, char **argv)
 		{ "merge", 0, 0, G_OPTION_ARG_NONE, &merge, "append to each source file the messages it does not hold", NULL },
 		{ "backup-suffix", 0, 0, G_OPTION_ARG_STRING, &backup_suffix, "--in-place: the backup's name is the file's and this (default .pre-backout)", "S" },
 		{ "lock-timeout", 0, 0, G_OPTION_ARG_INT, &lock_timeout, "seconds to wait for a mailbox file's lock (default 30)", "S" },
+		{ "cyrus-bin", 0, 0, G_OPTION_ARG_FILENAME, &cyrus_bin, "--from spool: Cyrus's tools (default /usr/lib/cyrus/bin)", "DIR" },
+		{ "cyrus-user", 0, 0, G_OPTION_ARG_STRING, &cyrus_user, "--from spool: the user Cyrus runs as (default cyrus)", "NAME" },
 		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &state, "journal directory (default MANIFEST.backout-state)", "DIR" },
 		G_OPTION_ENTRY_NULL
 	};
@@ -218,6 +243,10 @@ cmd_backout(int argc, char **argv)
 	    (status = cli_server_load_manifest(&server, ctx.report, &settings, &rows)) != 0)
 		goto out;
 	ctx.manifest = &settings;
+	ctx.source_settings = (BackoutSourceSettings){ .server = &server, .cyrus_bin = cyrus_bin,
+	                                               .cyrus_user = cyrus_user };
+	if (ctx.source == &backout_source_spool && (status = check_tools(&ctx)) != 0)
+		goto out;
 	ctx.target.mode = in_place ? BACKOUT_IN_PLACE : merge ? BACKOUT_MERGE : BACKOUT_INTO;
 	if (ctx.target.mode == BACKOUT_INTO && into == NULL)
 		into = g_strconcat(o->manifest, ".backout", NULL);

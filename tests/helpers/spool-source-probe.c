@@ -102,7 +102,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "spool-source-probe: %s\n", error ? error->message : "one MAILBOX");
 		return 64;
 	}
-	user = backout_source_spool.user_open(&server, "probe", &error);
+	BackoutSourceSettings settings = { .server = &server };
+	user = backout_source_spool.user_open(&settings, "probe", &error);
 	if (user == NULL)
 		return die(error);
 	gint64 start = g_get_monotonic_time();
