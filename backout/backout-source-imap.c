@@ -71,8 +71,15 @@ imap_mailbox_open(BackoutSourceUser *source, const char *admin_name, const char 
 	if (!imap_session_select(source->session, user_name, TRUE, NULL, &uidvalidity, error) ||
 	    !imap_session_fetch_digests(source->session, &messages, error))
 		return FALSE;
+	/* the mailbox's list in its order (as mbexamine shows it), then any other */
+	g_auto(GStrv) listed = imap_session_selected_keywords(source->session);
 	g_autoptr(GPtrArray) keywords = g_ptr_array_new();
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; listed[i] != NULL; i++)
+		if (!g_hash_table_contains(seen, listed[i])) {
+			g_hash_table_add(seen, listed[i]);
+			g_ptr_array_add(keywords, g_strdup(listed[i]));
+		}
 	guint32 last = 0;
 	for (guint i = 0; i < messages->len; i++) {
 		ImapDigest *d = g_ptr_array_index(messages, i);

@@ -24,6 +24,7 @@ struct BackoutTarget {
 	int dirfd;
 	int fd;              /* the temporary file */
 	MboxLock *lock;
+	char *earlier_backup; /* IN_PLACE: the backup an earlier try made, or NULL */
 	dev_t dev;           /* the old file, when there was one */
 	ino_t ino;
 	gboolean had_file;
@@ -58,7 +59,19 @@ refuse(GError **error, const char *format, ...)
 	return FALSE;
 }
 
-/* NAME, if it exists, may be replaced: a regular file with one link. */
+/* IN_PLACE after a try that died between the backup and the rename: NAME's second
+ * link is that backup. */
+static gboolean
+is_earlier_backup(const BackoutTarget *t, const struct stat *st)
+{
+	struct stat b;
+	return t->earlier_backup != NULL && st->st_nlink == 2 &&
+	       fstatat(t->dirfd, t->earlier_backup, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       b.st_dev == st->st_dev && b.st_ino == st->st_ino;
+}
+
+/* NAME, if it exists, may be replaced: a regular file with one link (or two, the
+ * second our backup). */
 static gboolean
 check_name(BackoutTarget *t, struct stat *st, gboolean *exists, GError **error)
 {
@@ -73,7 +86,7 @@ check_name(BackoutTarget *t, struct stat *st, gboolean *exists, GError **error)
 		return refuse(error, "a symbolic link is where the file goes: not written through");
 	if (!S_ISREG(st->st_mode))
 		return refuse(error, "not a regular file (mode %06o): not replaced", (unsigned)st->st_mode);
-	if (st->st_nlink > 1)
+	if (st->st_nlink > 1 && !is_earlier_backup(t, st))
 		return refuse(error, "a file with %ju hard links: not replaced", (uintmax_t)st->st_nlink);
 	return TRUE;
 }
@@ -167,7 +180,8 @@ copy_old(BackoutTarget *t, const struct stat *st, GError **error)
 
 BackoutTarget *
 backout_target_open(const BackoutTargetSettings *settings, const ManifestSettings *manifest,
-                    const UserAccess *access, const char *source, GError **error)
+                    const UserAccess *access, const char *source, const char *earlier_backup,
+                    GError **error)
 {
 	g_autoptr(BackoutTarget) t = g_new0(BackoutTarget, 1);
 	g_autofree char *dir = g_path_get_dirname(source);
@@ -178,6 +192,8 @@ backout_target_open(const BackoutTargetSettings *settings, const ManifestSetting
 	t->mode = settings->mode;
 	t->backup_suffix = settings->backup_suffix ? settings->backup_suffix : ".pre-backout";
 	t->name = g_path_get_basename(source);
+	if (settings->mode == BACKOUT_IN_PLACE)
+		t->earlier_backup = g_strdup(earlier_backup);
 	t->temp = g_strdup_printf(".%.200s.m2c-backout", t->name);
 	t->buf = g_malloc(BUFFER);
 	if (settings->mode == BACKOUT_INTO) {
@@ -290,9 +306,9 @@ backout_target_truncate(BackoutTarget *t, guint64 offset, GError **error)
 /* IN_PLACE: the old file hard-linked to NAME + suffix (or ".1" ... ".99" after it
  * when that name is taken by something not ours), unless an earlier try made it. */
 static gboolean
-keep_backup(BackoutTarget *t, const char *earlier, BackoutBackupFunc made, gpointer data,
-            GError **error)
+keep_backup(BackoutTarget *t, BackoutBackupFunc made, gpointer data, GError **error)
 {
+	const char *earlier = t->earlier_backup;
 	struct stat st;
 	if (earlier != NULL) {
 		if (fstatat(t->dirfd, earlier, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
@@ -313,8 +329,7 @@ keep_backup(BackoutTarget *t, const char *earlier, BackoutBackupFunc made, gpoin
 }
 
 gboolean
-backout_target_commit(BackoutTarget *t, const char *earlier_backup, BackoutBackupFunc made,
-                      gpointer data, GError **error)
+backout_target_commit(BackoutTarget *t, BackoutBackupFunc made, gpointer data, GError **error)
 {
 	struct stat st;
 	gboolean exists = FALSE;
@@ -333,7 +348,7 @@ backout_target_commit(BackoutTarget *t, const char *earlier_backup, BackoutBacku
 		return refuse(error, "the file %s while it was locked", exists ? "appeared" : "vanished");
 	if (t->mode != BACKOUT_INTO && exists && (st.st_dev != t->dev || st.st_ino != t->ino))
 		return refuse(error, "the file was replaced while it was locked");
-	if (t->mode == BACKOUT_IN_PLACE && exists && !keep_backup(t, earlier_backup, made, data, error))
+	if (t->mode == BACKOUT_IN_PLACE && exists && !keep_backup(t, made, data, error))
 		return FALSE;
 	if (renameat(t->dirfd, t->temp, t->dirfd, t->name) != 0)
 		return errno_error(error, "rename");
@@ -358,6 +373,7 @@ backout_target_free(BackoutTarget *t)
 	g_free(t->path);
 	g_free(t->name);
 	g_free(t->temp);
+	g_free(t->earlier_backup);
 	g_free(t->buf);
 	g_free(t);
 }

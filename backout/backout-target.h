@@ -46,10 +46,14 @@ typedef struct {
 typedef struct BackoutTarget BackoutTarget;
 
 /* Open the file that rebuilds the source `source` (absolute) and its temporary file.
- * NULL with an error that names neither (the caller adds the path). */
+ * IN_PLACE: `earlier_backup` (may be NULL) is the backup an earlier try journaled (one
+ * component, in the file's directory): kept, it must still be a regular file, and it
+ * may be NAME's second link (the try died before its rename).  NULL with an error
+ * that names neither file (the caller adds the path). */
 BackoutTarget *backout_target_open(const BackoutTargetSettings *settings,
                                    const ManifestSettings *manifest, const UserAccess *access,
-                                   const char *source, GError **error);
+                                   const char *source, const char *earlier_backup,
+                                   GError **error);
 
 /* The path the file will have (INTO: under DIR). */
 const char *backout_target_path(const BackoutTarget *target);
@@ -71,13 +75,12 @@ gboolean backout_target_truncate(BackoutTarget *target, guint64 offset, GError *
 typedef gboolean (*BackoutBackupFunc)(const char *backup, gpointer data, GError **error);
 
 /* Flush, fsync, chown/chmod, check NAME again, keep the backup (IN_PLACE), rename,
- * fsync the directory.  IN_PLACE: `earlier_backup` (may be NULL) is the backup an
- * earlier try journaled -- kept, and it must still be a regular file; otherwise the
- * old file is hard-linked to NAME + suffix (".1" ... ".99" appended when that name is
- * taken: a file already there is never taken for ours) and `made` is called.  After a
- * failure the target is still to be freed. */
-gboolean backout_target_commit(BackoutTarget *target, const char *earlier_backup,
-                               BackoutBackupFunc made, gpointer data, GError **error);
+ * fsync the directory.  IN_PLACE without an earlier backup: the old file is
+ * hard-linked to NAME + suffix (".1" ... ".99" appended when that name is taken: a
+ * file already there is never taken for ours) and `made` is called before the rename.
+ * After a failure the target is still to be freed. */
+gboolean backout_target_commit(BackoutTarget *target, BackoutBackupFunc made, gpointer data,
+                               GError **error);
 
 /* Remove the temporary file unless committed, unlock, free.  NULL is allowed. */
 void backout_target_free(BackoutTarget *target);

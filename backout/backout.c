@@ -252,6 +252,14 @@ backup_made(const char *backup, gpointer data, GError **error)
 	return TRUE;
 }
 
+/* The journal's key of a file: where it is written (backout_target_path). */
+static char *
+target_key(const BackoutContext *ctx, const char *source)
+{
+	return ctx->target.mode == BACKOUT_INTO ? g_build_filename(ctx->target.into, source, NULL)
+	                                        : g_strdup(source);
+}
+
 static gboolean
 journal_written(Journal *journal, const char *path, guint64 messages, guint64 bytes, GError **error)
 {
@@ -267,12 +275,13 @@ write_file(Job *job, const BackoutMailbox *list, FileWork *fw, GHashTable *held)
 	static const BackoutBodyHandler handler = { on_begin, on_body, on_end, on_error };
 	BackoutContext *ctx = job->ctx;
 	g_autoptr(GError) error = NULL;
+	g_autofree char *key = target_key(ctx, fw->path);
+	const JournalRecord *rec = journal_find(job->journal, "backup", key);
 	g_autoptr(BackoutTarget) target = backout_target_open(&ctx->target, ctx->manifest, job->access,
-	                                                      fw->path, &error);
+	                                                      fw->path, rec ? rec->detail : NULL, &error);
 	g_autoptr(MboxWriter) writer = NULL;
 	Writing w = { .job = job, .fw = fw, .target = target, .held = held };
-	const char *earlier = NULL;
-	const char *path = target ? backout_target_path(target) : fw->path;
+	const char *path = key;
 
 	if (target == NULL)
 		goto failed;
@@ -299,10 +308,7 @@ write_file(Job *job, const BackoutMailbox *list, FileWork *fw, GHashTable *held)
 		job->result->held += w.held_count;   /* nothing to add: the file stays as it is */
 		return TRUE;
 	}
-	const JournalRecord *rec = journal_find(job->journal, "backup", path);
-	if (rec != NULL)
-		earlier = rec->detail;
-	if (!backout_target_commit(target, earlier, backup_made, &w, &error))
+	if (!backout_target_commit(target, backup_made, &w, &error))
 		goto failed;
 	fault_point("backout-commit");
 	job->result->files++;
@@ -397,12 +403,14 @@ digests_free(gpointer array)
 	g_array_unref(array);
 }
 
-/* The journal's key of a file: where it is written (backout_target_path). */
+/* The journal's key of a mailbox done: where it went too, so that a backout --into
+ * one tree does not count for --in-place or for another tree. */
 static char *
-target_key(const BackoutContext *ctx, const char *source)
+done_key(const BackoutContext *ctx, const char *mailbox)
 {
-	return ctx->target.mode == BACKOUT_INTO ? g_build_filename(ctx->target.into, source, NULL)
-	                                        : g_strdup(source);
+	if (ctx->target.mode == BACKOUT_INTO)
+		return g_strdup_printf("%s into %s", mailbox, ctx->target.into);
+	return g_strdup_printf("%s %s", mailbox, ctx->target.mode == BACKOUT_IN_PLACE ? "in-place" : "merge");
 }
 
 /* Steps 1-4 for one mailbox. */
@@ -422,7 +430,8 @@ backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char 
 
 	g_array_set_clear_func(files, (GDestroyNotify)file_work_clear);
 	job->mailbox = mb->name;
-	if (!merge && journal_find(job->journal, "done", mb->name) != NULL) {
+	g_autofree char *done = done_key(ctx, mb->name);
+	if (!merge && journal_find(job->journal, "done", done) != NULL) {
 		job->result->mailboxes++;
 		job->result->mailboxes_resumed++;
 		return;
@@ -457,7 +466,7 @@ backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char 
 		return;
 	}
 	job->result->mailboxes++;
-	if (!journal_append(job->journal, "done", mb->name, NULL, &error))
+	if (!journal_append(job->journal, "done", done, NULL, &error))
 		fail(job, FAILURE_MAILBOX, NULL, 0, error);
 }
 

@@ -26,7 +26,7 @@
  * Journal (journal.h), STATE_DIR/USER.journal:
  *     backup   PATH      BACKUPNAME          IN_PLACE: the original kept as BACKUPNAME
  *     written  PATH      messages=N bytes=B
- *     done     MAILBOX   -
+ *     done     MAILBOX into DIR | MAILBOX in-place | MAILBOX merge   -
  *     failed   MAILBOX   SCOPE temporary|permanent TEXT
  */
 #ifndef M2C_BACKOUT_H

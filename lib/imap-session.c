@@ -318,6 +318,21 @@ flag_name(const struct mailimap_flag *flag)
 	}
 }
 
+char **
+imap_session_selected_keywords(ImapSession *session)
+{
+	const struct mailimap_selection_info *info = session->imap->imap_selection_info;
+	GPtrArray *out = g_ptr_array_new();
+	if (info != NULL && info->sel_flags != NULL && info->sel_flags->fl_list != NULL)
+		for (clistiter *c = clist_begin(info->sel_flags->fl_list); c != NULL; c = clist_next(c)) {
+			const struct mailimap_flag *flag = clist_content(c);
+			if (flag->fl_type == MAILIMAP_FLAG_KEYWORD)
+				g_ptr_array_add(out, g_strdup(flag->fl_data.fl_keyword));
+		}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
 static void
 message_take_item(ImapMessage *message, GPtrArray *flags, struct mailimap_msg_att_item *item)
 {

@@ -157,4 +157,8 @@ gboolean imap_session_fetch_bodies(ImapSession *session, const guint32 *uids, gs
 /* UIDNEXT of the mailbox last selected (0 when the server did not say). */
 guint32 imap_session_selected_uidnext(ImapSession *session);
 
+/* The keywords of the mailbox last selected, from its FLAGS response, in the server's
+ * order (Cyrus: its "User Flags" list), new, NULL-terminated. */
+char **imap_session_selected_keywords(ImapSession *session);
+
 #endif

@@ -67,6 +67,9 @@ describe_dotlock(const MboxLock *lock)
 	if (got > 0) {
 		char *end;
 		text[got] = '\0';
+		char *nl = strchr(text, '\n');
+		if (nl != NULL)
+			*nl = '\0';   /* the pid is the first line */
 		guint64 pid = g_ascii_strtoull(g_strstrip(text), &end, 10);
 		if (end != text && *end == '\0' && pid > 0 && pid <= G_MAXINT) {
 			g_string_append_printf(out, " by pid %" G_GUINT64_FORMAT, pid);
@@ -77,12 +80,52 @@ describe_dotlock(const MboxLock *lock)
 	return g_string_free(out, FALSE);
 }
 
+/* What our dotlocks hold: the pid (the first line, as c-client and liblockfile write
+ * it), then a line that says whose it is. */
+static char *
+own_content(void)
+{
+	return g_strdup_printf("%d\nmbox2cyrus %s\n", (int)getpid(), g_get_host_name());
+}
+
+/* NAME.lock is one of ours, made on this host by a process that is gone (a run killed
+ * with -9): removed, TRUE.  Anything else is left alone. */
+static gboolean
+remove_own_stale(MboxLock *lock)
+{
+	char text[512];
+	struct stat st, again;
+	int fd = openat(lock->dirfd, lock->lock_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return FALSE;
+	ssize_t got = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, text, sizeof text - 1) : -1;
+	close(fd);
+	if (got <= 0)
+		return FALSE;
+	text[got] = '\0';
+	char *nl = strchr(text, '\n');
+	g_autofree char *mark = g_strdup_printf("mbox2cyrus %s\n", g_get_host_name());
+	if (nl == NULL || strcmp(nl + 1, mark) != 0)
+		return FALSE;
+	*nl = '\0';
+	char *end;
+	guint64 pid = g_ascii_strtoull(text, &end, 10);
+	if (end == text || *end != '\0' || pid == 0 || pid > G_MAXINT ||
+	    !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+		return FALSE;
+	/* still the file read: not one made meanwhile */
+	if (fstatat(lock->dirfd, lock->lock_name, &again, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    again.st_dev != st.st_dev || again.st_ino != st.st_ino)
+		return FALSE;
+	return unlinkat(lock->dirfd, lock->lock_name, 0) == 0;
+}
+
 static StepResult
 try_dotlock(MboxLock *lock, GError **error)
 {
 	g_autofree char *unique = g_strdup_printf("%s.%s.%d.%08x", lock->lock_name,
 	                                          g_get_host_name(), (int)getpid(), g_random_int());
-	g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
+	g_autofree char *pid = own_content();
 	struct stat st;
 	int fd;
 
@@ -117,7 +160,7 @@ try_dotlock(MboxLock *lock, GError **error)
 		return STEP_TAKEN;
 	}
 	if (errsv == EEXIST)
-		return STEP_BUSY;
+		return remove_own_stale(lock) ? try_dotlock(lock, error) : STEP_BUSY;
 	failure_set_errno(error, errsv, "cannot make the lock file \"%s\"", lock->lock_name);
 	return STEP_FAILED;
 }

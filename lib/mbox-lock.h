@@ -12,7 +12,9 @@
  *      kind of reader honours one.
  * Each step is retried every 100 ms until `timeout_ms` has passed.  A dotlock is never
  * broken, however old: the report names it with its age and pid so that a person
- * decides (a stale lock of a crashed client vs. a mail reader still writing).
+ * decides (a stale lock of a crashed client vs. a mail reader still writing).  The one
+ * exception is our own: a dotlock holds "PID\nmbox2cyrus HOST\n", and one that says
+ * this host and a pid that no longer runs (a backout killed with -9) is removed.
  *
  * Release (mbox_lock_release) undoes both in reverse order; it is also what freeing
  * does.  The lock belongs to the name: after the caller renames a new file over NAME

@@ -3,7 +3,7 @@
 # running reconstruct dies too) at several points -- while creating mailboxes, while
 # writing message files, right after reconstruct, while storing flags, and twice in a
 # row -- and a rerun must end with exactly the content of an uninterrupted run:
-# nothing lost, nothing twice.  The crash points are convert/fault.h's M2C_FAULT.
+# nothing lost, nothing twice.  The crash points are lib/fault.h's M2C_FAULT.
 import os, shutil, signal, subprocess, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 import m2ctest as t

@@ -37,8 +37,9 @@ def server_args(cy):
 
 
 def backout(cy, manifest, *extra, env=None):
+    # a new session: a crash point (M2C_FAULT) kills the whole process group
     return t.run([t.BIN, 'backout', '--manifest', manifest] + server_args(cy) + list(extra),
-                 env=env)
+                 env=env, start_new_session=True)
 
 
 def read(path):
@@ -236,8 +237,8 @@ with t.Cyrus() as cy:
         data = read(inbox[u])
         if not data.startswith(old[u]):
             problems.append('%s: the old inbox was changed, not appended to' % u)
-        _, before_msgs = mboxparse.parse(old[u], UTC)
-        _, msgs = mboxparse.parse(data, UTC)
+        _, before_msgs = mboxparse.parse(old[u], UTC, strict=False)
+        _, msgs = mboxparse.parse(data, UTC, strict=False)
         new = msgs[len(before_msgs):]
         if [m['content'] for m in new] != added[u]:
             problems.append('%s: appended %d messages, not the 2 new ones' % (u, len(new)))
@@ -276,7 +277,7 @@ with t.Cyrus() as cy:
     holder.wait()
     os.unlink(inbox[u] + '.lock')
     p = backout(cy, manifest, '--merge', '--source-tz', 'UTC', '--user', u)
-    _, msgs = mboxparse.parse(read(inbox[u]), UTC)
+    _, msgs = mboxparse.parse(read(inbox[u]), UTC, strict=False)
     t.ok(p.returncode == 0 and msgs[-1]['content'] == b'Subject: while locked\n\nwaiting\n' and
          sum(m['content'] == msgs[-1]['content'] for m in msgs) == 1,
          'the lock released: the rerun merges the message, once')
@@ -304,12 +305,37 @@ with t.Cyrus() as cy:
     os.unlink(path1)
     with open(path1, 'wb') as f:
         f.write(original1)
+    os.chown(path1, pwd.getpwnam(u).pw_uid, -1)
+
+    # --in-place killed between the backup and the rename, then a rerun: the backup is
+    # the original (not the rebuilt file), made once
+    u2 = next(x for x in site.users[6:] if x != u)
+    mine = [(f, path) for (uu, f, path) in files if uu == u2]
+    originals = {path: read(path) for _, path in mine}
+    state = os.path.join(TMP, 'in-place-killed.state')
+    p = backout(cy, manifest, '--in-place', '--source-tz', 'UTC', '--user', u2, '--state', state,
+                env=dict(os.environ, M2C_FAULT='backout-backup:1'))
+    killed = p.returncode in (-9, 137)
+    p = backout(cy, manifest, '--in-place', '--source-tz', 'UTC', '--user', u2, '--state', state)
+    problems = []
+    for f0, path in mine:
+        if read(path + '.pre-backout') != originals[path]:
+            problems.append('%s: the backup is not the original' % path)
+        if os.path.exists(path + '.pre-backout.1'):
+            problems.append('%s: a second backup was made' % path)
+        try:
+            problems += compare_with_site(path, u2, f0, UTC)
+        except ValueError as e:
+            problems.append('%s: %s' % (path, e))
+    t.ok(killed and p.returncode == 0 and not problems,
+         '--in-place killed after the backup, then a rerun: the backup is the original, '
+         'every message once', 'killed: %s' % killed, p.stderr.decode(errors='replace')[-300:], *problems[:5])
 
     # ---- --from spool, Cyrus stopped: the same messages as --from imap ----
     into = os.path.join(TMP, 'site-imap')     # Cyrus as it is now (merges delivered more)
     p = backout(cy, manifest, '--into', into, '--source-tz', 'UTC', '--jobs', '2')
     t.is_(p.returncode, 0, '--from imap once more, before imapd is stopped')
-    cy.stop_keep()
+    cy.stop_master()
     into_s = os.path.join(TMP, 'site-spool')
     p = t.run([t.BIN, 'backout', '--manifest', manifest, '--cyrus-conf', cy.conf, '--from', 'spool',
                '--into', into_s, '--source-tz', 'UTC', '--jobs', '2'])
@@ -325,6 +351,23 @@ with t.Cyrus() as cy:
             problems.append('%s %s: folder data %r vs %r' % (user, folder, a[0], b[0]))
     t.ok(not problems, '--from spool: every file as --from imap wrote it (bytes, flags, dates, '
          'UIDs, senders, folder data)', *problems[:10])
-    cy.purge()
+    # the samples too (Cyrus unchanged for them since their --from imap backout)
+    smanifest = os.path.join(TMP, 'samples.tsv')
+    into_ss = os.path.join(TMP, 'samples-spool')
+    p = t.run([t.BIN, 'backout', '--manifest', smanifest, '--cyrus-conf', cy.conf, '--from', 'spool',
+               '--into', into_ss, '--source-tz', 'Europe/Berlin'])
+    problems, n = [], 0
+    berlin = ZoneInfo('Europe/Berlin')
+    for d, _, fs in os.walk(os.path.join(TMP, 'samples-back')):
+        for fn in fs:
+            a = os.path.join(d, fn)
+            b = into_ss + a[len(os.path.join(TMP, 'samples-back')):]
+            n += 1
+            pa, pb = mboxparse.parse(read(a), berlin), mboxparse.parse(read(b), berlin) if os.path.exists(b) else (None, None)
+            if pb[1] is None or [(m['content'], m['flags'], m['epoch'], m['uid'], m['sender']) for m in pa[1]] != \
+                    [(m['content'], m['flags'], m['epoch'], m['uid'], m['sender']) for m in pb[1]] or pa[0] != pb[0]:
+                problems.append('%s: not as --from imap wrote it' % b)
+    t.ok(p.returncode == 0 and n >= 5 and not problems, '--from spool: the %d sample files as --from '
+         'imap wrote them' % n, p.stderr.decode(errors='replace')[-500:], *problems[:5])
 
 t.done()

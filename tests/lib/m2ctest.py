@@ -52,7 +52,7 @@ def ok(cond, name, *details):
     return bool(cond)
 
 
-def is_(got, expected, name):
+def is_(got, expected, name, *details):
     global _count, _failed
     _count += 1
     good = got == expected
@@ -62,6 +62,8 @@ def is_(got, expected, name):
         fail_diag('%s: failed at %s' % (name, _where()))
         fail_diag('     got: %r' % (got,))
         fail_diag('expected: %r' % (expected,))
+        for d in details:
+            fail_diag(d)
     sys.stdout.flush()
     return good
 

@@ -27,15 +27,16 @@ def _epoch(m, tz):
     return int(local.replace(tzinfo=tz).timestamp())
 
 
-def split(data):
-    """The raw messages: lists of lines (without LF), From_ line first."""
+def split(data, strict=True):
+    """The raw messages: lists of lines (without LF), From_ line first.  `strict`: every
+    From_ line must be as backout writes it (else any "From " line after an empty one)."""
     lines = data.split(b'\n')
     if lines and lines[-1] == b'':
         lines.pop()
     msgs, cur = [], None
     for i, line in enumerate(lines):
         if line.startswith(b'From ') and (i == 0 or lines[i - 1] == b''):
-            if FROM_RE.match(line) is None:
+            if strict and FROM_RE.match(line) is None:
                 raise ValueError('line %d: not a From_ line backout would write: %r' % (i + 1, line))
             cur = [line]
             msgs.append(cur)
@@ -46,9 +47,11 @@ def split(data):
     return msgs
 
 
-def parse(data, tz=None):
+def parse(data, tz=None, strict=True):
+    """See the top.  Not `strict`: other From_ lines too (an old file merged into);
+    their sender and epoch are None."""
     folder, out = None, []
-    for lines in split(data):
+    for lines in split(data, strict):
         m = FROM_RE.match(lines[0])
         ok_sep = len(lines) >= 2 and lines[-1] == b''
         body_lines = lines[1:-1] if ok_sep else lines[1:]
@@ -86,7 +89,8 @@ def parse(data, tz=None):
                 flags.add(flag)
         flags |= set(k.decode() for k in internal.get(b'x-keywords', b'').split())
         uid = internal.get(b'x-uid')
-        out.append({'sender': m.group(1).decode(), 'epoch': _epoch(m, tz), 'flags': flags,
+        out.append({'sender': m.group(1).decode() if m else None,
+                    'epoch': _epoch(m, tz) if m else None, 'flags': flags,
                     'uid': int(uid) if uid is not None else None, 'internal': internal,
                     'content': content, 'ok_separator': ok_sep})
     return folder, out

@@ -101,7 +101,7 @@ static BackoutTarget *
 open_target(Fixture *f, BackoutMode mode, const char *source, GError **error)
 {
 	BackoutTargetSettings s = { .mode = mode, .into = f->into, .lock_timeout_ms = 200 };
-	return backout_target_open(&s, &f->manifest, f->access, source, error);
+	return backout_target_open(&s, &f->manifest, f->access, source, NULL, error);
 }
 
 static gboolean
@@ -133,7 +133,7 @@ test_into(Fixture *f, gconstpointer data)
 	g_assert_true(write_text(t, "From a Tue Mar  4 10:00:00 2003\nhello\n\n"));
 	g_assert_true(write_text(t, "dropped"));
 	g_assert_true(backout_target_truncate(t, strlen("From a Tue Mar  4 10:00:00 2003\nhello\n\n"), NULL));
-	g_assert_true(backout_target_commit(t, NULL, NULL, NULL, &error));
+	g_assert_true(backout_target_commit(t, NULL, NULL, &error));
 	g_assert_no_error(error);
 	g_autofree char *text = get(want);
 	g_assert_cmpstr(text, ==, "From a Tue Mar  4 10:00:00 2003\nhello\n\n");
@@ -209,7 +209,7 @@ test_in_place(Fixture *f, gconstpointer data)
 	g_assert_null(other);
 	g_assert_error(busy, M2C_MBOX_LOCK_ERROR, M2C_MBOX_LOCK_ERROR_BUSY);
 	g_assert_true(write_text(t, "new\n"));
-	g_assert_true(backout_target_commit(t, NULL, record_backup, &made, &error));
+	g_assert_true(backout_target_commit(t, record_backup, &made, &error));
 	g_assert_no_error(error);
 	g_assert_cmpstr(made, ==, "box.pre-backout.1");
 	g_clear_pointer(&t, backout_target_free);
@@ -224,15 +224,30 @@ test_in_place(Fixture *f, gconstpointer data)
 	other = mbox_lock_acquire(dirfd, "box", 100, &error);
 	g_assert_no_error(error);
 	mbox_lock_release(other);
-	/* a rerun that made the backup before: it is kept, not made again */
+	/* a rerun after a try that made the backup and died before its rename: NAME has
+	 * two links, the second the backup; it is kept, not made again */
 	g_clear_pointer(&made, g_free);
-	t = open_target(f, BACKOUT_IN_PLACE, source, &error);
+	g_autofree char *orig = g_strconcat(source, ".orig", NULL);
+	g_assert_cmpint(rename(source, orig), ==, 0);
+	g_assert_cmpint(link(kept, source), ==, 0);
+	BackoutTargetSettings s = { .mode = BACKOUT_IN_PLACE, .lock_timeout_ms = 200 };
+	t = backout_target_open(&s, &f->manifest, f->access, source, "box.pre-backout.1", &error);
+	g_assert_no_error(error);
 	g_assert_true(write_text(t, "newer\n"));
-	g_assert_true(backout_target_commit(t, "box.pre-backout.1", record_backup, &made, &error));
+	g_assert_true(backout_target_commit(t, record_backup, &made, &error));
 	g_assert_no_error(error);
 	g_assert_null(made);
 	g_autofree char *still = get(kept);
 	g_assert_cmpstr(still, ==, "old\n");
+	g_autofree char *newer = get(source);
+	g_assert_cmpstr(newer, ==, "newer\n");
+	/* without the journal's word, the second link is somebody's: refused */
+	g_clear_pointer(&t, backout_target_free);
+	g_assert_cmpint(unlink(source), ==, 0);
+	g_assert_cmpint(link(kept, source), ==, 0);
+	t = backout_target_open(&s, &f->manifest, f->access, source, NULL, &error);
+	g_assert_null(t);
+	g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM);
 	close(dirfd);
 }
 
@@ -290,7 +305,7 @@ test_merge(Fixture *f, gconstpointer data)
 		g_assert_no_error(error);
 		g_assert_true(backout_target_had_file(t));
 		g_assert_true(write_text(t, "NEW"));
-		g_assert_true(backout_target_commit(t, NULL, NULL, NULL, &error));
+		g_assert_true(backout_target_commit(t, NULL, NULL, &error));
 		g_assert_no_error(error);
 		g_autofree char *text = get(source);
 		g_assert_cmpstr(text, ==, cases[i].want);

@@ -96,7 +96,7 @@ test_lock_release(Fixture *f, gconstpointer data)
 	g_autofree char *during = listing(f);
 	g_assert_cmpstr(during, ==, "inbox inbox.lock");
 	g_autofree char *lock_path = g_build_filename(f->dir, "inbox.lock", NULL);
-	g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
+	g_autofree char *pid = g_strdup_printf("%d\nmbox2cyrus %s\n", (int)getpid(), g_get_host_name());
 	assert_content(lock_path, pid);
 	g_assert_cmpint(fstat(mbox_lock_fd(lock), &a), ==, 0);
 	g_assert_cmpint(stat(f->mbox, &b), ==, 0);
@@ -160,6 +160,55 @@ test_dotlock_held(Fixture *f, gconstpointer data)
 	g_assert_error(error, M2C_MBOX_LOCK_ERROR, M2C_MBOX_LOCK_ERROR_BUSY);
 	g_assert_nonnull(strstr(error->message, "inbox.lock held for "));
 	g_assert_null(strstr(error->message, "pid"));
+}
+
+/* A pid that ran and is gone: a child that has exited and been reaped. */
+static pid_t
+dead_pid(void)
+{
+	pid_t child = fork();
+	g_assert_cmpint(child, >=, 0);
+	if (child == 0)
+		_exit(0);
+	g_assert_cmpint(waitpid(child, NULL, 0), ==, child);
+	return child;
+}
+
+/* Our own dotlock left by a run killed with -9 (this host, its pid gone) is removed;
+ * somebody else's with a dead pid, or ours with a live pid, is not. */
+static void
+test_dotlock_own_stale(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *lock_path = g_build_filename(f->dir, "inbox.lock", NULL);
+	pid_t dead = dead_pid();
+	(void)data;
+
+	g_autofree char *ours = g_strdup_printf("%d\nmbox2cyrus %s\n", (int)dead, g_get_host_name());
+	g_assert_true(g_file_set_contents(lock_path, ours, -1, NULL));
+	MboxLock *lock = mbox_lock_acquire(f->dirfd, "inbox", 0, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(lock);
+	mbox_lock_release(lock);
+	g_assert_false(g_file_test(lock_path, G_FILE_TEST_EXISTS));
+
+	static const char *const others[] = { "%d\n", "%d\nmbox2cyrus another-host\n",
+	                                      "%d\nprocmail\n" };
+	for (gsize i = 0; i < G_N_ELEMENTS(others); i++) {
+		g_autofree char *text = g_strdup_printf(others[i], (int)dead);
+		g_assert_true(g_file_set_contents(lock_path, text, -1, NULL));
+		g_assert_null(mbox_lock_acquire(f->dirfd, "inbox", 0, &error));
+		g_assert_error(error, M2C_MBOX_LOCK_ERROR, M2C_MBOX_LOCK_ERROR_BUSY);
+		g_assert_nonnull(strstr(error->message, "no such process"));
+		g_clear_error(&error);
+		assert_content(lock_path, text);
+	}
+	/* ours, but the process still runs (this one) */
+	g_autofree char *live = g_strdup_printf("%d\nmbox2cyrus %s\n", (int)getpid(), g_get_host_name());
+	g_assert_true(g_file_set_contents(lock_path, live, -1, NULL));
+	g_assert_null(mbox_lock_acquire(f->dirfd, "inbox", 0, &error));
+	g_assert_error(error, M2C_MBOX_LOCK_ERROR, M2C_MBOX_LOCK_ERROR_BUSY);
+	assert_content(lock_path, live);
 }
 
 /* A symlink planted as NAME.lock: held, never written through, left alone. */
@@ -353,6 +402,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+	ADD("/mbox-lock/dotlock-own-stale", test_dotlock_own_stale);
 	ADD("/mbox-lock/lock-release", test_lock_release);
 	ADD("/mbox-lock/missing", test_missing);
 	ADD("/mbox-lock/dotlock-held", test_dotlock_held);
