@@ -8,10 +8,9 @@
 
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "imap-session.h"
 #include "manifest-source.h"
+#include "source-digest.h"
 #include "tsv.h"
 #include "user-access.h"
 
@@ -47,23 +46,6 @@ verify_user_free(VerifyUser *result)
 	g_free(result->user);
 	g_ptr_array_unref(result->differences);
 	g_free(result);
-}
-
-/* One source message as convert stores it. */
-typedef struct {
-	const char *source;   /* borrowed from the mailbox's list */
-	guint64 number;
-	gint64 offset;
-	guint64 size;
-	guint8 sha1[20];
-	char **flags;
-	gint64 date;
-} SourceMessage;
-
-static void
-source_message_clear(SourceMessage *m)
-{
-	g_strfreev(m->flags);
 }
 
 typedef struct {
@@ -122,78 +104,25 @@ failure(Job *job, ReportSeverity severity, const char *file, const GError *error
 	          job->result->user, job->mailbox ? job->mailbox : "", error->message);
 }
 
-typedef struct {
-	EVP_MD_CTX *sha;
-	guint64 bytes;
-} HashSink;
-
-static gboolean
-hash_write(const char *data, gsize len, gpointer user_data, GError **error)
+/* An empty message cannot be stored: a not-stored difference. */
+static void
+source_empty(const char *path, guint64 number, gint64 offset, gpointer data)
 {
-	HashSink *sink = user_data;
-	sink->bytes += len;
-	if (EVP_DigestUpdate(sink->sha, data, len) == 1)
-		return TRUE;
-	g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 failed");
-	return FALSE;
+	difference(data, VERIFY_NOT_STORED, path, number, offset, 0,
+	           "an empty message: convert's spool method cannot store it "
+	           "(reconstruct deletes empty files)");
 }
 
-/* Step 3a: every message of `path` into `messages`, hashed as convert stores it.  Empty
- * messages are reported (not-stored) and left out.  FALSE with an error when the
- * source cannot be read. */
+/* Step 3a: every message of `path` into `messages` (SourceDigest), hashed as convert
+ * stores it.  Empty messages are reported (not-stored) and left out.  FALSE with an
+ * error (naming `path`) when the source cannot be read. */
 static gboolean
 source_read(Job *job, const UserAccess *access, const char *path, GArray *messages,
             GError **error)
 {
 	const VerifyContext *ctx = job->ctx;
-	g_autoptr(MboxReader) reader = manifest_source_open(ctx->manifest, &ctx->server->reader, access,
-	                                                    path, NULL, error);
-	HashSink sink = { .sha = EVP_MD_CTX_new() };
-	EVP_MD_CTX *sha = sink.sha;
-	g_autoptr(GError) local = NULL;
-	MboxMessage *m;
-
-	if (reader == NULL || sha == NULL) {
-		if (reader != NULL)
-			g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "no memory for a SHA-1");
-		EVP_MD_CTX_free(sha);
-		return FALSE;
-	}
-	while ((m = mbox_reader_next(reader, &local)) != NULL) {
-		SourceMessage sm = { .source = path, .number = m->number, .offset = m->from_offset,
-		                     .date = g_date_time_to_unix(m->date) };
-		unsigned int n = 0;
-		/* the bytes convert's spool method writes as the N. file (spool-writer.c),
-		 * streamed through the hash, never held whole */
-		sink.bytes = 0;
-		if (EVP_DigestInit_ex(sha, EVP_sha1(), NULL) != 1)
-			g_set_error(&local, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 unavailable");
-		else if (mbox_reader_copy_message(reader, m, MBOX_COPY_CRLF, hash_write, &sink, &local) &&
-		         EVP_DigestFinal_ex(sha, sm.sha1, &n) != 1)
-			g_set_error(&local, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 failed");
-		if (local != NULL) {
-			g_prefix_error(&local, "msg %" G_GUINT64_FORMAT ": offset %" G_GINT64_FORMAT ": ",
-			               m->number, m->from_offset);
-			mbox_message_free(m);
-			break;
-		}
-		if (sink.bytes == 0) {
-			difference(job, VERIFY_NOT_STORED, path, m->number, m->from_offset, 0,
-			           "an empty message: convert's spool method cannot store it "
-			           "(reconstruct deletes empty files)");
-		} else {
-			sm.size = sink.bytes;
-			sm.flags = g_steal_pointer(&m->flags);
-			g_array_append_val(messages, sm);
-		}
-		mbox_message_free(m);
-	}
-	EVP_MD_CTX_free(sha);
-	if (local != NULL) {
-		g_propagate_error(error, g_steal_pointer(&local));
-		return FALSE;
-	}
-	return TRUE;
+	return source_digests_read(ctx->manifest, &ctx->server->reader, access, path, messages,
+	                           source_empty, job, error);
 }
 
 /* Flags as a person reads them: "\Seen $Label1", or "none". */
@@ -294,7 +223,7 @@ compare(Job *job, GArray *src, GPtrArray *cyrus)
 		cyrus_paired[c] = -1;
 	}
 	for (guint i = 0; i < ns; i++) {
-		SourceMessage *s = &g_array_index(src, SourceMessage, i);
+		SourceDigest *s = &g_array_index(src, SourceDigest, i);
 		g_autoptr(GBytes) key = g_bytes_new_static(s->sha1, 20);
 		GQueue *q = g_hash_table_lookup(by_digest, key);
 		pair[i] = q && !g_queue_is_empty(q) ? GPOINTER_TO_INT(g_queue_pop_head(q)) : -1;
@@ -332,7 +261,7 @@ compare(Job *job, GArray *src, GPtrArray *cyrus)
 		gboolean content = unpaired_source > 0 && unpaired_source == unpaired_cyrus;
 		gint c = prev_cyrus + 1;
 		for (guint k = gap_start; k < i; k++) {
-			SourceMessage *s = &g_array_index(src, SourceMessage, k);
+			SourceDigest *s = &g_array_index(src, SourceDigest, k);
 			if (pair[k] >= 0)
 				continue;   /* out of order: reported below */
 			if (!content) {
@@ -362,7 +291,7 @@ compare(Job *job, GArray *src, GPtrArray *cyrus)
 		gap_start = i + 1;
 	}
 	for (guint i = 0; i < ns; i++) {
-		SourceMessage *s = &g_array_index(src, SourceMessage, i);
+		SourceDigest *s = &g_array_index(src, SourceDigest, i);
 		if (pair[i] < 0)
 			continue;
 		ImapDigest *d = g_ptr_array_index(cyrus, pair[i]);
@@ -400,21 +329,21 @@ verify_mailbox(Job *job, MailboxWork *mw, const UserAccess *access, ImapSession 
                const char *prefix, const char *domain)
 {
 	const VerifyContext *ctx = job->ctx;
-	g_autoptr(GArray) src = g_array_new(FALSE, TRUE, sizeof(SourceMessage));
+	g_autoptr(GArray) src = g_array_new(FALSE, TRUE, sizeof(SourceDigest));
 	g_autoptr(GPtrArray) cyrus = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *personal = mailbox_name_personal(&ctx->server->naming, ctx->server->altnamespace, prefix,
 	                                                  domain, mw->name);
 
-	g_array_set_clear_func(src, (GDestroyNotify)source_message_clear);
+	g_array_set_clear_func(src, source_digest_clear);
 	job->mailbox = mw->name;
 	for (guint k = 0; k < mw->sources->len; k++) {
 		const char *path = g_ptr_array_index(mw->sources, k);
 		if (path == NULL)
 			continue;
 		if (access == NULL || !source_read(job, access, path, src, &error)) {
-			if (error != NULL)
-				failure(job, REPORT_FAILED, path, error);
+			if (error != NULL)   /* it names the path */
+				failure(job, REPORT_FAILED, NULL, error);
 			job->result->mailboxes_failed++;
 			return;
 		}
@@ -432,7 +361,7 @@ verify_mailbox(Job *job, MailboxWork *mw, const UserAccess *access, ImapSession 
 	job->result->mailboxes++;
 	job->result->messages += src->len;
 	for (guint i = 0; i < src->len; i++)
-		job->result->bytes += g_array_index(src, SourceMessage, i).size;
+		job->result->bytes += g_array_index(src, SourceDigest, i).size;
 	compare(job, src, cyrus);
 }
 
