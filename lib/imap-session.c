@@ -514,6 +514,25 @@ imap_session_command(ImapSession *session, const char *command, GError **error)
 	       fail(session, MAILIMAP_ERROR_CUSTOM_COMMAND, command, error);
 }
 
+/* Acknowledge what arrives next at once, before a response of many segments.
+ * Cyrus sends a long response in several writes under Nagle's algorithm: each write
+ * after the first waits for our ACK, and Linux delays that ACK by 40 ms once the
+ * connection looks interactive (we sent a command right after a response).  Measured
+ * on the verify bench: three 41 ms stalls per user (one per UID FETCH), 3.2 s of a
+ * 3.2 s run with 0.6 s of CPU; 0.95 s with this.  TCP_QUICKACK is not sticky: set it
+ * after sending each such command. */
+static void
+ack_at_once(ImapSession *session)
+{
+#ifdef TCP_QUICKACK
+	int fd = mailstream_low_get_fd(mailstream_get_low(session->imap->imap_stream)), one = 1;
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+	(void)session;
+#endif
+}
+
 static gint
 digest_uid_cmp(gconstpointer a, gconstpointer b)
 {
@@ -541,6 +560,7 @@ imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out, GError
 		r = MAILIMAP_ERROR_STREAM;
 	if (r != MAILIMAP_NO_ERROR)
 		return fail(session, r, command, error);
+	ack_at_once(session);
 	/* mailimap_send_current_tag() sent imap_tag as a decimal number */
 	tag = g_strdup_printf("%d ", imap->imap_tag);
 	for (;;) {
