@@ -6,6 +6,8 @@
  *   - body lines ">From " (mboxo) or ">>..From " (mboxrd) lose one '>', unless the
  *     message's extent came from Content-Length (mboxcl2 does not quote);
  *   - every line ending becomes CRLF or LF.
+ * The body goes in runs of complete lines (line_reader_next_run), each line seen once
+ * by out_run(); header lines, and lines longer than the window, one by one.
  */
 #include "mbox-reader-private.h"
 
@@ -14,7 +16,13 @@
 
 #include "mbox-meta.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#endif
+
 #define OUT_BUFFER (64 * 1024)
+#define FAST_ROOM 64   /* out_run's fast path wants this much room in the buffer */
 
 typedef struct {
 	MboxWriteFunc write;
@@ -48,24 +56,111 @@ out_put(Out *out, const char *data, gsize len, GError **error)
 	return TRUE;
 }
 
-/* Copy `len` bytes of complete lines, each line's ending (LF, CRLF, or CR in a
- * CR-only file) written as `ending`. */
+/* The number of '>' to drop from a body line: one for ">From " (mboxo) or, with
+ * MBOXRD, for ">>..From ".  Lines of 5 bytes or less are never quoted. */
+static inline gsize
+quote_drop(const char *data, gsize len, MboxQuoting quoting)
+{
+	gsize n = 1;
+
+	if (quoting == MBOX_QUOTING_NONE || len <= 5 || data[0] != '>')
+		return 0;
+	while (n < len && data[n] == '>')
+		n++;
+	return len - n >= 5 && memcmp(data + n, "From ", 5) == 0 &&
+	       (n == 1 || quoting == MBOX_QUOTING_MBOXRD);
+}
+
+#ifdef HAVE_AVX2_PATH
+/* out_run()'s fast path for LF and CRLF files made CRLF: lines from `*p` (a line
+ * start) to `end` into `o`, 32 bytes at a time, each LF found with a vector compare
+ * and written as CRLF (a CR before it is kept once).  Stops at a line that starts with
+ * '>' when `check_quote` (quote_drop() decides that one), when fewer than 32 bytes are
+ * left, or when `o` comes within FAST_ROOM of `o_end`; always at a line start.
+ * The caller must not start it at such a line.
+ * Returns the new end of the output; `*p` is moved on. */
+__attribute__((target("avx2"))) static char *
+crlf_lines_avx2(const char **p, const char *end, char *o, const char *o_end,
+                gboolean check_quote)
+{
+	const __m256i lf = _mm256_set1_epi8('\n');
+	const char *in = *p, *line_start = in;
+	char *line_out = o;
+
+	while (in + 32 <= end && o + FAST_ROOM <= o_end) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)in);
+		guint32 m = (guint32)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, lf));
+		_mm256_storeu_si256((__m256i *)o, v);
+		if (m == 0) {
+			in += 32;
+			o += 32;
+			continue;
+		}
+		guint k = (guint)__builtin_ctz(m);
+		const char *t = in + k;
+		o += k;
+		if (t > line_start && t[-1] == '\r')
+			o--;
+		*o++ = '\r';
+		*o++ = '\n';
+		in = line_start = t + 1;
+		line_out = o;
+		if (check_quote && in < end && *in == '>')
+			break;
+	}
+	/* a line cut off by a stop is taken up again from its start */
+	*p = line_start;
+	return line_out;
+}
+#endif
+
+/* Copy `len` bytes of complete body lines (a run: each starts a line, none is a
+ * continuation), each line's ending (LF, CRLF, or CR in a CR-only file) written as
+ * CRLF or LF, quoting undone as `quoting` says.  The hot loop of a copy: lines in
+ * bulk into the buffer (crlf_lines_avx2), or one memchr per line. */
 static gboolean
-out_run(Out *out, const char *data, gsize len, char terminator, const char *ending,
-        gsize ending_len, GError **error)
+out_run(Out *out, const char *data, gsize len, char terminator, gboolean crlf,
+        MboxQuoting quoting, GError **error)
 {
 	const char *p = data, *end = data + len;
+#ifdef HAVE_AVX2_PATH
+	gboolean fast = crlf && terminator == '\n' && __builtin_cpu_supports("avx2");
+#endif
 
 	while (p < end) {
+#ifdef HAVE_AVX2_PATH
+		if (fast && end - p >= 32 && !(*p == '>' && quoting != MBOX_QUOTING_NONE)) {
+			if (out->len + FAST_ROOM > sizeof out->buf && !out_flush(out, error))
+				return FALSE;
+			char *o = crlf_lines_avx2(&p, end, out->buf + out->len, out->buf + sizeof out->buf,
+			                          quoting != MBOX_QUOTING_NONE);
+			out->len = (gsize)(o - out->buf);
+			if (p >= end)
+				break;
+		}
+#endif
 		const char *t = memchr(p, terminator, (gsize)(end - p));
 		const char *line_end;
+		gsize n;
 		g_assert(t != NULL);   /* a run holds complete lines only */
 		line_end = t;
 		if (terminator == '\n' && line_end > p && line_end[-1] == '\r')
 			line_end--;
-		if (!out_put(out, p, (gsize)(line_end - p), error) ||
-		    !out_put(out, ending, ending_len, error))
-			return FALSE;
+		if (*p == '>')
+			p += quote_drop(p, (gsize)(line_end - p), quoting);
+		n = (gsize)(line_end - p);
+		if (G_UNLIKELY(out->len + n + 2 > sizeof out->buf)) {
+			if (!out_put(out, p, n, error) || !out_put(out, crlf ? "\r\n" : "\n", crlf ? 2 : 1, error))
+				return FALSE;
+		} else {
+			char *o = out->buf + out->len;
+			memcpy(o, p, n);
+			o += n;
+			if (crlf)
+				*o++ = '\r';
+			*o++ = '\n';
+			out->len = (gsize)(o - out->buf);
+		}
 		p = t + 1;
 	}
 	return TRUE;
@@ -161,11 +256,11 @@ mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCop
 		if (!in_headers) {
 			const char *run;
 			gsize run_len;
-			if (!line_reader_next_run(lines, quoting == MBOX_QUOTING_NONE ? "" : ">", &run,
-			                          &run_len, &local))
+			if (!line_reader_next_run(lines, "", &run, &run_len, &local))
 				break;
 			if (run_len > 0) {
-				if (!out_run(out, run, run_len, reader->terminator, ending, ending_len, error))
+				if (!out_run(out, run, run_len, reader->terminator, (flags & MBOX_COPY_CRLF) != 0,
+				             quoting, error))
 					goto write_failed;
 				continue;
 			}
@@ -196,16 +291,10 @@ mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCop
 			if (dropping)
 				continue;
 		}
-		if ((!in_headers || !dropping) && !line.is_continuation && quoting != MBOX_QUOTING_NONE &&
-		           len > 5 && data[0] == '>') {
-			gsize n = 1;
-			while (n < len && data[n] == '>')
-				n++;
-			if (len - n >= 5 && memcmp(data + n, "From ", 5) == 0 &&
-			    (n == 1 || quoting == MBOX_QUOTING_MBOXRD)) {
-				data++;
-				len--;
-			}
+		if ((!in_headers || !dropping) && !line.is_continuation) {
+			gsize drop = quote_drop(data, len, quoting);
+			data += drop;
+			len -= drop;
 		}
 		if (!out_put(out, data, len, error))
 			goto write_failed;
