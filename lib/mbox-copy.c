@@ -6,6 +6,8 @@
  *   - body lines ">From " (mboxo) or ">>..From " (mboxrd) lose one '>', unless the
  *     message's extent came from Content-Length (mboxcl2 does not quote);
  *   - every line ending becomes CRLF or LF.
+ * The bytes come from phase 1's window when it still holds the whole message (the
+ * usual case right after mbox_reader_next()), else from the file again with pread.
  * The body goes in runs of complete lines (line_reader_next_run), each line seen once
  * by out_run(); header lines, and lines longer than the window, one by one.
  */
@@ -247,10 +249,26 @@ mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCop
 	out->write = write;
 	out->user_data = user_data;
 	out->len = 0;
-	lines = line_reader_new(reader->fd, message->header_offset, message->end_offset,
-	                        reader->terminator, reader->settings.window > 0
-	                        ? MIN(reader->settings.window, MBOX_COPY_WINDOW) : MBOX_COPY_WINDOW);
-	line_reader_set_max_read(lines, reader->settings.max_read);
+	/* right after mbox_reader_next() the message is usually still in phase 1's
+	 * window: read it from there (not with tiny test reads, which phase 2 must see) */
+	if (reader->settings.max_read == 0) {
+		const char *window;
+		gint64 window_offset;
+		gsize window_len;
+		line_reader_get_window(reader->lines, &window, &window_offset, &window_len);
+		if (message->header_offset >= window_offset &&
+		    message->end_offset <= window_offset + (gint64)window_len &&
+		    message->header_offset <= message->end_offset)
+			lines = line_reader_new_for_memory(window + (message->header_offset - window_offset),
+			                                   (gsize)(message->end_offset - message->header_offset),
+			                                   message->header_offset, reader->terminator);
+	}
+	if (lines == NULL) {
+		lines = line_reader_new(reader->fd, message->header_offset, message->end_offset,
+		                        reader->terminator, reader->settings.window > 0
+		                        ? MIN(reader->settings.window, MBOX_COPY_WINDOW) : MBOX_COPY_WINDOW);
+		line_reader_set_max_read(lines, reader->settings.max_read);
+	}
 	for (;;) {
 		/* the body in bulk: runs of lines that need nothing but their endings */
 		if (!in_headers) {
