@@ -31,6 +31,7 @@ typedef struct {
 	gpointer user_data;
 	char buf[OUT_BUFFER];
 	gsize len;
+	gboolean unquoted;   /* a line lost a '>' */
 } Out;
 
 static gboolean
@@ -148,8 +149,10 @@ out_run(Out *out, const char *data, gsize len, char terminator, gboolean crlf,
 		line_end = t;
 		if (terminator == '\n' && line_end > p && line_end[-1] == '\r')
 			line_end--;
-		if (*p == '>')
-			p += quote_drop(p, (gsize)(line_end - p), quoting);
+		if (*p == '>' && quote_drop(p, (gsize)(line_end - p), quoting)) {
+			p++;
+			out->unquoted = TRUE;
+		}
 		n = (gsize)(line_end - p);
 		if (G_UNLIKELY(out->len + n + 2 > sizeof out->buf)) {
 			if (!out_put(out, p, n, error) || !out_put(out, crlf ? "\r\n" : "\n", crlf ? 2 : 1, error))
@@ -168,54 +171,27 @@ out_run(Out *out, const char *data, gsize len, char terminator, gboolean crlf,
 	return TRUE;
 }
 
-/* Evidence from phase 1 if it saw the whole file, else a quick look at every line
- * start: ">From", ">>From", and "From " lines not after an empty line. */
-gboolean
-mbox_reader_decide_quoting(MboxReader *reader, GError **error)
+void
+mbox_quoting_evidence_add(QuotingEvidence *evidence, const Line *line)
 {
-	guint quoted = reader->summary.quoted_from_lines;
-	guint deep = reader->summary.deep_quoted_from_lines;
-	guint unquoted = reader->summary.unquoted_from_lines;
-
-	if (!reader->finished) {
-		g_autoptr(LineReader) lines = line_reader_new(reader->fd, reader->start, reader->size,
-		                                              reader->terminator, MBOX_COPY_WINDOW);
-		gboolean prev_blank = TRUE;
-		Line line;
-		g_autoptr(GError) local = NULL;
-
-		quoted = deep = unquoted = 0;
-		for (;;) {
-			gboolean skipped = FALSE;
-			/* only lines starting "F", ">" or empty can matter: pass the rest by */
-			if (!line_reader_skip(lines, "F>\n\r", &skipped, NULL, &local))
-				break;
-			if (skipped)
-				prev_blank = FALSE;
-			if (!line_reader_next(lines, &line, &local))
-				break;
-			if (line.is_continuation)
-				continue;
-			if (line.len >= 5 && memcmp(line.data, "From ", 5) == 0 && !prev_blank)
-				unquoted++;
-			else if (line.len > 5 && line.data[0] == '>') {
-				gsize n = 1;
-				while (n < line.len && line.data[n] == '>')
-					n++;
-				if (line.len - n >= 5 && memcmp(line.data + n, "From ", 5) == 0)
-					(*(n == 1 ? &quoted : &deep))++;
-			}
-			prev_blank = line.len == 0 && !line.is_partial;
-			/* skip() must start at a line's start */
-			while (line.is_partial && line_reader_next(lines, &line, &local))
-				;
-		}
-		if (local != NULL) {
-			g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "%s: %s", reader->name,
-			            local->message);
-			return FALSE;
-		}
+	if (line->is_continuation)
+		return;
+	if (line->len >= 5 && memcmp(line->data, "From ", 5) == 0 && evidence->after_nonempty)
+		evidence->unquoted++;
+	else if (line->len > 5 && line->data[0] == '>') {
+		gsize n = 1;
+		while (n < line->len && line->data[n] == '>')
+			n++;
+		if (line->len - n >= 5 && memcmp(line->data + n, "From ", 5) == 0)
+			(*(n == 1 ? &evidence->quoted : &evidence->deep))++;
 	}
+	evidence->after_nonempty = !(line->len == 0 && !line->is_partial);
+}
+
+/* Set reader->quoting from the counts. */
+static void
+settle_quoting(MboxReader *reader, guint quoted, guint deep, guint unquoted)
+{
 	/* mboxrd undoes every line mboxo could have quoted too; only a file that
 	 * shows a writer which never quotes, and no deeper quoting, is left alone */
 	reader->quoting = deep == 0 && quoted > 0 && unquoted > 0 ? MBOX_QUOTING_NONE
@@ -226,12 +202,69 @@ mbox_reader_decide_quoting(MboxReader *reader, GError **error)
 			"so \">From\" lines are kept as they are (--from-quoting to choose)",
 			unquoted, quoted));
 	reader->quoting_decided = TRUE;
+}
+
+/* Evidence from phase 1 if it saw the whole file, else a quick look at every line
+ * start: ">From", ">>From", and "From " lines not after an empty line
+ * (mbox_quoting_evidence_add, which phase 1 also feeds, for
+ * mbox_reader_final_quoting). */
+gboolean
+mbox_reader_decide_quoting(MboxReader *reader, GError **error)
+{
+	if (!reader->finished) {
+		g_autoptr(LineReader) lines = line_reader_new(reader->fd, reader->start, reader->size,
+		                                              reader->terminator, MBOX_COPY_WINDOW);
+		QuotingEvidence evidence = { 0 };
+		Line line;
+		g_autoptr(GError) local = NULL;
+
+		for (;;) {
+			gboolean skipped = FALSE;
+			/* only lines starting "F", ">" or empty can matter: pass the rest by */
+			if (!line_reader_skip(lines, "F>\n\r", &skipped, NULL, &local))
+				break;
+			if (skipped)
+				evidence.after_nonempty = TRUE;
+			if (!line_reader_next(lines, &line, &local))
+				break;
+			mbox_quoting_evidence_add(&evidence, &line);
+			/* skip() must start at a line's start */
+			while (line.is_partial && line_reader_next(lines, &line, &local))
+				;
+		}
+		if (local != NULL) {
+			g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "%s: %s", reader->name,
+			            local->message);
+			return FALSE;
+		}
+		settle_quoting(reader, evidence.quoted, evidence.deep, evidence.unquoted);
+		return TRUE;
+	}
+	settle_quoting(reader, reader->summary.quoted_from_lines,
+	               reader->summary.deep_quoted_from_lines, reader->summary.unquoted_from_lines);
 	return TRUE;
 }
 
-gboolean
-mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCopyFlags flags,
-                         MboxWriteFunc write, gpointer user_data, GError **error)
+MboxQuoting
+mbox_reader_final_quoting(MboxReader *reader, GError **error)
+{
+	if (!reader->quoting_decided) {
+		if (reader->provisional && reader->finished)
+			settle_quoting(reader, reader->evidence.quoted, reader->evidence.deep,
+			               reader->evidence.unquoted);
+		else if (!mbox_reader_decide_quoting(reader, error))
+			return MBOX_QUOTING_AUTO;
+	}
+	return reader->quoting;
+}
+
+/* The copy, with quoting undone as `reader_quoting` says (NONE for a body that
+ * Content-Length delimited); `*unquoted_out` (may be NULL) is set when a line lost a
+ * '>'. */
+static gboolean
+copy_message(MboxReader *reader, const MboxMessage *message, MboxCopyFlags flags,
+             MboxQuoting reader_quoting, MboxWriteFunc write, gpointer user_data,
+             gboolean *unquoted_out, GError **error)
 {
 	g_autoptr(LineReader) lines = NULL;
 	g_autofree Out *out = g_new(Out, 1);
@@ -243,12 +276,11 @@ mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCop
 	MboxQuoting quoting;
 	Line line;
 
-	if (!reader->quoting_decided && !mbox_reader_decide_quoting(reader, error))
-		return FALSE;
-	quoting = message->content_length_used ? MBOX_QUOTING_NONE : reader->quoting;
+	quoting = message->content_length_used ? MBOX_QUOTING_NONE : reader_quoting;
 	out->write = write;
 	out->user_data = user_data;
 	out->len = 0;
+	out->unquoted = FALSE;
 	/* right after mbox_reader_next() the message is usually still in phase 1's
 	 * window: read it from there (not with tiny test reads, which phase 2 must see) */
 	if (reader->settings.max_read == 0) {
@@ -313,6 +345,8 @@ mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCop
 			gsize drop = quote_drop(data, len, quoting);
 			data += drop;
 			len -= drop;
+			if (drop > 0)
+				out->unquoted = TRUE;
 		}
 		if (!out_put(out, data, len, error))
 			goto write_failed;
@@ -325,9 +359,35 @@ mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCop
 		            message->from_offset, local->message);
 		return FALSE;
 	}
+	if (unquoted_out != NULL)
+		*unquoted_out = out->unquoted;
 	if (out_flush(out, error))
 		return TRUE;
 write_failed:
 	g_prefix_error(error, "%s: msg %" G_GUINT64_FORMAT ": ", reader->name, message->number);
 	return FALSE;
+}
+
+gboolean
+mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message, MboxCopyFlags flags,
+                         MboxWriteFunc write, gpointer user_data, GError **error)
+{
+	if (!reader->quoting_decided && !mbox_reader_decide_quoting(reader, error))
+		return FALSE;
+	return copy_message(reader, message, flags, reader->quoting, write, user_data, NULL, error);
+}
+
+gboolean
+mbox_reader_copy_message_provisional(MboxReader *reader, const MboxMessage *message,
+                                     MboxCopyFlags flags, MboxWriteFunc write,
+                                     gpointer user_data, gboolean *depends_out, GError **error)
+{
+	*depends_out = FALSE;
+	/* decided, or nothing to wait for: phase 1 has seen the whole file, and a plain
+	 * copy would decide from its evidence now */
+	if (reader->quoting_decided || (reader->finished && !reader->provisional))
+		return mbox_reader_copy_message(reader, message, flags, write, user_data, error);
+	reader->provisional = TRUE;
+	return copy_message(reader, message, flags, MBOX_QUOTING_MBOXRD, write, user_data,
+	                    depends_out, error);
 }
