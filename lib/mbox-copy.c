@@ -24,7 +24,7 @@
 #endif
 
 #define OUT_BUFFER (64 * 1024)
-#define FAST_ROOM 64   /* out_run's fast path wants this much room in the buffer */
+#define FAST_ROOM 256  /* out_run's fast path wants this much room in the buffer */
 
 typedef struct {
 	MboxWriteFunc write;
@@ -76,42 +76,67 @@ quote_drop(const char *data, gsize len, MboxQuoting quoting)
 
 #ifdef HAVE_AVX2_PATH
 /* out_run()'s fast path for LF and CRLF files made CRLF: lines from `*p` (a line
- * start) to `end` into `o`, 32 bytes at a time, each LF found with a vector compare
- * and written as CRLF (a CR before it is kept once).  Stops at a line that starts with
- * '>' when `check_quote` (quote_drop() decides that one), when fewer than 32 bytes are
- * left, or when `o` comes within FAST_ROOM of `o_end`; always at a line start.
- * The caller must not start it at such a line.
- * Returns the new end of the output; `*p` is moved on. */
+ * start) towards `end` into `o`, 64 bytes at a time.  The block is stored as it is;
+ * then for each LF without a CR before it, a CR goes in its place and the rest of the
+ * block is stored again one byte further on (so a mispredicted branch costs once per
+ * LF, not per 32 bytes).  Stops before a line that starts with '>' when `check_quote`
+ * (quote_drop() decides that one), when fewer than 128 bytes are left, or when `o`
+ * comes within FAST_ROOM of `o_end`; always at a line start: a line cut off is taken
+ * up again from its start.  The caller must not start it at a '>' line.  Returns the
+ * new end of the output; `*p` is moved on. */
 __attribute__((target("avx2"))) static char *
 crlf_lines_avx2(const char **p, const char *end, char *o, const char *o_end,
                 gboolean check_quote)
 {
-	const __m256i lf = _mm256_set1_epi8('\n');
+	const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+	const __m256i gt = _mm256_set1_epi8('>');
 	const char *in = *p, *line_start = in;
 	char *line_out = o;
+	guint64 cr_carry = 0;   /* the byte before `in` is a CR (never the run's first) */
+	guint64 lf_carry = 1;   /* `in` starts a line */
 
-	while (in + 32 <= end && o + FAST_ROOM <= o_end) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)in);
-		guint32 m = (guint32)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, lf));
-		_mm256_storeu_si256((__m256i *)o, v);
-		if (m == 0) {
-			in += 32;
-			o += 32;
-			continue;
+#define MASK64(a, b, c) ((guint64)(guint32)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, c)) | \
+                         (guint64)(guint32)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, c)) << 32)
+	while (in + 128 <= end && o + FAST_ROOM <= o_end) {
+		__m256i lo = _mm256_loadu_si256((const __m256i *)in);
+		__m256i hi = _mm256_loadu_si256((const __m256i *)(in + 32));
+		guint64 lfs = MASK64(lo, hi, lf);
+		guint64 need_cr = lfs & ~((MASK64(lo, hi, cr) << 1) | cr_carry);
+		guint64 stop = check_quote ? ((lfs << 1) | lf_carry) & MASK64(lo, hi, gt) : 0;
+		guint shift = 0;
+
+		_mm256_storeu_si256((__m256i *)o, lo);
+		_mm256_storeu_si256((__m256i *)(o + 32), hi);
+		if (stop != 0) {
+			guint at = (guint)__builtin_ctzll(stop);
+			need_cr &= (G_GUINT64_CONSTANT(1) << at) - 1;
 		}
-		guint k = (guint)__builtin_ctz(m);
-		const char *t = in + k;
-		o += k;
-		if (t > line_start && t[-1] == '\r')
-			o--;
-		*o++ = '\r';
-		*o++ = '\n';
-		in = line_start = t + 1;
-		line_out = o;
-		if (check_quote && in < end && *in == '>')
-			break;
+		while (need_cr != 0) {
+			guint k = (guint)__builtin_ctzll(need_cr);
+			char *put = o + k + shift;
+			need_cr &= need_cr - 1;
+			*put = '\r';
+			_mm256_storeu_si256((__m256i *)(put + 1), _mm256_loadu_si256((const __m256i *)(in + k)));
+			_mm256_storeu_si256((__m256i *)(put + 33),
+			                    _mm256_loadu_si256((const __m256i *)(in + k + 32)));
+			shift++;
+		}
+		if (stop != 0) {
+			guint at = (guint)__builtin_ctzll(stop);
+			*p = in + at;
+			return o + at + shift;
+		}
+		if (lfs != 0) {
+			guint last = 63 - (guint)__builtin_clzll(lfs);
+			line_start = in + last + 1;
+			line_out = o + last + 1 + shift;
+		}
+		cr_carry = (MASK64(lo, hi, cr) >> 63) & 1;
+		lf_carry = lfs >> 63;
+		o += 64 + shift;
+		in += 64;
 	}
-	/* a line cut off by a stop is taken up again from its start */
+#undef MASK64
 	*p = line_start;
 	return line_out;
 }
@@ -132,7 +157,7 @@ out_run(Out *out, const char *data, gsize len, char terminator, gboolean crlf,
 
 	while (p < end) {
 #ifdef HAVE_AVX2_PATH
-		if (fast && end - p >= 32 && !(*p == '>' && quoting != MBOX_QUOTING_NONE)) {
+		if (fast && end - p >= 128 && !(*p == '>' && quoting != MBOX_QUOTING_NONE)) {
 			if (out->len + FAST_ROOM > sizeof out->buf && !out_flush(out, error))
 				return FALSE;
 			char *o = crlf_lines_avx2(&p, end, out->buf + out->len, out->buf + sizeof out->buf,
