@@ -1,7 +1,10 @@
 /* source-digest.c -- see source-digest.h.
  *
- * One pass per source: mbox_reader_next() splits, mbox_reader_copy_message() streams
- * each message's stored bytes (MBOX_COPY_CRLF) through one SHA-1 context, reused. */
+ * One pass per source: mbox_reader_next() splits, and each message's stored bytes
+ * (MBOX_COPY_CRLF) are streamed through one SHA-1 context, reused, right away, while
+ * they are still in the reader's window.  Provisionally (mbox-reader.h): AUTO quoting
+ * is only known at the end, and the few messages whose bytes depend on it are hashed
+ * again then if it came out NONE. */
 #include "source-digest.h"
 
 #include <openssl/evp.h>
@@ -32,10 +35,11 @@ hash_write(const char *data, gsize len, gpointer user_data, GError **error)
 	return FALSE;
 }
 
-/* The SHA-1 and size of `m` as stored into `digest_out`.  FALSE with an error. */
+/* The SHA-1 and size of `m` as stored into `digest_out`; provisionally when
+ * `depends_out` is not NULL (see above).  FALSE with an error. */
 static gboolean
 hash_message(MboxReader *reader, const MboxMessage *m, HashSink *sink, SourceDigest *digest_out,
-             GError **error)
+             gboolean *depends_out, GError **error)
 {
 	unsigned int n = 0;
 
@@ -44,7 +48,10 @@ hash_message(MboxReader *reader, const MboxMessage *m, HashSink *sink, SourceDig
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 unavailable");
 		return FALSE;
 	}
-	if (!mbox_reader_copy_message(reader, m, MBOX_COPY_CRLF, hash_write, sink, error))
+	if (depends_out != NULL
+	    ? !mbox_reader_copy_message_provisional(reader, m, MBOX_COPY_CRLF, hash_write, sink,
+	                                            depends_out, error)
+	    : !mbox_reader_copy_message(reader, m, MBOX_COPY_CRLF, hash_write, sink, error))
 		return FALSE;
 	if (EVP_DigestFinal_ex(sink->sha, digest_out->sha1, &n) != 1) {
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 failed");
@@ -63,6 +70,10 @@ source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *
 	                                                    NULL, error);
 	HashSink sink = { 0 };
 	g_autoptr(GError) local = NULL;
+	/* messages hashed provisionally whose bytes depend on the quoting, and where in
+	 * `out` their digests are */
+	g_autoptr(GPtrArray) depending = g_ptr_array_new_with_free_func((GDestroyNotify)mbox_message_free);
+	g_autoptr(GArray) depending_at = g_array_new(FALSE, FALSE, sizeof(guint));
 	MboxMessage *m;
 
 	if (reader == NULL) {
@@ -77,23 +88,40 @@ source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *
 	while ((m = mbox_reader_next(reader, &local)) != NULL) {
 		SourceDigest d = { .source = path, .number = m->number, .offset = m->from_offset,
 		                   .date = g_date_time_to_unix(m->date) };
-		if (!hash_message(reader, m, &sink, &d, &local)) {
+		gboolean depends = FALSE;
+		if (!hash_message(reader, m, &sink, &d, &depends, &local)) {
 			g_prefix_error(&local, "msg %" G_GUINT64_FORMAT ": offset %" G_GINT64_FORMAT ": ",
 			               m->number, m->from_offset);
 			mbox_message_free(m);
 			break;
 		}
-		if (d.size == 0) {
+		if (d.size == 0) {   /* no bytes under any quoting */
 			if (empty != NULL)
 				empty(path, m->number, m->from_offset, data);
-		} else {
-			d.flags = g_steal_pointer(&m->flags);
-			d.sender = g_steal_pointer(&m->sender);
-			if (d.sender == NULL)
-				d.sender = g_strdup("");
-			g_array_append_val(out, d);
+			mbox_message_free(m);
+			continue;
 		}
+		d.flags = g_steal_pointer(&m->flags);
+		d.sender = g_steal_pointer(&m->sender);
+		if (d.sender == NULL)
+			d.sender = g_strdup("");
+		if (depends) {
+			g_array_append_val(depending_at, out->len);
+			g_ptr_array_add(depending, g_steal_pointer(&m));
+		}
+		g_array_append_val(out, d);
 		mbox_message_free(m);
+	}
+	/* AUTO decided NONE after all: those messages keep their '>' */
+	if (local == NULL && depending->len > 0 &&
+	    mbox_reader_final_quoting(reader, &local) != MBOX_QUOTING_MBOXRD && local == NULL) {
+		for (guint i = 0; i < depending->len && local == NULL; i++) {
+			m = g_ptr_array_index(depending, i);
+			SourceDigest *d = &g_array_index(out, SourceDigest, g_array_index(depending_at, guint, i));
+			if (!hash_message(reader, m, &sink, d, NULL, &local))
+				g_prefix_error(&local, "msg %" G_GUINT64_FORMAT ": offset %" G_GINT64_FORMAT ": ",
+				               m->number, m->from_offset);
+		}
 	}
 	EVP_MD_CTX_free(sink.sha);
 	if (local != NULL) {

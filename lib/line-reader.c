@@ -20,7 +20,8 @@ struct LineReader {
 	gint64 next_read;   /* file offset of the next pread */
 	gint64 end;
 	char terminator;
-	char *buf;
+	char *buf;          /* ours, or the caller's (line_reader_new_for_memory) */
+	gboolean owns_buf;
 	gsize cap;
 	gsize pos;          /* first byte not yet handed out */
 	gsize fill;         /* bytes valid in buf */
@@ -45,7 +46,34 @@ line_reader_new(int fd, gint64 start, gint64 end, char terminator, gsize window)
 	reader->terminator = terminator;
 	reader->cap = window;
 	reader->buf = g_malloc(window);
+	reader->owns_buf = TRUE;
 	return reader;
+}
+
+LineReader *
+line_reader_new_for_memory(const char *data, gsize len, gint64 offset, char terminator)
+{
+	LineReader *reader = g_new0(LineReader, 1);
+
+	g_assert(terminator == '\n' || terminator == '\r');
+	reader->fd = -1;
+	reader->next_read = offset + (gint64)len;   /* all read: refill() is never called */
+	reader->buf_offset = offset;
+	reader->end = reader->next_read;
+	reader->terminator = terminator;
+	reader->cap = len;
+	reader->fill = len;
+	reader->buf = (char *)data;                  /* only read: see refill() */
+	return reader;
+}
+
+void
+line_reader_get_window(LineReader *reader, const char **data_out, gint64 *offset_out,
+                       gsize *len_out)
+{
+	*data_out = reader->buf;
+	*offset_out = reader->buf_offset;
+	*len_out = reader->fill;
 }
 
 void
@@ -59,7 +87,8 @@ line_reader_free(LineReader *reader)
 {
 	if (reader == NULL)
 		return;
-	g_free(reader->buf);
+	if (reader->owns_buf)
+		g_free(reader->buf);
 	g_free(reader);
 }
 
@@ -71,6 +100,8 @@ refill(LineReader *reader, GError **error)
 	gsize want;
 	ssize_t got;
 
+	/* every caller stops at next_read == end first: a memory reader is never moved */
+	g_assert(reader->owns_buf);
 	if (reader->pos > 0) {
 		memmove(reader->buf, reader->buf + reader->pos, left);
 		reader->buf_offset += (gint64)reader->pos;

@@ -27,6 +27,17 @@ typedef struct LineReader LineReader;
 LineReader *line_reader_new(int fd, gint64 start, gint64 end, char terminator, gsize window);
 void line_reader_free(LineReader *reader);
 
+/* Lines of `len` bytes at `data`, which are the file's bytes from `offset` (as
+ * Line.offset reports them).  Never reads: `data` is not copied and must stay
+ * unchanged while the reader is used.  Lines come whole, however long. */
+LineReader *line_reader_new_for_memory(const char *data, gsize len, gint64 offset,
+                                       char terminator);
+
+/* What the window holds now: the file's bytes [*offset_out, *offset_out + *len_out)
+ * at *data_out (owned by the reader), valid until the next call on it. */
+void line_reader_get_window(LineReader *reader, const char **data_out, gint64 *offset_out,
+                            gsize *len_out);
+
 /* Read at most `max_read` bytes per pread (0: as much as fits).  For tests: with 1,
  * input arrives one byte at a time, as short reads on NFS or a slow disk would. */
 void line_reader_set_max_read(LineReader *reader, gsize max_read);

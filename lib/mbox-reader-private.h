@@ -11,6 +11,18 @@
 #define MBOX_FROM_LINE_MAX 4096          /* longer From_ lines are cut for parsing */
 #define MBOX_MIN_WINDOW (2 * MBOX_FROM_LINE_MAX)
 
+typedef struct {
+	guint quoted;            /* lines ^>From */
+	guint deep;              /* lines ^>>+From */
+	guint unquoted;          /* lines ^From after a line that is not empty */
+	gboolean after_nonempty; /* the last line seen was not empty (FALSE at the start) */
+} QuotingEvidence;
+
+/* Count one line (or piece) for `evidence`: every line of the file that starts with
+ * 'F', '>' or is empty must be counted, in order; after lines passed over unseen
+ * (none of them empty), set after_nonempty. */
+void mbox_quoting_evidence_add(QuotingEvidence *evidence, const Line *line);
+
 struct MboxReader {
 	int fd;
 	char *name;
@@ -33,6 +45,11 @@ struct MboxReader {
 	guint open_warnings;     /* how many of them came from opening (kept on rewind) */
 	gboolean quoting_decided;
 	MboxQuoting quoting;     /* what copies use */
+	/* What mbox_reader_decide_quoting()'s look ahead counts, counted by phase 1 from
+	 * the lines it reads, so that the decision can be taken at the end exactly as a
+	 * copy made early would have taken it (mbox_reader_copy_message_provisional) */
+	QuotingEvidence evidence;
+	gboolean provisional;    /* copies were made before AUTO was decided */
 };
 
 /* Header fields whose values phase 1 keeps (the first occurrence of each). */

@@ -166,6 +166,7 @@ start(MboxReader *reader, GError **error)
 
 	reader->started = TRUE;
 	while (line_reader_next(reader->lines, &line, &local)) {
+		mbox_quoting_evidence_add(&reader->evidence, &line);
 		gboolean is_blank = !line.is_partial;
 		for (gsize i = 0; i < line.len && is_blank; i++)
 			is_blank = line.data[i] == ' ' || line.data[i] == '\t';
@@ -305,6 +306,7 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 			                      msg->has_nul ? NULL : &msg->has_nul, &local))
 				break;
 			if (skipped) {
+				reader->evidence.after_nonempty = TRUE;
 				prev_blank = FALSE;
 				part_body_start = FALSE;
 			}
@@ -312,6 +314,7 @@ read_message(MboxReader *reader, gboolean *is_internal_out, GError **error)
 		}
 		if (!line_reader_next(reader->lines, &line, &local))
 			break;
+		mbox_quoting_evidence_add(&reader->evidence, &line);
 		if (!msg->has_nul && memchr(line.data, '\0', line.len) != NULL)
 			msg->has_nul = TRUE;
 		/* 2. headers */

@@ -171,6 +171,26 @@ gboolean mbox_reader_copy_message(MboxReader *reader, const MboxMessage *message
                                   MboxCopyFlags flags, MboxWriteFunc write,
                                   gpointer user_data, GError **error);
 
+/* mbox_reader_copy_message() for a caller that copies each message right after
+ * mbox_reader_next() and must not wait for AUTO quoting: that would read the whole
+ * file ahead once more to decide.  While AUTO is undecided the copy undoes quoting as
+ * MBOXRD does, and `*depends_out` says whether a line lost a '>' (the bytes would
+ * differ under NONE); otherwise it is a plain copy and `*depends_out` is FALSE.  Once
+ * mbox_reader_next() has returned NULL, ask mbox_reader_final_quoting(): when it says
+ * NONE, copy the messages that depended again with mbox_reader_copy_message().
+ * Returns as mbox_reader_copy_message(). */
+gboolean mbox_reader_copy_message_provisional(MboxReader *reader, const MboxMessage *message,
+                                              MboxCopyFlags flags, MboxWriteFunc write,
+                                              gpointer user_data, gboolean *depends_out,
+                                              GError **error);
+
+/* The quoting that copies use from now on: MBOXRD, MBOXO or NONE.  An undecided AUTO
+ * is decided here exactly as the first copy right after the first message would have
+ * decided it (from what phase 1 counted, when it has seen the whole file after
+ * provisional copies; else as mbox_reader_copy_message() does, which may read the
+ * file ahead).  AUTO with IO set when that read fails. */
+MboxQuoting mbox_reader_final_quoting(MboxReader *reader, GError **error);
+
 /* "gzip", "bzip2", "compress" or "xz" when the first `len` bytes of a file are that
  * format's magic number, else NULL.  Static strings. */
 const char *mbox_compression_of(const unsigned char *magic, gssize len);

@@ -191,6 +191,7 @@ mbox_reader_rewind(MboxReader *reader)
 	g_clear_pointer(&reader->pending_text, g_free);
 	reader->started = reader->finished = FALSE;
 	reader->next_number = 1;
+	memset(&reader->evidence, 0, sizeof reader->evidence);
 	start_lines(reader);
 }
 

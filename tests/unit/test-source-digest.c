@@ -2,7 +2,8 @@
  * those of the bytes convert stores (CRLF, the mailbox-internal headers gone, mboxrd
  * quoting undone), whatever the line endings of the source; number, offset, date,
  * flags and envelope sender as the reader gave them; an empty message goes to the
- * callback, not into the array; a missing source is an error naming it.
+ * callback, not into the array; a missing source is an error naming it; a file whose
+ * writer never quoted keeps its ">From" lines (AUTO decides that only at its end).
  * The expected bytes are written out here by hand and hashed with GChecksum, never
  * computed by the reader. */
 #include <string.h>
@@ -192,10 +193,74 @@ test_digests(void)
 	g_rmdir(home);
 }
 
+/* A writer that never quoted: ">From" and an unquoted "From " in a body, no ">>From".
+ * AUTO decides NONE only at the end of the file, after message 1 was hashed as MBOXRD
+ * would store it: it must be hashed again, with its '>'. */
+static const char never_quoted_mbox[] =
+	"From a@example.org Fri Feb 14 10:00:00 2020\n"
+	"Subject: kept\n"
+	"\n"
+	"text\n"
+	">From the writer's own text, kept\n"
+	"end\n"
+	"\n"
+	"From b@example.org Sat Feb 15 11:30:05 2020\n"
+	"Subject: plain\n"
+	"\n"
+	"plain\n"
+	"From here on, not a separator\n";
+
+static void
+test_never_quoted(void)
+{
+	static const char *const as_none[] = {
+		"Subject: kept\r\n\r\ntext\r\n>From the writer's own text, kept\r\nend\r\n",
+		"Subject: plain\r\n\r\nplain\r\nFrom here on, not a separator\r\n",
+	};
+	static const char *const as_mboxrd[] = {
+		"Subject: kept\r\n\r\ntext\r\nFrom the writer's own text, kept\r\nend\r\n",
+		"Subject: plain\r\n\r\nplain\r\nFrom here on, not a separator\r\n",
+	};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *home = g_dir_make_tmp("m2c-digest-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *path = g_build_filename(home, "mbox", NULL);
+	g_assert_true(g_file_set_contents(path, never_quoted_mbox, sizeof never_quoted_mbox - 1,
+	                                  &error));
+	g_auto(ManifestSettings) manifest;
+	manifest_settings_init(&manifest);
+	manifest.check_owner = FALSE;
+	g_autoptr(UserAccess) access = access_for(home);
+
+	for (int pass = 0; pass < 2; pass++) {
+		MboxReaderSettings reader;
+		mbox_reader_settings_init(&reader);   /* AUTO, then MBOXRD as asked */
+		if (pass == 1)
+			reader.quoting = MBOX_QUOTING_MBOXRD;
+		const char *const *want = pass == 0 ? as_none : as_mboxrd;
+		g_autoptr(GArray) out = g_array_new(FALSE, TRUE, sizeof(SourceDigest));
+		g_array_set_clear_func(out, source_digest_clear);
+		g_assert_true(source_digests_read(&manifest, &reader, access, path, out, NULL, NULL,
+		                                  &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(out->len, ==, 2);
+		for (guint i = 0; i < 2; i++) {
+			SourceDigest *d = &g_array_index(out, SourceDigest, i);
+			guint8 sha1[20];
+			sha1_of(want[i], strlen(want[i]), sha1);
+			g_assert_cmpuint(d->size, ==, strlen(want[i]));
+			g_assert_cmpmem(d->sha1, 20, sha1, 20);
+		}
+	}
+	g_unlink(path);
+	g_rmdir(home);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/source-digest/digests", test_digests);
+	g_test_add_func("/source-digest/never-quoted", test_never_quoted);
 	return g_test_run();
 }
