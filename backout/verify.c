@@ -13,6 +13,7 @@
 #include "source-digest.h"
 #include "tsv.h"
 #include "user-access.h"
+#include "user-mailboxes.h"
 
 const char *
 verify_kind_name(VerifyKind kind)
@@ -48,17 +49,6 @@ verify_user_free(VerifyUser *result)
 	g_free(result);
 }
 
-typedef struct {
-	const char *name;       /* the admin's name, borrowed from a row */
-	GPtrArray *sources;     /* char * paths, new; NULL entries are rows without a source */
-} MailboxWork;
-
-static void
-mailbox_work_free(MailboxWork *mw)
-{
-	g_ptr_array_unref(mw->sources);
-	g_free(mw);
-}
 
 typedef struct {
 	const VerifyContext *ctx;
@@ -325,7 +315,7 @@ imap_severity(const GError *error, gboolean connecting)
 }
 
 static void
-verify_mailbox(Job *job, MailboxWork *mw, const UserAccess *access, ImapSession *session,
+verify_mailbox(Job *job, UserMailbox *mw, const UserAccess *access, ImapSession *session,
                const char *prefix, const char *domain)
 {
 	const VerifyContext *ctx = job->ctx;
@@ -369,7 +359,7 @@ VerifyUser *
 verify_user(const VerifyContext *ctx, const char *user, GPtrArray *rows)
 {
 	VerifyUser *result = g_new0(VerifyUser, 1);
-	g_autoptr(GPtrArray) mailboxes = g_ptr_array_new_with_free_func((GDestroyNotify)mailbox_work_free);
+	g_autoptr(GPtrArray) mailboxes = user_mailboxes(rows);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(UserAccess) access = NULL;
 	g_autoptr(ImapSession) session = NULL;
@@ -382,25 +372,6 @@ verify_user(const VerifyContext *ctx, const char *user, GPtrArray *rows)
 	result->worst = REPORT_INFO;
 
 	/* 1. mailboxes: the INBOX first (the inbox row, when there is one), then by row */
-	for (int pass = 0; pass < 2; pass++)
-		for (guint i = 0; i < rows->len; i++) {
-			ManifestRow *row = g_ptr_array_index(rows, i);
-			if ((pass == 0) != (row->action == MANIFEST_INBOX))
-				continue;
-			MailboxWork *mw = NULL;
-			for (guint k = 0; k < mailboxes->len && mw == NULL; k++)
-				if (strcmp(((MailboxWork *)g_ptr_array_index(mailboxes, k))->name, row->mailbox) == 0)
-					mw = g_ptr_array_index(mailboxes, k);
-			if (mw == NULL) {
-				mw = g_new0(MailboxWork, 1);
-				mw->name = row->mailbox;
-				mw->sources = g_ptr_array_new_with_free_func(g_free);
-				g_ptr_array_add(mailboxes, mw);
-			}
-			g_ptr_array_add(mw->sources, row->source ? g_strndup(g_bytes_get_data(row->source, NULL),
-			                                                     g_bytes_get_size(row->source)) : NULL);
-		}
-
 	if (!mailbox_name_user(&ctx->server->naming, user, &prefix, &domain, &error)) {
 		failure(&job, REPORT_FAILED, NULL, error);
 		result->mailboxes_failed = mailboxes->len;
