@@ -25,23 +25,18 @@
 #include "cyrus-tools.h"
 #include "manifest.h"
 #include "tsv.h"
+#include "user-pool.h"
 
 #define PROG "mbox2cyrus backout"
 
-typedef struct {
-	ManifestUser *work;
-	BackoutUser *result;
-} UserSlot;
-
-static void
-run_user(gpointer data, gpointer user_data)
+static gpointer
+run_user(gpointer ctx, const char *user, GPtrArray *rows)
 {
-	UserSlot *slot = data;
-	slot->result = backout_user(user_data, slot->work->user, slot->work->rows);
+	return backout_user(ctx, user, rows);
 }
 
 static gboolean
-write_json(const char *path, const BackoutContext *ctx, UserSlot *slots, guint n, double seconds,
+write_json(const char *path, const BackoutContext *ctx, BackoutUser **results, guint n, double seconds,
            GError **error)
 {
 	static const char *const modes[] = { "into", "in-place", "merge" };
@@ -49,7 +44,7 @@ write_json(const char *path, const BackoutContext *ctx, UserSlot *slots, guint n
 	g_string_append_printf(out, ",\"from\":\"%s\",\"mode\":\"%s\",\"seconds\":%.3f,\"users\":[",
 	                       ctx->source->name, modes[ctx->target.mode], seconds);
 	for (guint i = 0; i < n; i++) {
-		BackoutUser *r = slots[i].result;
+		BackoutUser *r = results[i];
 		g_string_append(out, i ? ",\n{\"user\":" : "\n{\"user\":");
 		json_escape_append(out, r->user);
 		g_string_append_printf(out, ",\"status\":\"%s\",\"mailboxes\":%u,\"mailboxes_failed\":%u,"
@@ -63,7 +58,7 @@ write_json(const char *path, const BackoutContext *ctx, UserSlot *slots, guint n
 	g_string_append(out, "\n],\"failures\":[");
 	gboolean first = TRUE;
 	for (guint i = 0; i < n; i++) {
-		BackoutUser *r = slots[i].result;
+		BackoutUser *r = results[i];
 		for (guint k = 0; k < r->failures->len; k++) {
 			BackoutFailure *f = g_ptr_array_index(r->failures, k);
 			g_string_append(out, first ? "\n{\"user\":" : ",\n{\"user\":");
@@ -97,27 +92,21 @@ static int
 backout_run(BackoutContext *ctx, GPtrArray *work, guint jobs, gboolean verbose,
             const char *report_path)
 {
-	g_autofree UserSlot *slots = g_new0(UserSlot, work->len + 1);
+	g_autofree BackoutUser **results = NULL;
 	gint64 started = g_get_monotonic_time();
 	guint files = 0, failed_users = 0, not_started = 0, resumed = 0;
 	guint64 messages = 0, bytes = 0, held = 0;
 
 	ctx->progress = progress_new(stderr, isatty(STDERR_FILENO) && !verbose, work->len, 0);
 	report_set_line_prefix(ctx->report, progress_line_prefix(ctx->progress));
-	GThreadPool *pool = g_thread_pool_new(run_user, ctx, jobs > 0 ? (int)jobs
-	                                      : (int)g_get_num_processors(), FALSE, NULL);
-	for (guint i = 0; i < work->len; i++) {
-		slots[i].work = g_ptr_array_index(work, i);
-		g_thread_pool_push(pool, &slots[i], NULL);
-	}
-	g_thread_pool_free(pool, FALSE, TRUE);
+	results = (BackoutUser **)user_pool_run(work, jobs, run_user, ctx);
 	g_clear_pointer(&ctx->progress, progress_free);
 	report_set_line_prefix(ctx->report, "");
 	double secs = (double)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
 
 	printf("user\tmailboxes\tfiles\tmessages\tfailures\n");
 	for (guint i = 0; i < work->len; i++) {
-		BackoutUser *r = slots[i].result;
+		BackoutUser *r = results[i];
 		g_autofree char *user = tsv_escape(r->user);
 		if (!r->started) {
 			printf("%s\tnot started\t-\t-\t-\n", user);
@@ -140,7 +129,7 @@ backout_run(BackoutContext *ctx, GPtrArray *work, guint jobs, gboolean verbose,
 		           not_started, not_started == 1 ? "" : "s");
 	if (report_path != NULL) {
 		g_autoptr(GError) error = NULL;
-		if (!write_json(report_path, ctx, slots, work->len, secs, &error))
+		if (!write_json(report_path, ctx, results, work->len, secs, &error))
 			report_msg(ctx->report, REPORT_FAILED, "--report: %s", error->message);
 	}
 	g_autofree char *not_started_text = not_started ?
@@ -156,7 +145,7 @@ backout_run(BackoutContext *ctx, GPtrArray *work, guint jobs, gboolean verbose,
 		files, files == 1 ? "" : "s", messages, bytes / 1e6, secs, held_text, resumed_text,
 		report_path ? "; report in " : "", report_path ? report_path : "");
 	for (guint i = 0; i < work->len; i++)
-		backout_user_free(slots[i].result);
+		backout_user_free(results[i]);
 	return report_summary(ctx->report, what);
 }
 

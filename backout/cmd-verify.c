@@ -21,29 +21,24 @@
 #include "commands.h"
 #include "manifest.h"
 #include "tsv.h"
+#include "user-pool.h"
 #include "verify.h"
 
 #define PROG "mbox2cyrus verify"
 
-typedef struct {
-	ManifestUser *work;
-	VerifyUser *result;
-} UserSlot;
-
-static void
-run_user(gpointer data, gpointer user_data)
+static gpointer
+run_user(gpointer ctx, const char *user, GPtrArray *rows)
 {
-	UserSlot *slot = data;
-	slot->result = verify_user(user_data, slot->work->user, slot->work->rows);
+	return verify_user(ctx, user, rows);
 }
 
 static gboolean
-write_json(const char *path, UserSlot *slots, guint n, double seconds, GError **error)
+write_json(const char *path, VerifyUser **results, guint n, double seconds, GError **error)
 {
 	g_autoptr(GString) out = g_string_new("{\"tool\":\"mbox2cyrus " M2C_VERSION " verify\"");
 	g_string_append_printf(out, ",\"seconds\":%.3f,\"users\":[", seconds);
 	for (guint i = 0; i < n; i++) {
-		VerifyUser *r = slots[i].result;
+		VerifyUser *r = results[i];
 		g_string_append(out, i ? ",\n{\"user\":" : "\n{\"user\":");
 		json_escape_append(out, r->user);
 		g_string_append_printf(out, ",\"mailboxes\":%u,\"mailboxes_failed\":%u,\"messages\":%"
@@ -54,7 +49,7 @@ write_json(const char *path, UserSlot *slots, guint n, double seconds, GError **
 	g_string_append(out, "\n],\"differences\":[");
 	gboolean first = TRUE;
 	for (guint i = 0; i < n; i++) {
-		VerifyUser *r = slots[i].result;
+		VerifyUser *r = results[i];
 		for (guint k = 0; k < r->differences->len; k++) {
 			VerifyDifference *d = g_ptr_array_index(r->differences, k);
 			g_string_append(out, first ? "\n{\"user\":" : ",\n{\"user\":");
@@ -90,23 +85,17 @@ write_json(const char *path, UserSlot *slots, guint n, double seconds, GError **
 static int
 verify_run(VerifyContext *ctx, GPtrArray *work, guint jobs, const char *report_path)
 {
-	g_autofree UserSlot *slots = g_new0(UserSlot, work->len + 1);
+	g_autofree VerifyUser **results = NULL;
 	gint64 started = g_get_monotonic_time();
 	guint mailboxes = 0, failed = 0, differences = 0, users_differ = 0;
 	guint64 messages = 0, bytes = 0;
 
-	GThreadPool *pool = g_thread_pool_new(run_user, ctx, jobs > 0 ? (int)jobs
-	                                      : (int)g_get_num_processors(), FALSE, NULL);
-	for (guint i = 0; i < work->len; i++) {
-		slots[i].work = g_ptr_array_index(work, i);
-		g_thread_pool_push(pool, &slots[i], NULL);
-	}
-	g_thread_pool_free(pool, FALSE, TRUE);
+	results = (VerifyUser **)user_pool_run(work, jobs, run_user, ctx);
 	double secs = (double)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
 
 	printf("user\tmailboxes\tmessages\tdifferences\n");
 	for (guint i = 0; i < work->len; i++) {
-		VerifyUser *r = slots[i].result;
+		VerifyUser *r = results[i];
 		g_autofree char *user = tsv_escape(r->user);
 		printf("%s\t%u%s\t%" G_GUINT64_FORMAT "\t%u\n", user, r->mailboxes,
 		       r->mailboxes_failed ? " (+ not verified)" : "", r->messages, r->differences->len);
@@ -120,7 +109,7 @@ verify_run(VerifyContext *ctx, GPtrArray *work, guint jobs, const char *report_p
 	fflush(stdout);
 	if (report_path != NULL) {
 		g_autoptr(GError) error = NULL;
-		if (!write_json(report_path, slots, work->len, secs, &error))
+		if (!write_json(report_path, results, work->len, secs, &error))
 			report_msg(ctx->report, REPORT_FAILED, "--report: %s", error->message);
 	}
 	g_autofree char *not_verified = failed ? g_strdup_printf("; %u mailbox%s not verified", failed,
@@ -133,7 +122,7 @@ verify_run(VerifyContext *ctx, GPtrArray *work, guint jobs, const char *report_p
 		not_verified,
 		report_path ? "; report in " : "", report_path ? report_path : "");
 	for (guint i = 0; i < work->len; i++)
-		verify_user_free(slots[i].result);
+		verify_user_free(results[i]);
 	return report_summary(ctx->report, what);
 }
 

@@ -53,6 +53,23 @@ send_raw(ImapSession *session, const char *command, char **tag_out, GError **err
 	return TRUE;
 }
 
+/* Read the next response line (libetpan's buffer holds it: `*line`, `*len`).  1: an
+ * untagged one (or a literal's rest), 0: the tagged answer to `tag`, -1: the
+ * connection failed (error set). */
+static int
+next_line(ImapSession *session, const char *command, const char *tag, const char **line,
+          gsize *len, GError **error)
+{
+	mailimap *imap = session->imap;
+	if (mailimap_read_line(imap) == NULL) {
+		imap_session_fail(session, MAILIMAP_ERROR_STREAM, command, error);
+		return -1;
+	}
+	*line = imap->imap_stream_buffer->str;
+	*len = imap->imap_stream_buffer->len;
+	return !(*len >= strlen(tag) && strncmp(*line, tag, strlen(tag)) == 0);
+}
+
 /* The line just read is the tagged answer: parse it with libetpan, FALSE unless OK. */
 static gboolean
 finish_raw(ImapSession *session, const char *command, GError **error)
@@ -115,17 +132,17 @@ imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out, GError
 	static const char command[] = "UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE DIGEST.SHA1)";
 	g_autoptr(GPtrArray) digests = g_ptr_array_new_with_free_func((GDestroyNotify)imap_digest_free);
 	g_autofree char *tag = NULL;
-	mailimap *imap = session->imap;
 	guint64 ignored;
 
 	if (!send_raw(session, command, &tag, error))
 		return FALSE;
 	for (;;) {
-		if (mailimap_read_line(imap) == NULL)
-			return imap_session_fail(session, MAILIMAP_ERROR_STREAM, command, error);
-		const char *line = imap->imap_stream_buffer->str;
-		gsize len = imap->imap_stream_buffer->len;
-		if (len >= strlen(tag) && strncmp(line, tag, strlen(tag)) == 0)
+		const char *line;
+		gsize len;
+		int kind = next_line(session, command, tag, &line, &len, error);
+		if (kind < 0)
+			return FALSE;
+		if (kind == 0)
 			break;
 		if (imap_digest_is_fetch(line, len)) {
 			ImapDigest *d = imap_digest_parse(line, len, error);
@@ -203,11 +220,12 @@ fetch_bodies_once(ImapSession *session, const char *set, const ImapBodySink *sin
 		return FALSE;
 	for (;;) {
 		guint64 size;
-		if (mailimap_read_line(imap) == NULL)
-			return imap_session_fail(session, MAILIMAP_ERROR_STREAM, command, error);
-		const char *line = imap->imap_stream_buffer->str;
-		gsize len = imap->imap_stream_buffer->len;
-		if (len >= strlen(tag) && strncmp(line, tag, strlen(tag)) == 0)
+		const char *line;
+		gsize len;
+		int kind = next_line(session, command, tag, &line, &len, error);
+		if (kind < 0)
+			return FALSE;
+		if (kind == 0)
 			break;
 		if (!ends_in_literal(line, len, &size)) {
 			if (len >= 2 && line[0] == '*' && line[1] == ' ')
@@ -230,10 +248,8 @@ fetch_bodies_once(ImapSession *session, const char *set, const ImapBodySink *sin
 			size -= (guint64)got;
 		}
 		/* the rest of the response: ")" */
-		if (mailimap_read_line(imap) == NULL)
-			return imap_session_fail(session, MAILIMAP_ERROR_STREAM, command, error);
-		line = imap->imap_stream_buffer->str;
-		len = imap->imap_stream_buffer->len;
+		if (next_line(session, command, tag, &line, &len, error) < 0)
+			return FALSE;
 		if (len < 1 || line[0] != ')' || ends_in_literal(line, len, &size))
 			return broken(session, command, "no \")\" after a body", error);
 		if (*sink_error == NULL)

@@ -1,0 +1,32 @@
+/* user-pool.c -- see user-pool.h. */
+#include "user-pool.h"
+
+#include "manifest.h"
+
+typedef struct {
+	UserPoolFunc func;
+	gpointer ctx;
+	gpointer *results;
+	ManifestUser **users;
+} Pool;
+
+static void
+run_one(gpointer data, gpointer user_data)
+{
+	Pool *pool = user_data;
+	guint i = GPOINTER_TO_UINT(data) - 1;
+	pool->results[i] = pool->func(pool->ctx, pool->users[i]->user, pool->users[i]->rows);
+}
+
+gpointer *
+user_pool_run(GPtrArray *work, guint jobs, UserPoolFunc func, gpointer ctx)
+{
+	Pool pool = { .func = func, .ctx = ctx, .results = g_new0(gpointer, work->len + 1),
+	              .users = (ManifestUser **)work->pdata };
+	GThreadPool *threads = g_thread_pool_new(run_one, &pool, jobs > 0 ? (int)jobs
+	                                         : (int)g_get_num_processors(), FALSE, NULL);
+	for (guint i = 0; i < work->len; i++)
+		g_thread_pool_push(threads, GUINT_TO_POINTER(i + 1), NULL);
+	g_thread_pool_free(threads, FALSE, TRUE);
+	return pool.results;
+}
