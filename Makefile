@@ -152,17 +152,23 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 FUZZ_SRC := lib/mbox-reader.c lib/mbox-headers.c lib/mbox-copy.c lib/mbox-source.c lib/line-reader.c \
             lib/from-line.c lib/mbox-meta.c lib/tsv.c
 FUZZ_MANIFEST_SRC := lib/manifest.c lib/manifest-validate.c lib/mailbox-name.c lib/mutf7.c lib/tsv.c lib/cyrus-conf.c
-FUZZ_JOURNAL_SRC := lib/journal.c lib/failure.c lib/imap-session.c lib/imap-digest.c $(FUZZ_SRC)
+FUZZ_JOURNAL_SRC := lib/journal.c lib/failure.c lib/imap-session.c lib/imap-raw.c lib/imap-digest.c \
+                    lib/mbox-lock.c $(FUZZ_SRC)
+FUZZ_BACKOUT_SRC := backout/mbexamine.c backout/mbexamine-record.c convert/cyrus-tools.c lib/fault.c \
+                    lib/imap-digest.c lib/imap-session.c lib/imap-raw.c \
+                    lib/mbox-writer.c lib/mbox-writer-lines.c $(FUZZ_SRC)
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz: needs clang (with libFuzzer): apt-get install clang" >&2; exit 1; }
 	@mkdir -p build-fuzz/seeds build-fuzz/found build-fuzz/corpus build-fuzz/corpus-manifest \
-	    build-fuzz/corpus-journal
+	    build-fuzz/corpus-journal build-fuzz/corpus-backout
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-mbox-reader \
 	    tests/fuzz/fuzz-mbox-reader.c $(FUZZ_SRC) -larchive -lz $(GLIB_LIBS)
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-manifest \
 	    tests/fuzz/fuzz-manifest.c $(FUZZ_MANIFEST_SRC) $(GLIB_LIBS)
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-journal \
 	    tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) -letpan -larchive -lz $(GLIB_LIBS)
+	clang $(FUZZ_CFLAGS) -Ibackout -Iconvert $(GLIB_CFLAGS) -o build-fuzz/fuzz-backout \
+	    tests/fuzz/fuzz-backout.c $(FUZZ_BACKOUT_SRC) -letpan -larchive -lz $(GLIB_LIBS)
 	@if [ -d ../shared/corpus ]; then find ../shared/corpus -type f -size -200k \
 	    \( -name '*.mbox' -o -name '*.txt' -o -name '*.sep' -o -name '*.in' \) \
 	    -exec cp {} build-fuzz/seeds/ \; ; fi
@@ -177,6 +183,10 @@ fuzz: deps
 	    -artifact_prefix=found/journal- -print_final_stats=1 corpus-journal \
 	    ../tests/fuzz/journal-seeds 2>&1; \
 	    echo $$? > journal.status; } | tail -25; exit $$(cat journal.status)
+	cd build-fuzz && { ./fuzz-backout -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	    -artifact_prefix=found/backout- -print_final_stats=1 corpus-backout \
+	    ../tests/fuzz/backout-seeds 2>&1; \
+	    echo $$? > backout.status; } | tail -25; exit $$(cat backout.status)
 
 install: mbox2cyrus
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
