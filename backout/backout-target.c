@@ -11,45 +11,19 @@
 
 #include "failure.h"
 #include "manifest-source.h"
+#include "backout-target-private.h"
 #include "mbox-lock.h"
 
-#define BUFFER (256 * 1024)
-
-struct BackoutTarget {
-	BackoutMode mode;
-	const char *backup_suffix;
-	char *path;
-	char *name;          /* the last component */
-	char *temp;          /* the temporary file's name in the directory */
-	int dirfd;
-	int fd;              /* the temporary file */
-	MboxLock *lock;
-	char *earlier_backup; /* IN_PLACE: the backup an earlier try made, or NULL */
-	dev_t dev;           /* the old file, when there was one */
-	ino_t ino;
-	gboolean had_file;
-	gboolean have_owner;
-	uid_t uid;
-	gid_t gid;
-	char *buf;
-	gsize buffered;
-	guint64 written;     /* bytes in the file (not counting the buffer) */
-	gboolean committed;
-};
-
-static gboolean
-errno_error(GError **error, const char *what)
+gboolean
+target_errno(GError **error, const char *what)
 {
 	int saved = errno;
 	failure_set_errno(error, saved, "%s", what);
 	return FALSE;
 }
 
-static gboolean
-refuse(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-refuse(GError **error, const char *format, ...)
+gboolean
+target_refuse(GError **error, const char *format, ...)
 {
 	va_list args;
 	va_start(args, format);
@@ -77,17 +51,17 @@ check_name(BackoutTarget *t, struct stat *st, gboolean *exists, GError **error)
 {
 	if (fstatat(t->dirfd, t->name, st, AT_SYMLINK_NOFOLLOW) != 0) {
 		if (errno != ENOENT)
-			return errno_error(error, "lstat");
+			return target_errno(error, "lstat");
 		*exists = FALSE;
 		return TRUE;
 	}
 	*exists = TRUE;
 	if (S_ISLNK(st->st_mode))
-		return refuse(error, "a symbolic link is where the file goes: not written through");
+		return target_refuse(error, "a symbolic link is where the file goes: not written through");
 	if (!S_ISREG(st->st_mode))
-		return refuse(error, "not a regular file (mode %06o): not replaced", (unsigned)st->st_mode);
+		return target_refuse(error, "not a regular file (mode %06o): not replaced", (unsigned)st->st_mode);
 	if (st->st_nlink > 1 && !is_earlier_backup(t, st))
-		return refuse(error, "a file with %ju hard links: not replaced", (uintmax_t)st->st_nlink);
+		return target_refuse(error, "a file with %ju hard links: not replaced", (uintmax_t)st->st_nlink);
 	return TRUE;
 }
 
@@ -101,19 +75,19 @@ open_into_dir(const char *into, const char *source, GError **error)
 	int fd;
 
 	if (mkdir(into, 0700) != 0 && errno != EEXIST) {
-		errno_error(error, "mkdir --into");
+		target_errno(error, "mkdir --into");
 		return -1;
 	}
 	fd = open(into, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		errno_error(error, "--into");
+		target_errno(error, "--into");
 		return -1;
 	}
 	for (guint i = 0; parts[i] != NULL; i++) {
 		if (parts[i][0] == '\0')
 			continue;
 		if (mkdirat(fd, parts[i], 0700) != 0 && errno != EEXIST) {
-			errno_error(error, "mkdir");
+			target_errno(error, "mkdir");
 			close(fd);
 			return -1;
 		}
@@ -122,12 +96,12 @@ open_into_dir(const char *into, const char *source, GError **error)
 			int saved = errno;
 			close(fd);
 			if (saved == ELOOP || saved == ENOTDIR) {
-				refuse(error, "\"%s\" on the way is not a directory (a link?): not followed",
+				target_refuse(error, "\"%s\" on the way is not a directory (a link?): not followed",
 				       parts[i]);
 				return -1;
 			}
 			errno = saved;
-			errno_error(error, "open directory");
+			target_errno(error, "open directory");
 			return -1;
 		}
 		close(fd);
@@ -136,51 +110,36 @@ open_into_dir(const char *into, const char *source, GError **error)
 	return fd;
 }
 
-/* MERGE: the old file's bytes, then what makes the next From_ line start a message. */
+/* IN_PLACE, MERGE: the file is the user's to have rewritten (see the header). */
 static gboolean
-copy_old(BackoutTarget *t, const struct stat *st, GError **error)
+check_whose(BackoutTarget *t, const ManifestSettings *manifest, const UserAccess *access,
+            const struct stat *st, gboolean exists, GError **error)
 {
-	int fd = mbox_lock_fd(t->lock);
-	char last[2] = { '\n', '\n' };
-	off_t at = 0;
-
-	if (fd < 0)
-		return refuse(error, "the file appeared after it was locked");
-	struct stat fst;
-	if (fstat(fd, &fst) != 0)
-		return errno_error(error, "fstat");
-	if (fst.st_dev != st->st_dev || fst.st_ino != st->st_ino)
-		return refuse(error, "the file was replaced while it was locked");
-	while (at < fst.st_size) {
-		char buf[BUFFER / 4];
-		ssize_t n = pread(fd, buf, sizeof buf, at);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno_error(error, "read the old file");
-		if (n == 0)
-			return refuse(error, "the file shrank while it was locked");
-		if (!backout_target_write(buf, (gsize)n, t, error))
-			return FALSE;
-		if (n >= 2) {
-			last[0] = buf[n - 2];
-			last[1] = buf[n - 1];
-		} else {
-			last[0] = last[1];
-			last[1] = buf[0];
-		}
-		at += n;
+	struct stat dir, inbox;
+	if (exists) {
+		g_autofree char *why = user_access_refusal(access, st);
+		if (why != NULL && !is_earlier_backup(t, st))
+			return target_refuse(error, "%s: not the user's to replace", why);
+		return TRUE;
 	}
-	if (fst.st_size > 0 && last[1] != '\n')
-		return backout_target_write("\n\n", 2, t, error);
-	if (fst.st_size > 0 && (last[0] != '\n' || fst.st_size == 1))
-		return backout_target_write("\n", 1, t, error);
-	return TRUE;
+	if (fstat(t->dirfd, &dir) != 0)
+		return target_errno(error, "fstat the directory");
+	const char *inbox_dir = manifest->inbox_dir ? manifest->inbox_dir : "/var/mail";
+	if (stat(inbox_dir, &inbox) == 0 && inbox.st_dev == dir.st_dev && inbox.st_ino == dir.st_ino)
+		return TRUE;
+	uid_t uid;
+	gid_t gid;
+	if ((user_access_get_ids(access, &uid, &gid) && dir.st_uid == uid) ||
+	    user_access_may_write(access, &dir))
+		return TRUE;
+	return target_refuse(error, "the user could not make a file in its directory (mode %04o, "
+	                     "owner uid %u): not made for them", (unsigned)(dir.st_mode & 07777),
+	                     (unsigned)dir.st_uid);
 }
 
 BackoutTarget *
 backout_target_open(const BackoutTargetSettings *settings, const ManifestSettings *manifest,
-                    const UserAccess *access, const char *source, const char *earlier_backup,
+                    const UserAccess *access, const char *source, const BackoutResume *resume,
                     GError **error)
 {
 	g_autoptr(BackoutTarget) t = g_new0(BackoutTarget, 1);
@@ -192,8 +151,8 @@ backout_target_open(const BackoutTargetSettings *settings, const ManifestSetting
 	t->mode = settings->mode;
 	t->backup_suffix = settings->backup_suffix ? settings->backup_suffix : ".pre-backout";
 	t->name = g_path_get_basename(source);
-	if (settings->mode == BACKOUT_IN_PLACE)
-		t->earlier_backup = g_strdup(earlier_backup);
+	if (settings->mode == BACKOUT_IN_PLACE && resume != NULL)
+		t->earlier_backup = g_strdup(resume->earlier_backup);
 	t->temp = g_strdup_printf(".%.200s.m2c-backout", t->name);
 	t->buf = g_malloc(BUFFER);
 	if (settings->mode == BACKOUT_INTO) {
@@ -210,7 +169,8 @@ backout_target_open(const BackoutTargetSettings *settings, const ManifestSetting
 		if (t->lock == NULL)
 			return NULL;
 	}
-	if (!check_name(t, &st, &exists, error))
+	if (!check_name(t, &st, &exists, error) ||
+	    (settings->mode != BACKOUT_INTO && !check_whose(t, manifest, access, &st, exists, error)))
 		return NULL;
 	t->have_owner = user_access_get_ids(access, &t->uid, &t->gid);
 	if (exists) {
@@ -224,17 +184,18 @@ backout_target_open(const BackoutTargetSettings *settings, const ManifestSetting
 			t->have_owner = TRUE;
 		}
 	}
+	if (settings->mode == BACKOUT_MERGE && resume != NULL && resume->pending != NULL &&
+	    !target_recover_append(t, resume->pending, error))
+		return NULL;
 	if (unlinkat(t->dirfd, t->temp, 0) != 0 && errno != ENOENT) {
-		errno_error(error, "remove an earlier temporary file");
+		target_errno(error, "remove an earlier temporary file");
 		return NULL;
 	}
-	t->fd = openat(t->dirfd, t->temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	t->fd = openat(t->dirfd, t->temp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (t->fd < 0) {
-		errno_error(error, "create the temporary file");
+		target_errno(error, "create the temporary file");
 		return NULL;
 	}
-	if (settings->mode == BACKOUT_MERGE && exists && !copy_old(t, &st, error))
-		return NULL;
 	return g_steal_pointer(&t);
 }
 
@@ -250,8 +211,8 @@ backout_target_had_file(const BackoutTarget *target)
 	return target->had_file;
 }
 
-static gboolean
-flush(BackoutTarget *t, GError **error)
+gboolean
+target_flush(BackoutTarget *t, GError **error)
 {
 	gsize done = 0;
 	while (done < t->buffered) {
@@ -259,7 +220,7 @@ flush(BackoutTarget *t, GError **error)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return errno_error(error, "write");
+			return target_errno(error, "write");
 		done += (gsize)n;
 	}
 	t->written += t->buffered;
@@ -272,7 +233,7 @@ backout_target_write(const char *data, gsize len, gpointer user_data, GError **e
 {
 	BackoutTarget *t = user_data;
 	while (len > 0) {
-		if (t->buffered == BUFFER && !flush(t, error))
+		if (t->buffered == BUFFER && !target_flush(t, error))
 			return FALSE;
 		gsize n = MIN(len, BUFFER - t->buffered);
 		memcpy(t->buf + t->buffered, data, n);
@@ -298,63 +259,81 @@ backout_target_truncate(BackoutTarget *t, guint64 offset, GError **error)
 	}
 	t->buffered = 0;
 	if (ftruncate(t->fd, (off_t)offset) != 0 || lseek(t->fd, (off_t)offset, SEEK_SET) < 0)
-		return errno_error(error, "truncate");
+		return target_errno(error, "truncate");
 	t->written = offset;
 	return TRUE;
 }
 
 /* IN_PLACE: the old file hard-linked to NAME + suffix (or ".1" ... ".99" after it
- * when that name is taken by something not ours), unless an earlier try made it. */
+ * when that name is taken by something not ours), unless an earlier try made it.
+ * The name is journaled (`made`) before the link, so that a kill between the two
+ * leaves a backup the next try knows for its own. */
 static gboolean
 keep_backup(BackoutTarget *t, BackoutBackupFunc made, gpointer data, GError **error)
 {
 	const char *earlier = t->earlier_backup;
 	struct stat st;
 	if (earlier != NULL) {
-		if (fstatat(t->dirfd, earlier, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		if (fstatat(t->dirfd, earlier, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISREG(st.st_mode))
+				return TRUE;
+			return target_refuse(error, "the backup an earlier try made, \"%s\", is not a "
+			                     "file now: not replacing the file without one", earlier);
+		}
+		if (errno != ENOENT)
+			return target_errno(error, "lstat the backup");
+		/* journaled, not made: the try died before its link */
+		if (linkat(t->dirfd, t->name, t->dirfd, earlier, 0) == 0)
 			return TRUE;
-		return refuse(error, "the backup an earlier try made, \"%s\", is gone or not a file: "
-		              "not replacing the file without one", earlier);
+		if (errno != EEXIST)
+			return target_errno(error, "keep the backup");
 	}
 	for (int k = 0; k < 100; k++) {
 		g_autofree char *backup = k == 0 ? g_strconcat(t->name, t->backup_suffix, NULL)
 		                                 : g_strdup_printf("%s%s.%d", t->name, t->backup_suffix, k);
+		if (fstatat(t->dirfd, backup, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			continue;
+		if (made != NULL && !made(backup, data, error))
+			return FALSE;
 		if (linkat(t->dirfd, t->name, t->dirfd, backup, 0) == 0)
-			return made == NULL || made(backup, data, error);
+			return TRUE;
 		if (errno != EEXIST)
-			return errno_error(error, "keep the backup");
+			return target_errno(error, "keep the backup");
 	}
-	return refuse(error, "no free name for the backup (%s%s to .99 are taken)", t->name,
-	              t->backup_suffix);
+	return target_refuse(error, "no free name for the backup (%s%s to .99 are taken)", t->name,
+	                     t->backup_suffix);
 }
 
 gboolean
-backout_target_commit(BackoutTarget *t, BackoutBackupFunc made, gpointer data, GError **error)
+backout_target_commit(BackoutTarget *t, BackoutBackupFunc made, BackoutAppendFunc appending,
+                      gpointer data, GError **error)
 {
 	struct stat st;
 	gboolean exists = FALSE;
 
-	if (!flush(t, error))
+	if (t->mode == BACKOUT_MERGE)
+		return target_append(t, appending, data, error);
+	if (!target_flush(t, error))
 		return FALSE;
 	if (fsync(t->fd) != 0)
-		return errno_error(error, "fsync");
+		return target_errno(error, "fsync");
 	if (t->have_owner && geteuid() == 0 && fchown(t->fd, t->uid, t->gid) != 0)
-		return errno_error(error, "chown");
+		return target_errno(error, "chown");
 	if (fchmod(t->fd, 0600) != 0)
-		return errno_error(error, "chmod");
+		return target_errno(error, "chmod");
 	if (!check_name(t, &st, &exists, error))
 		return FALSE;
 	if (t->mode != BACKOUT_INTO && exists != t->had_file)
-		return refuse(error, "the file %s while it was locked", exists ? "appeared" : "vanished");
+		return target_refuse(error, "the file %s while it was locked", exists ? "appeared" : "vanished");
 	if (t->mode != BACKOUT_INTO && exists && (st.st_dev != t->dev || st.st_ino != t->ino))
-		return refuse(error, "the file was replaced while it was locked");
+		return target_refuse(error, "the file was replaced while it was locked");
 	if (t->mode == BACKOUT_IN_PLACE && exists && !keep_backup(t, made, data, error))
 		return FALSE;
 	if (renameat(t->dirfd, t->temp, t->dirfd, t->name) != 0)
-		return errno_error(error, "rename");
+		return target_errno(error, "rename");
 	t->committed = TRUE;
 	if (fsync(t->dirfd) != 0)
-		return errno_error(error, "fsync the directory");
+		return target_errno(error, "fsync the directory");
 	return TRUE;
 }
 

@@ -1,24 +1,19 @@
 /* backout.c -- see backout.h for the rule; here, one user's steps:
  *   backout_user     who the user is, the journal, the source's session, each mailbox
- *   backout_mailbox  list, read the sources, assign each message to a file (assign)
- *   write_file       one file: target, writer, the bodies streamed through (the
- *                    handler), commit, journal */
-#include "backout.h"
-
+ *   backout_mailbox  list, read the sources, assign each message to a file (assign),
+ *                    each file written by backout-write.c */
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "backout-private.h"
 #include "fault.h"
 #include "imap-session.h"
-#include "journal.h"
 #include "mailbox-name.h"
 #include "manifest-source.h"
 #include "source-digest.h"
 #include "tsv.h"
 #include "user-mailboxes.h"
 
-static const char *const steps[] = { "backup", "written", "done", "failed", NULL };
+static const char *const steps[] = { "backup", "appending", "written", "done", "failed", NULL };
 
 static void
 failure_free(BackoutFailure *f)
@@ -39,18 +34,8 @@ backout_user_free(BackoutUser *result)
 	g_free(result);
 }
 
-typedef struct {
-	BackoutContext *ctx;
-	BackoutUser *result;
-	Journal *journal;
-	const UserAccess *access;
-	BackoutSourceUser *src;
-	const char *mailbox;      /* the one being written, or NULL */
-} Job;
-
-/* Report, record and journal a failure of scope at least `where`. */
-static void
-fail(Job *job, FailureScope where, const char *path, guint32 uid, const GError *error)
+void
+backout_fail(Job *job, FailureScope where, const char *path, guint32 uid, const GError *error)
 {
 	BackoutContext *ctx = job->ctx;
 	Failure f = failure_classify(error, where);
@@ -90,14 +75,6 @@ fail(Job *job, FailureScope where, const char *path, guint32 uid, const GError *
 	}
 }
 
-/* One source's messages by digest, so that each Cyrus message finds the file it came
- * from (the first unclaimed message with its digest, sources in order). */
-typedef struct {
-	guint file;               /* index into the mailbox's sources */
-	const SourceDigest *digest;
-	gboolean claimed;
-} Held;
-
 static guint
 sha1_hash(gconstpointer key)
 {
@@ -112,9 +89,38 @@ sha1_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, 20) == 0;
 }
 
-/* The first unclaimed message with digest `sha1`, claimed; NULL when none. */
-static Held *
-claim(GHashTable *held, const guint8 *sha1)
+static void
+held_list_free(gpointer list)
+{
+	g_slist_free_full(list, g_free);
+}
+
+GHashTable *
+backout_held_new(void)
+{
+	return g_hash_table_new_full(sha1_hash, sha1_equal, NULL, held_list_free);
+}
+
+void
+backout_held_add(GHashTable *held, GArray *digests, guint file)
+{
+	for (guint i = 0; i < digests->len; i++) {
+		SourceDigest *s = &g_array_index(digests, SourceDigest, i);
+		Held *h = g_new0(Held, 1);
+		h->file = file;
+		h->digest = s;
+		/* appended in place: the table keeps the list's head (replacing it would free
+		 * the list it is given back, as the value's destroy) */
+		GSList *l = g_hash_table_lookup(held, s->sha1);
+		if (l == NULL)
+			g_hash_table_insert(held, s->sha1, g_slist_append(NULL, h));
+		else if (g_slist_append(l, h) != l)
+			g_assert_not_reached();   /* a non-empty list keeps its head */
+	}
+}
+
+Held *
+backout_held_claim(GHashTable *held, const guint8 *sha1)
 {
 	for (GSList *l = g_hash_table_lookup(held, sha1); l != NULL; l = l->next) {
 		Held *h = l->data;
@@ -126,202 +132,31 @@ claim(GHashTable *held, const guint8 *sha1)
 	return NULL;
 }
 
-/* One file's work. */
-typedef struct {
-	const char *path;          /* the source's path */
-	GPtrArray *messages;       /* const ImapDigest *, ascending UID */
-	GPtrArray *senders;        /* const char * (or NULL), parallel */
-} FileWork;
-
-static void
-file_work_clear(FileWork *fw)
+void
+backout_file_work_clear(FileWork *fw)
 {
 	g_ptr_array_unref(fw->messages);
 	g_ptr_array_unref(fw->senders);
 }
 
-/* Between write_file and the source's fetch: the message being written. */
-typedef struct {
-	Job *job;
-	FileWork *fw;
-	BackoutTarget *target;
-	MboxWriter *writer;
-	GHashTable *held;          /* MERGE: what the old file holds */
-	EVP_MD_CTX *sha;           /* MERGE: the bytes with a line end added, see end */
-	guint next;                /* index into fw->messages */
-	guint64 start;             /* the target's offset where the message began */
-	char last;                 /* the last byte of the body so far */
-	guint64 messages, bytes, held_count;
-	guint failed;
-} Writing;
-
-static gboolean
-on_begin(const ImapDigest *message, gpointer data, GError **error)
-{
-	Writing *w = data;
-	const char *sender = NULL;
-	gboolean merge = w->job->ctx->target.mode == BACKOUT_MERGE;
-
-	while (w->next < w->fw->messages->len && g_ptr_array_index(w->fw->messages, w->next) != message)
-		w->next++;
-	if (w->next < w->fw->senders->len)
-		sender = g_ptr_array_index(w->fw->senders, w->next);
-	w->start = backout_target_offset(w->target);
-	w->last = '\n';
-	if (merge && EVP_DigestInit_ex(w->sha, EVP_sha1(), NULL) != 1) {
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 unavailable");
-		return FALSE;
-	}
-	return mbox_writer_begin(w->writer, sender, message->internaldate,
-	                         (const char *const *)message->flags, merge ? 0 : message->uid, error);
-}
-
-static gboolean
-on_body(const char *bytes, gsize len, gpointer data, GError **error)
-{
-	Writing *w = data;
-	if (len == 0)
-		return TRUE;
-	w->last = bytes[len - 1];
-	if (w->job->ctx->target.mode == BACKOUT_MERGE && EVP_DigestUpdate(w->sha, bytes, len) != 1) {
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 failed");
-		return FALSE;
-	}
-	return mbox_writer_write(w->writer, bytes, len, error);
-}
-
-/* Leave the message out: the file back to where it began. */
-static gboolean
-roll_back(Writing *w, GError **error)
-{
-	mbox_writer_abort(w->writer);
-	return backout_target_truncate(w->target, w->start, error);
-}
-
-static gboolean
-on_error(const ImapDigest *message, const GError *why, gpointer data, GError **error)
-{
-	Writing *w = data;
-	w->failed++;
-	fail(w->job, FAILURE_MESSAGE, backout_target_path(w->target), message->uid, why);
-	return roll_back(w, error);
-}
-
-static gboolean
-on_end(const ImapDigest *message, const guint8 sha1[20], gpointer data, GError **error)
-{
-	Writing *w = data;
-
-	if (memcmp(sha1, message->sha1, 20) != 0) {
-		char want[41], got[41];
-		imap_digest_hex(message->sha1, want);
-		imap_digest_hex(sha1, got);
-		g_autoptr(GError) why = g_error_new(G_FILE_ERROR, G_FILE_ERROR_FAILED,
-		                                    "its bytes (SHA-1 %s) are not what Cyrus's index "
-		                                    "says (%s): a damaged message file", got, want);
-		return on_error(message, why, data, error);
-	}
-	/* MERGE: a message without a last line end gets one in the mbox, so a file merged
-	 * before holds it with "\r\n" added: that is the digest to look for too */
-	if (w->held != NULL && w->last != '\n') {
-		guint8 with_end[EVP_MAX_MD_SIZE];
-		unsigned int n = 0;
-		if (EVP_DigestUpdate(w->sha, "\r\n", 2) == 1 &&
-		    EVP_DigestFinal_ex(w->sha, with_end, &n) == 1 && n == 20 &&
-		    claim(w->held, with_end) != NULL) {
-			w->held_count++;
-			return roll_back(w, error);
-		}
-	}
-	if (!mbox_writer_end(w->writer, error))
-		return FALSE;
-	fault_point("backout-message");
-	w->messages++;
-	w->bytes += message->size;
-	progress_add(w->job->ctx->progress, 1, (gint64)message->size);
-	return TRUE;
-}
-
-static gboolean
-backup_made(const char *backup, gpointer data, GError **error)
-{
-	Writing *w = data;
-	if (!journal_append(w->job->journal, "backup", backout_target_path(w->target), backup, error))
-		return FALSE;
-	fault_point("backout-backup");
-	return TRUE;
-}
-
-/* The journal's key of a file: where it is written (backout_target_path). */
-static char *
-target_key(const BackoutContext *ctx, const char *source)
+char *
+backout_target_key(const BackoutContext *ctx, const char *source)
 {
 	return ctx->target.mode == BACKOUT_INTO ? g_build_filename(ctx->target.into, source, NULL)
 	                                        : g_strdup(source);
 }
 
-static gboolean
-journal_written(Journal *journal, const char *path, guint64 messages, guint64 bytes, GError **error)
+void
+backout_resume_of(Job *job, const char *key, BackoutResume *resume, BackoutAppend *append)
 {
-	g_autofree char *detail = g_strdup_printf("messages=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT,
-	                                          messages, bytes);
-	return journal_append(journal, "written", path, detail, error);
-}
-
-/* Step 3: one file.  TRUE when every message is in it and it is journaled. */
-static gboolean
-write_file(Job *job, const BackoutMailbox *list, FileWork *fw, GHashTable *held)
-{
-	static const BackoutBodyHandler handler = { on_begin, on_body, on_end, on_error };
-	BackoutContext *ctx = job->ctx;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *key = target_key(ctx, fw->path);
-	const JournalRecord *rec = journal_find(job->journal, "backup", key);
-	g_autoptr(BackoutTarget) target = backout_target_open(&ctx->target, ctx->manifest, job->access,
-	                                                      fw->path, rec ? rec->detail : NULL, &error);
-	g_autoptr(MboxWriter) writer = NULL;
-	Writing w = { .job = job, .fw = fw, .target = target, .held = held };
-	const char *path = key;
-
-	if (target == NULL)
-		goto failed;
-	writer = w.writer = mbox_writer_new(&ctx->writer, backout_target_write, target);
-	if ((ctx->target.mode != BACKOUT_MERGE || !backout_target_had_file(target)) &&
-	    !mbox_writer_folder_data(writer, list->uidvalidity, list->uidnext - 1,
-	                             (const char *const *)list->keywords, g_get_real_time() / G_USEC_PER_SEC,
-	                             &error))
-		goto failed;
-	if (fw->messages->len > 0) {
-		w.sha = EVP_MD_CTX_new();
-		gboolean ok = w.sha != NULL &&
-		              ctx->source->fetch(job->src, (const ImapDigest *const *)fw->messages->pdata,
-		                                 fw->messages->len, &handler, &w, &error);
-		EVP_MD_CTX_free(w.sha);
-		if (!ok) {
-			if (error == NULL)
-				g_set_error(&error, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "no memory for a SHA-1");
-			goto failed;
-		}
-	}
-	if (ctx->target.mode == BACKOUT_MERGE && w.messages == 0 && w.failed == 0 &&
-	    backout_target_had_file(target)) {
-		job->result->held += w.held_count;   /* nothing to add: the file stays as it is */
-		return TRUE;
-	}
-	if (!backout_target_commit(target, backup_made, &w, &error))
-		goto failed;
-	fault_point("backout-commit");
-	job->result->files++;
-	job->result->messages += w.messages;
-	job->result->bytes += w.bytes;
-	job->result->held += w.held_count;
-	if (w.failed > 0)
-		return FALSE;
-	if (journal_written(job->journal, path, w.messages, w.bytes, &error))
-		return TRUE;
-failed:
-	fail(job, FAILURE_MAILBOX, path, 0, error);
-	return FALSE;
+	const JournalRecord *backup = journal_find(job->journal, "backup", key);
+	const JournalRecord *app = journal_find(job->journal, "appending", key);
+	const JournalRecord *written = journal_find(job->journal, "written", key);
+	memset(resume, 0, sizeof *resume);
+	resume->earlier_backup = backup ? backup->detail : NULL;
+	if (app != NULL && (written == NULL || written->line < app->line) &&
+	    backout_append_parse(app->detail, append))
+		resume->pending = append;
 }
 
 /* Step 2: each listed message to the file it goes to.  FALSE when MERGE cannot read a
@@ -351,7 +186,7 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 			gboolean gone = g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 			if (merge && !gone) {
 				g_prefix_error(&error, "cannot tell which messages it holds: ");
-				fail(job, FAILURE_MAILBOX, path, 0, error);
+				backout_fail(job, FAILURE_MAILBOX, path, 0, error);
 				return FALSE;
 			}
 			/* without it: every message goes to the first file, with Return-Path */
@@ -361,25 +196,18 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 				          "(%s): its messages are told apart by nothing; senders from Return-Path",
 				          job->result->user, mb->name, error->message);
 		}
-		for (guint i = 0; i < d->len; i++) {
-			SourceDigest *s = &g_array_index(d, SourceDigest, i);
-			Held *h = g_new0(Held, 1);
-			h->file = files->len - 1;
-			h->digest = s;
-			GSList *l = g_hash_table_lookup(held, s->sha1);
-			g_hash_table_replace(held, s->sha1, g_slist_append(l, h));
-		}
+		backout_held_add(held, d, files->len - 1);
 	}
 	if (first == G_MAXUINT) {
 		g_autoptr(GError) error = g_error_new(G_FILE_ERROR, G_FILE_ERROR_NOENT,
 		                                      "no source file in the manifest for it: its %u "
 		                                      "messages have nowhere to go", list->messages->len);
-		fail(job, FAILURE_MAILBOX, NULL, 0, error);
+		backout_fail(job, FAILURE_MAILBOX, NULL, 0, error);
 		return FALSE;
 	}
 	for (guint i = 0; i < list->messages->len; i++) {
 		const ImapDigest *m = g_ptr_array_index(list->messages, i);
-		Held *h = claim(held, m->sha1);
+		Held *h = backout_held_claim(held, m->sha1);
 		if (h != NULL && merge) {
 			job->result->held++;
 			continue;
@@ -389,12 +217,6 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 		g_ptr_array_add(fw->senders, h && h->digest->sender[0] ? h->digest->sender : NULL);
 	}
 	return TRUE;
-}
-
-static void
-held_list_free(gpointer list)
-{
-	g_slist_free_full(list, g_free);
 }
 
 static void
@@ -413,6 +235,33 @@ done_key(const BackoutContext *ctx, const char *mailbox)
 	return g_strdup_printf("%s %s", mailbox, ctx->target.mode == BACKOUT_IN_PLACE ? "in-place" : "merge");
 }
 
+/* The target of the file that rebuilds `source`, with what an earlier try left;
+ * NULL after reporting why not. */
+static BackoutTarget *
+open_target(Job *job, const char *source)
+{
+	g_autofree char *key = backout_target_key(job->ctx, source);
+	g_autoptr(GError) error = NULL;
+	BackoutResume resume;
+	BackoutAppend append;
+	backout_resume_of(job, key, &resume, &append);
+	BackoutTarget *target = backout_target_open(&job->ctx->target, job->ctx->manifest, job->access,
+	                                            source, &resume, &error);
+	if (target == NULL)
+		backout_fail(job, FAILURE_MAILBOX, key, 0, error);
+	return target;
+}
+
+/* The mailbox's first source file (where MERGE puts new mail), or NULL. */
+static const char *
+first_source(const UserMailbox *mb)
+{
+	for (guint k = 0; k < mb->sources->len; k++)
+		if (g_ptr_array_index(mb->sources, k) != NULL)
+			return g_ptr_array_index(mb->sources, k);
+	return NULL;
+}
+
 /* Steps 1-4 for one mailbox. */
 static void
 backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char *domain)
@@ -423,12 +272,12 @@ backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char 
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) files = g_array_new(FALSE, TRUE, sizeof(FileWork));
 	g_autoptr(GPtrArray) digests = g_ptr_array_new_with_free_func(digests_free);
-	g_autoptr(GHashTable) held = g_hash_table_new_full(sha1_hash, sha1_equal, NULL, held_list_free);
+	g_autoptr(GHashTable) held = backout_held_new();
 	g_autofree char *personal = mailbox_name_personal(&ctx->server->naming, ctx->server->altnamespace,
 	                                                  prefix, domain, mb->name);
 	gboolean all = TRUE;
 
-	g_array_set_clear_func(files, (GDestroyNotify)file_work_clear);
+	g_array_set_clear_func(files, (GDestroyNotify)backout_file_work_clear);
 	job->mailbox = mb->name;
 	g_autofree char *done = done_key(ctx, mb->name);
 	if (!merge && journal_find(job->journal, "done", done) != NULL) {
@@ -441,25 +290,44 @@ backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char 
 	else
 		ctx->source->mailbox_open(job->src, mb->name, personal, &list, &error);
 	if (error != NULL) {
-		fail(job, FAILURE_MAILBOX, NULL, 0, error);
+		backout_fail(job, FAILURE_MAILBOX, NULL, 0, error);
+		job->result->mailboxes_failed++;
+		backout_mailbox_clear(&list);
+		return;
+	}
+	fault_pause("backout-listed");
+	/* MERGE: the file new mail goes to is locked before it is read (assign), so that
+	 * what it holds cannot change until the append */
+	BackoutTarget *merge_target = NULL;
+	if (merge && first_source(mb) != NULL &&
+	    (merge_target = open_target(job, first_source(mb))) == NULL) {
 		job->result->mailboxes_failed++;
 		backout_mailbox_clear(&list);
 		return;
 	}
 	if (!assign(job, mb, &list, files, digests, held)) {
+		backout_target_free(merge_target);
 		job->result->mailboxes_failed++;
 		backout_mailbox_clear(&list);
 		return;
 	}
 	for (guint k = 0; k < files->len && !g_atomic_int_get(&ctx->stop); k++) {
 		FileWork *fw = &g_array_index(files, FileWork, k);
-		g_autofree char *key = target_key(ctx, fw->path);
-		if (!merge && journal_find(job->journal, "written", key) != NULL)
+		g_autofree char *key = backout_target_key(ctx, fw->path);
+		BackoutTarget *target = NULL;
+		if (merge) {
+			if (k == 0)
+				all &= backout_write_file(job, &list, fw, held, g_steal_pointer(&merge_target));
+			continue;   /* new mail goes to the first file only */
+		}
+		if (journal_find(job->journal, "written", key) != NULL)
 			continue;
-		if (merge && fw->messages->len == 0)
-			continue;
-		all &= write_file(job, &list, fw, merge ? held : NULL);
+		if ((target = open_target(job, fw->path)) == NULL)
+			all = FALSE;
+		else
+			all &= backout_write_file(job, &list, fw, NULL, target);
 	}
+	backout_target_free(merge_target);
 	backout_mailbox_clear(&list);
 	if (!all || g_atomic_int_get(&ctx->stop)) {
 		job->result->mailboxes_failed++;
@@ -467,7 +335,7 @@ backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char 
 	}
 	job->result->mailboxes++;
 	if (!journal_append(job->journal, "done", done, NULL, &error))
-		fail(job, FAILURE_MAILBOX, NULL, 0, error);
+		backout_fail(job, FAILURE_MAILBOX, NULL, 0, error);
 }
 
 BackoutUser *
@@ -503,7 +371,7 @@ backout_user(BackoutContext *ctx, const char *user, GPtrArray *rows)
 			g_atomic_int_set(&ctx->stop, 1);
 			result->worst = REPORT_UNAVAILABLE;
 		} else {
-			fail(&job, FAILURE_USER, NULL, 0, error);
+			backout_fail(&job, FAILURE_USER, NULL, 0, error);
 			if (result->worst == REPORT_CONFIG)
 				g_atomic_int_set(&ctx->stop, 1);
 		}

@@ -2,7 +2,9 @@
  * switch, read once. */
 #include "fault.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,4 +38,18 @@ fault_point(const char *name)
 		return;
 	if (g_atomic_int_dec_and_test(&fault_left))
 		kill(0, SIGKILL);
+}
+
+void
+fault_pause(const char *name)
+{
+	static gint paused = 0;
+	const char *want = g_getenv("M2C_PAUSE");
+	char c;
+	if (want == NULL || strcmp(want, name) != 0 || !g_atomic_int_compare_and_exchange(&paused, 0, 1))
+		return;
+	fprintf(stderr, "m2c: paused at %s\n", name);
+	fflush(stderr);
+	while (read(STDIN_FILENO, &c, 1) < 0 && errno == EINTR)
+		;
 }

@@ -14,4 +14,11 @@
 
 void fault_point(const char *name);
 
+/* With M2C_PAUSE=NAME in the environment, the first pass through the point NAME prints
+ * "m2c: paused at NAME" on stderr and waits until a byte can be read from standard
+ * input (or it is closed): a test does what must happen just then (a flag changed by
+ * another session between backout's listing and its fetch: "backout-listed"), then
+ * writes the byte -- a readiness handshake, never a sleep. */
+void fault_pause(const char *name);
+
 #endif

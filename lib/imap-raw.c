@@ -167,23 +167,37 @@ imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out, GError
 	return TRUE;
 }
 
-/* The UID of "* N FETCH (UID u BODY[] {n}" -- Cyrus sends UID first (measured); 0 when
- * the line is not of that form. */
+/* The UID of "* N FETCH (ITEMS BODY[] {n}" where ITEMS hold "UID u" and may hold
+ * "FLAGS (...)" or "MODSEQ (n)" too, in any order (Cyrus sends UID first, but a flag
+ * changed by another session meanwhile comes first, unasked: measured); 0 when the
+ * line is not of that form. */
 static guint32
 body_line_uid(const char *line, gsize len)
 {
 	const char *p = line, *end = line + len;
 	guint64 uid = 0;
-	if (!imap_digest_is_fetch(line, len))
+	if (!imap_digest_is_fetch(line, len) || (p = memchr(line, '(', len)) == NULL)
 		return 0;
-	p = memchr(line, '(', len);
-	if (p == NULL || end - p < 6 || g_ascii_strncasecmp(p, "(UID ", 5) != 0)
-		return 0;
-	for (p += 5; p < end && g_ascii_isdigit(*p) && uid <= G_MAXUINT32; p++)
-		uid = uid * 10 + (guint64)(*p - '0');
-	if (uid == 0 || uid > G_MAXUINT32 || end - p < 9 || g_ascii_strncasecmp(p, " BODY[] {", 9) != 0)
-		return 0;
-	return (guint32)uid;
+	p++;
+	for (;;) {
+		if (end - p >= 9 && g_ascii_strncasecmp(p, "BODY[] {", 8) == 0)
+			return uid > 0 && uid <= G_MAXUINT32 ? (guint32)uid : 0;
+		if (end - p >= 4 && g_ascii_strncasecmp(p, "UID ", 4) == 0 && uid == 0) {
+			for (p += 4; p < end && g_ascii_isdigit(*p) && uid <= G_MAXUINT32; p++)
+				uid = uid * 10 + (guint64)(*p - '0');
+		} else if ((end - p >= 7 && g_ascii_strncasecmp(p, "FLAGS (", 7) == 0) ||
+		           (end - p >= 8 && g_ascii_strncasecmp(p, "MODSEQ (", 8) == 0)) {
+			const char *close = memchr(p, ')', (gsize)(end - p));
+			if (close == NULL)
+				return 0;
+			p = close + 1;
+		} else {
+			return 0;
+		}
+		if (p >= end || *p != ' ')
+			return 0;
+		p++;
+	}
 }
 
 /* "a:b,c" for up to `max` ranges of `uids` from `*i` on (advanced). */

@@ -170,7 +170,11 @@ try_fcntl(MboxLock *lock, GError **error)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
 
-	if (fcntl(lock->fd, F_SETLK, &fl) == 0)
+	/* an open file description lock: POSIX F_SETLK locks are all dropped when the
+	 * process closes any descriptor of the file -- backout reads the file through
+	 * another one while it holds the lock.  The two kinds conflict with each other,
+	 * so mail programs taking F_SETLK still wait for it. */
+	if (fcntl(lock->fd, F_OFD_SETLK, &fl) == 0)
 		return STEP_TAKEN;
 	if (errno == EACCES || errno == EAGAIN)
 		return STEP_BUSY;
@@ -346,7 +350,7 @@ mbox_lock_release(MboxLock *lock)
 	if (lock->fd >= 0) {
 		struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
 		flock(lock->fd, LOCK_UN);
-		fcntl(lock->fd, F_SETLK, &fl);
+		fcntl(lock->fd, F_OFD_SETLK, &fl);
 		close(lock->fd);
 	}
 	/* only our own dotlock: never one that somebody put in its place */

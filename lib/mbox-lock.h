@@ -7,9 +7,12 @@
  *      pid, linked to NAME.lock, and taken when the link succeeded (or the unique
  *      file's link count became 2); the unique file removed;
  *   2. when NAME exists: opened O_RDWR | O_NOFOLLOW | O_NONBLOCK (never a FIFO or a
- *      device: it must be a regular file), then an fcntl write lock (F_SETLK) on the
+ *      device: it must be a regular file), then an fcntl write lock on the
  *      whole file and flock(LOCK_EX | LOCK_NB) -- Linux keeps the two apart, and each
- *      kind of reader honours one.
+ *      kind of reader honours one.  The fcntl lock is an open file description lock
+ *      (F_OFD_SETLK): it conflicts with the F_SETLK locks mail programs take, but,
+ *      unlike one, it is not dropped when the process closes another descriptor of
+ *      the file (backout reads the file it holds locked through another one).
  * Each step is retried every 100 ms until `timeout_ms` has passed.  A dotlock is never
  * broken, however old: the report names it with its age and pid so that a person
  * decides (a stale lock of a crashed client vs. a mail reader still writing).  The one

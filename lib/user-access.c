@@ -194,6 +194,12 @@ user_access_may_read(const UserAccess *access, const struct stat *st)
 	return user_has_bits(access, st, S_ISDIR(st->st_mode) ? S_IRUSR | S_IXUSR : S_IRUSR);
 }
 
+gboolean
+user_access_may_write(const UserAccess *access, const struct stat *st)
+{
+	return user_has_bits(access, st, S_ISDIR(st->st_mode) ? S_IWUSR | S_IXUSR : S_IWUSR);
+}
+
 static gboolean
 may_search(const UserAccess *access, const struct stat *st)
 {

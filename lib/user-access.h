@@ -80,6 +80,10 @@ gboolean user_access_get_ids(const UserAccess *access, uid_t *uid_out, gid_t *gi
  * Always TRUE for an unknown user and for root. */
 gboolean user_access_may_read(const UserAccess *access, const struct stat *st);
 
+/* Could the user write it (a directory: make files in it)?  As user_access_may_read:
+ * owner, group, mode bits; TRUE for an unknown user and for root. */
+gboolean user_access_may_write(const UserAccess *access, const struct stat *st);
+
 /* NULL when a file with this stat may be read on the user's behalf (the rules
  * above); else why not, new (g_free), worded for a manifest note, e.g.
  *   "a FIFO, not a file"            (also socket, character device, block device,

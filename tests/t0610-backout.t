@@ -253,6 +253,50 @@ with t.Cyrus() as cy:
     t.ok(p.returncode == 0 and all(read(inbox[u]) == merged[u] for u in users),
          'a second --merge adds nothing', p.stderr.decode(errors='replace')[-500:])
 
+    # --merge killed in the middle of its append (a message of 300 KB, appended in
+    # pieces): the rerun cuts the partial message back and appends it whole, once
+    u = users[1]
+    big = b'From: big@example.org\r\nSubject: a large one\r\n\r\n' + b''.join(
+        b'line %06d of a long message, to be appended in pieces\r\n' % k for k in range(6000))
+    imap = cy.as_user(u)
+    imap.append('INBOX', None, None, big)
+    imap.logout()
+    before = read(inbox[u])
+    state = os.path.join(TMP, 'merge-killed.state')
+    p = backout(cy, manifest, '--merge', '--source-tz', 'UTC', '--user', u, '--state', state,
+                env=dict(os.environ, M2C_FAULT='backout-append:1'))
+    killed = p.returncode in (-9, 137)
+    partial = len(read(inbox[u])) - len(before)
+    p = backout(cy, manifest, '--merge', '--source-tz', 'UTC', '--user', u, '--state', state)
+    _, msgs = mboxparse.parse(read(inbox[u]), UTC, strict=False)
+    want = big.replace(b'\r\n', b'\n')
+    t.ok(killed and 0 < partial < len(big) and p.returncode == 0 and read(inbox[u]).startswith(before) and
+         sum(m['content'] == want for m in msgs) == 1 and msgs[-1]['content'] == want and
+         not os.path.exists(inbox[u] + '.lock'),
+         '--merge killed mid-append (%d bytes of it written), then a rerun: the message once, '
+         'whole, no lock left' % partial, 'killed: %s' % killed, p.stderr.decode(errors='replace')[-500:])
+
+    # flags changed by another session between backout's listing and its fetch: Cyrus
+    # puts the unasked FLAGS before UID in the FETCH answer; every message still written
+    u = users[2]
+    into_p = os.path.join(TMP, 'paused')
+    bo = subprocess.Popen([t.BIN, 'backout', '--manifest', manifest] + server_args(cy) +
+                          ['--into', into_p, '--source-tz', 'UTC', '--user', u],
+                          env=dict(os.environ, M2C_PAUSE='backout-listed'), stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    line = bo.stderr.readline()
+    imap = cy.as_user(u)
+    imap.select('INBOX')
+    imap.uid('STORE', '1:*', '+FLAGS.SILENT', '(\\Flagged)')
+    imap.logout()
+    out, errs = bo.communicate(b'x')
+    want, _ = cyrus_messages(cy, u, 'INBOX')
+    _, msgs = mboxparse.parse(read(into_p + inbox[u]), UTC) if os.path.exists(into_p + inbox[u]) else (None, [])
+    t.ok(line.startswith(b'm2c: paused at backout-listed') and bo.returncode == 0 and
+         [m['content'] for m in msgs] == [b if b.endswith(b'\n') else b + b'\n' for _, b, _, _ in want],
+         'flags changed by another session between the listing and the fetch: every message written',
+         line, errs.decode(errors='replace')[-500:])
+
     # a dotlock held by another process: wait, then 75; nothing written beside it
     u = users[0]
     imap = cy.as_user(u)

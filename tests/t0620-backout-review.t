@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# Defects found reviewing backout (each a failing check until fixed), against a real
+# Defects found reviewing backout (each failed until it was fixed; now regression
+# checks), against a real
 # Cyrus, checked with imaplib and tests/lib/mboxparse.py:
 #  1. a source holding the same message twice: backout crashes (assign(): a held list
 #     freed by g_hash_table_replace's value destroy while it is still the new value);
@@ -10,7 +11,9 @@
 #  4. --in-place, a row whose source is another user's file: replaced by one owned by
 #     the row's user (exit 0, a warning);
 #  5. --in-place killed between the backup's link(2) and its journal line: every rerun
-#     refuses the file ("2 hard links") -- simulated by making that state by hand;
+#     refused the file ("2 hard links").  Now the name is journaled before the link:
+#     a kill there leaves a journaled backup not made yet, and the rerun makes it; a
+#     second link nobody journaled is somebody else's and is still refused;
 #  6. --merge racing with a mail program that opens the inbox, then waits for the fcntl
 #     lock (mutt's order): its message goes to the replaced inode, lost.  Needs strace.
 import os, pwd, re, shutil, subprocess, sys, tempfile, time
@@ -154,14 +157,26 @@ with t.Cyrus() as cy:
          '--in-place: a row naming another user\'s file is refused, the file left alone',
          err(p), 'owner now %s' % pwd.getpwuid(st.st_uid).pw_name)
 
-    # 5. --in-place killed between link(2) and the journal: the state made by hand
+    # 5. --in-place killed between the backup's journal line and its link(2), then a rerun
     ib = os.path.join(SPOOL, g)
     original = read(ib)
-    os.link(ib, ib + '.pre-backout')
-    p = backout(cy, manifest, '--in-place', '--user', g, '--state', os.path.join(TMP, 'st-g'))
-    t.ok(p.returncode == 0 and read(ib + '.pre-backout') == original and count(ib) == 2,
-         '--in-place after a kill between the backup\'s link and its journal line: the rerun '
-         'goes on', err(p))
+    state = os.path.join(TMP, 'st-g')
+    p = backout(cy, manifest, '--in-place', '--user', g, '--state', state,
+                env=dict(os.environ, M2C_FAULT='backout-backup:1'))
+    killed = p.returncode in (-9, 137)
+    made_before = os.path.exists(ib + '.pre-backout')
+    p = backout(cy, manifest, '--in-place', '--user', g, '--state', state)
+    t.ok(killed and not made_before and p.returncode == 0 and read(ib + '.pre-backout') == original and
+         count(ib) == 2, '--in-place killed between the backup\'s journal line and its link: the '
+         'rerun makes the backup and goes on', 'killed: %s, made before: %s' % (killed, made_before), err(p))
+    # a second link to the inbox that no run of ours journaled: somebody else's, refused
+    os.unlink(ib + '.pre-backout')
+    with open(ib, 'wb') as f:
+        f.write(original)
+    os.link(ib, ib + '.someones')
+    p = backout(cy, manifest, '--in-place', '--user', g, '--state', os.path.join(TMP, 'st-g2'))
+    t.ok(p.returncode == 1 and b'hard links' in p.stderr and read(ib) == original,
+         '--in-place: an inbox with a second link nobody journaled is refused, left alone', err(p))
 
     # 6. --merge racing with a writer that opened the inbox before locking it
     if shutil.which('strace') is None:

@@ -118,6 +118,14 @@ record_backup(const char *backup, gpointer data, GError **error)
 	return TRUE;
 }
 
+static gboolean
+record_append(const BackoutAppend *append, gpointer data, GError **error)
+{
+	(void)error;
+	*(BackoutAppend *)data = *append;
+	return TRUE;
+}
+
 static void
 test_into(Fixture *f, gconstpointer data)
 {
@@ -133,7 +141,7 @@ test_into(Fixture *f, gconstpointer data)
 	g_assert_true(write_text(t, "From a Tue Mar  4 10:00:00 2003\nhello\n\n"));
 	g_assert_true(write_text(t, "dropped"));
 	g_assert_true(backout_target_truncate(t, strlen("From a Tue Mar  4 10:00:00 2003\nhello\n\n"), NULL));
-	g_assert_true(backout_target_commit(t, NULL, NULL, &error));
+	g_assert_true(backout_target_commit(t, NULL, NULL, NULL, &error));
 	g_assert_no_error(error);
 	g_autofree char *text = get(want);
 	g_assert_cmpstr(text, ==, "From a Tue Mar  4 10:00:00 2003\nhello\n\n");
@@ -209,7 +217,7 @@ test_in_place(Fixture *f, gconstpointer data)
 	g_assert_null(other);
 	g_assert_error(busy, M2C_MBOX_LOCK_ERROR, M2C_MBOX_LOCK_ERROR_BUSY);
 	g_assert_true(write_text(t, "new\n"));
-	g_assert_true(backout_target_commit(t, record_backup, &made, &error));
+	g_assert_true(backout_target_commit(t, record_backup, NULL, &made, &error));
 	g_assert_no_error(error);
 	g_assert_cmpstr(made, ==, "box.pre-backout.1");
 	g_clear_pointer(&t, backout_target_free);
@@ -231,10 +239,11 @@ test_in_place(Fixture *f, gconstpointer data)
 	g_assert_cmpint(rename(source, orig), ==, 0);
 	g_assert_cmpint(link(kept, source), ==, 0);
 	BackoutTargetSettings s = { .mode = BACKOUT_IN_PLACE, .lock_timeout_ms = 200 };
-	t = backout_target_open(&s, &f->manifest, f->access, source, "box.pre-backout.1", &error);
+	BackoutResume resume = { .earlier_backup = "box.pre-backout.1" };
+	t = backout_target_open(&s, &f->manifest, f->access, source, &resume, &error);
 	g_assert_no_error(error);
 	g_assert_true(write_text(t, "newer\n"));
-	g_assert_true(backout_target_commit(t, record_backup, &made, &error));
+	g_assert_true(backout_target_commit(t, record_backup, NULL, &made, &error));
 	g_assert_no_error(error);
 	g_assert_null(made);
 	g_autofree char *still = get(kept);
@@ -305,15 +314,137 @@ test_merge(Fixture *f, gconstpointer data)
 		g_assert_no_error(error);
 		g_assert_true(backout_target_had_file(t));
 		g_assert_true(write_text(t, "NEW"));
-		g_assert_true(backout_target_commit(t, NULL, NULL, &error));
+		g_assert_true(backout_target_commit(t, NULL, NULL, NULL, &error));
 		g_assert_no_error(error);
 		g_autofree char *text = get(source);
 		g_assert_cmpstr(text, ==, cases[i].want);
+		/* appended in place: the file keeps its owner and mode (a spool's 0660 for
+		 * its delivery agent's group) */
 		struct stat st;
 		g_assert_cmpint(stat(source, &st), ==, 0);
-		g_assert_cmpuint(st.st_mode & 07777, ==, 0600);
+		g_assert_cmpuint(st.st_mode & 07777, ==, 0660);
 		g_assert_cmpuint(st.st_uid, ==, f->uid);
 	}
+}
+
+/* MERGE after a kill in the middle of an append: complete (kept), cut short with
+ * nothing after it (cut back), cut short with other bytes after it (refused). */
+static void
+test_merge_recovery(Fixture *f, gconstpointer data)
+{
+	(void)data;
+	if (!need_root())
+		return;
+	g_autofree char *source = g_build_filename(f->mail, "inbox", NULL);
+	g_autofree char *staged = g_build_filename(f->mail, ".inbox.m2c-backout", NULL);
+	const char *old = "From a Tue Mar  4 10:00:00 2003\nold\n";
+	const char *add = "From b Tue Mar  4 10:00:00 2003\nnew message\n\n";
+	BackoutAppend a = { 0 };
+	g_autoptr(GError) error = NULL;
+
+	/* one append, journaled (record_append) */
+	put(source, old, f->uid, 0600);
+	g_autoptr(BackoutTarget) t = open_target(f, BACKOUT_MERGE, source, &error);
+	g_assert_true(write_text(t, add));
+	g_assert_true(backout_target_commit(t, NULL, record_append, &a, &error));
+	g_assert_no_error(error);
+	g_clear_pointer(&t, backout_target_free);
+	g_autofree char *full = g_strconcat(old, "\n", add, NULL);
+	g_autofree char *text = get(source);
+	g_assert_cmpstr(text, ==, full);
+	g_assert_cmpuint(a.at, ==, strlen(old));
+	g_assert_cmpuint(a.sep, ==, 1);
+	g_assert_cmpuint(a.length, ==, strlen(add));
+	g_autofree char *line = backout_append_format(&a);
+	BackoutAppend back;
+	g_assert_true(backout_append_parse(line, &back));
+	g_assert_true(back.ino == a.ino && back.at == a.at && back.sep == a.sep &&
+	              back.length == a.length && memcmp(back.sha1, a.sha1, 20) == 0);
+	g_assert_false(backout_append_parse("ino=1 at=2 sep=3 length=4 sha1=00", &back));
+
+	BackoutTargetSettings s = { .mode = BACKOUT_MERGE, .lock_timeout_ms = 200 };
+	BackoutResume resume = { .pending = &a };
+	struct stat st;
+	/* the journal said "appending", not "written": complete, so kept as it is */
+	t = backout_target_open(&s, &f->manifest, f->access, source, &resume, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&t, backout_target_free);
+	g_autofree char *kept = get(source);
+	g_assert_cmpstr(kept, ==, full);
+
+	/* cut short after 10 bytes of the message, the staging file still there */
+	g_assert_cmpint(truncate(source, (off_t)(a.at + a.sep + 10)), ==, 0);
+	g_assert_cmpint(stat(source, &st), ==, 0);
+	a.ino = st.st_ino;
+	put(staged, add, 0, 0600);
+	t = backout_target_open(&s, &f->manifest, f->access, source, &resume, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&t, backout_target_free);
+	g_autofree char *cut = get(source);
+	g_assert_cmpstr(cut, ==, old);
+
+	/* cut short, then somebody else's mail after it: refused, left alone */
+	g_autofree char *mixed = g_strconcat(old, "\nFrom b Tue", "\n\nFrom c Wed Mar  5 10:00:00 2003\nx\n", NULL);
+	put(source, mixed, f->uid, 0600);
+	g_assert_cmpint(stat(source, &st), ==, 0);
+	a.ino = st.st_ino;
+	put(staged, add, 0, 0600);
+	t = backout_target_open(&s, &f->manifest, f->access, source, &resume, &error);
+	g_assert_null(t);
+	g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM);
+	g_assert_nonnull(strstr(error->message, "offset"));
+	g_autofree char *left = get(source);
+	g_assert_cmpstr(left, ==, mixed);
+}
+
+/* IN_PLACE: a backup journaled by a try that died before its link is made now. */
+static void
+test_backup_journaled_not_made(Fixture *f, gconstpointer data)
+{
+	(void)data;
+	if (!need_root())
+		return;
+	g_autofree char *source = g_build_filename(f->mail, "box", NULL);
+	g_autofree char *backup = g_strconcat(source, ".pre-backout", NULL);
+	g_autoptr(GError) error = NULL;
+	put(source, "old\n", f->uid, 0600);
+	BackoutTargetSettings s = { .mode = BACKOUT_IN_PLACE, .lock_timeout_ms = 200 };
+	BackoutResume resume = { .earlier_backup = "box.pre-backout" };
+	g_autoptr(BackoutTarget) t = backout_target_open(&s, &f->manifest, f->access, source, &resume, &error);
+	g_assert_no_error(error);
+	g_assert_true(write_text(t, "new\n"));
+	g_assert_true(backout_target_commit(t, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	g_autofree char *kept = get(backup);
+	g_assert_cmpstr(kept, ==, "old\n");
+	g_autofree char *now = get(source);
+	g_assert_cmpstr(now, ==, "new\n");
+}
+
+/* IN_PLACE, MERGE: another user's file, or a new file in a directory the user could
+ * not write, is not theirs to have written. */
+static void
+test_not_theirs(Fixture *f, gconstpointer data)
+{
+	(void)data;
+	if (!need_root())
+		return;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *rootdir = g_build_filename(f->home, "root-owned", NULL);
+	g_assert_cmpint(g_mkdir(rootdir, 0755), ==, 0);
+	g_autofree char *roots = g_build_filename(rootdir, "box", NULL);
+	put(roots, "root's\n", 0, 0644);
+	BackoutTarget *t = open_target(f, BACKOUT_IN_PLACE, roots, &error);
+	g_assert_null(t);
+	g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM);
+	g_clear_error(&error);
+	g_autofree char *fresh = g_build_filename(rootdir, "new", NULL);
+	t = open_target(f, BACKOUT_MERGE, fresh, &error);
+	g_assert_null(t);
+	g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM);
+	g_assert_false(g_file_test(fresh, G_FILE_TEST_EXISTS));
+	g_autofree char *text = get(roots);
+	g_assert_cmpstr(text, ==, "root's\n");
 }
 
 int
@@ -325,5 +456,9 @@ main(int argc, char **argv)
 	g_test_add("/backout-target/in-place", Fixture, NULL, setup, test_in_place, teardown);
 	g_test_add("/backout-target/refused", Fixture, NULL, setup, test_refused, teardown);
 	g_test_add("/backout-target/merge", Fixture, NULL, setup, test_merge, teardown);
+	g_test_add("/backout-target/merge-recovery", Fixture, NULL, setup, test_merge_recovery, teardown);
+	g_test_add("/backout-target/backup-journaled-not-made", Fixture, NULL, setup,
+	           test_backup_journaled_not_made, teardown);
+	g_test_add("/backout-target/not-theirs", Fixture, NULL, setup, test_not_theirs, teardown);
 	return g_test_run();
 }
