@@ -8,7 +8,9 @@
  *     each Cyrus message whose digest a source holds goes back to that source's file,
  *     with that message's envelope sender (convert stores none); every other message
  *     -- mail delivered after the cutover -- goes to the mailbox's first source file;
- *     MERGE writes only those others (a source already holding a message keeps it);
+ *     MERGE writes only those others (a source already holding a message keeps it),
+ *     and only to the first file, locked before it is read, each message checked in
+ *     the form the next merge will read it back (backout-write.c);
  *  3. for each source file, write (backout-target.h) the UW "FOLDER INTERNAL DATA"
  *     message (not when MERGE appends to a file that exists) and its messages in UID
  *     order (mbox-writer.h): the From_ line's sender as above, else Return-Path, else
@@ -25,6 +27,8 @@
  *
  * Journal (journal.h), STATE_DIR/USER.journal:
  *     backup   PATH      BACKUPNAME          IN_PLACE: the original kept as BACKUPNAME
+ *                                           (journaled before the link)
+ *     appending PATH     ino= at= sep= length= sha1=   MERGE: before its append
  *     written  PATH      messages=N bytes=B
  *     done     MAILBOX into DIR | MAILBOX in-place | MAILBOX merge   -
  *     failed   MAILBOX   SCOPE temporary|permanent TEXT
