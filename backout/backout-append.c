@@ -165,10 +165,16 @@ target_recover_append(BackoutTarget *t, const BackoutAppend *p, GError **error)
 			return target_errno(error, "cut back an interrupted append");
 		return TRUE;
 	}
+	/* the staging file removed by hand says the file is settled: merge by content */
+	struct stat staged;
+	if (fstatat(t->dirfd, t->temp, &staged, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+		return TRUE;
 	return target_refuse(error, "an earlier try's append at offset %" G_GUINT64_FORMAT " (%"
 	                     G_GUINT64_FORMAT " bytes) was cut short, and the file holds other bytes "
-	                     "there now: left as it is; look at it from that offset", p->at,
-	                     (guint64)p->sep + p->length);
+	                     "there now: left as it is; look at it from that offset (what it meant to "
+	                     "append is in %s next to it; remove that file once the mailbox is set "
+	                     "right, and the next --merge adds what is missing)", p->at,
+	                     (guint64)p->sep + p->length, t->temp);
 }
 
 /* Owner, group, mode 0600 for a file we make. */
@@ -187,7 +193,7 @@ target_append(BackoutTarget *t, BackoutAppendFunc appending, gpointer data, GErr
 {
 	int fd = mbox_lock_fd(t->lock);
 	struct stat st;
-	char tail[2] = { 0, 0 };          /* the old file's last two bytes */
+	char tail[3] = { 0, 0, 0 };       /* the old file's last three bytes */
 	BackoutAppend a = { 0 };
 
 	if (!target_flush(t, error))
@@ -214,10 +220,16 @@ target_append(BackoutTarget *t, BackoutAppendFunc appending, gpointer data, GErr
 	a.ino = (guint64)st.st_ino;
 	a.at = (guint64)st.st_size;
 	a.length = t->written;
-	if (a.at >= 2 ? !read_exactly(fd, tail, 2, a.at - 2, error)
-	              : a.at == 1 && !read_exactly(fd, tail + 1, 1, 0, error))
+	gsize got = (gsize)MIN(a.at, (guint64)3);
+	if (got > 0 && !read_exactly(fd, tail + 3 - got, got, a.at - got, error))
 		return FALSE;
-	a.sep = a.at == 0 ? 0 : tail[1] != '\n' ? 2 : tail[0] != '\n' ? 1 : 0;
+	/* an empty line must come before our From_ line: the file ends with one already
+	 * ("\n\n", or a CRLF file's "\n\r\n"), or with a line end (one more), or in
+	 * the middle of a line (two) */
+	if (a.at == 0 || (tail[2] == '\n' && (tail[1] == '\n' || (tail[1] == '\r' && tail[0] == '\n'))))
+		a.sep = 0;
+	else
+		a.sep = tail[2] == '\n' ? 1 : 2;
 	if (!hash_range(t->fd, 0, a.length, a.sha1, error) ||
 	    (appending != NULL && !appending(&a, data, error)))
 		return FALSE;

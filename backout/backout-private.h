@@ -40,6 +40,7 @@ typedef struct {
 	const char *path;          /* the source's path */
 	GPtrArray *messages;       /* const ImapDigest *, ascending UID */
 	GPtrArray *senders;        /* const char * (or NULL), parallel */
+	MboxQuoting quoting;       /* MERGE: how the file is read (pinned in the journal) */
 } FileWork;
 
 void backout_file_work_clear(FileWork *fw);

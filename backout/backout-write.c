@@ -246,13 +246,17 @@ backout_write_file(Job *job, const BackoutMailbox *list, FileWork *fw, GHashTabl
 
 	if (merge) {
 		g_autofree char *name = NULL;
+		MboxWriterSettings ws = ctx->writer;
 		scratch.fd = g_file_open_tmp("m2c-backout-XXXXXX", &name, &error);
 		if (scratch.fd >= 0)
 			g_unlink(name);
-		/* read back as written: the writer's quoting, not AUTO */
-		scratch.reader.quoting = ctx->writer.quoting;
+		/* written as the file is quoted (a file that reads as unquoted gets mboxo's
+		 * quoting: only the lines that would start a message), read back as the file
+		 * is read (fw->quoting, pinned) */
+		ws.quoting = fw->quoting == MBOX_QUOTING_MBOXRD ? MBOX_QUOTING_MBOXRD : MBOX_QUOTING_MBOXO;
+		scratch.reader.quoting = fw->quoting;
 		w.scratch = &scratch;
-		w.writer = scratch_writer = mbox_writer_new(&ctx->writer, scratch_write, &scratch);
+		w.writer = scratch_writer = mbox_writer_new(&ws, scratch_write, &scratch);
 		ok = scratch.fd >= 0;
 	}
 	if (ok && (!merge || !backout_target_had_file(target)))

@@ -4,6 +4,8 @@
  *                    each file written by backout-write.c */
 #include <string.h>
 
+#include <gio/gio.h>
+
 #include "backout-private.h"
 #include "fault.h"
 #include "imap-session.h"
@@ -13,7 +15,8 @@
 #include "tsv.h"
 #include "user-mailboxes.h"
 
-static const char *const steps[] = { "backup", "appending", "written", "done", "failed", NULL };
+static const char *const steps[] = { "backup", "appending", "written", "quoting", "done", "failed",
+                                      NULL };
 
 static void
 failure_free(BackoutFailure *f)
@@ -159,6 +162,16 @@ backout_resume_of(Job *job, const char *key, BackoutResume *resume, BackoutAppen
 		resume->pending = append;
 }
 
+/* The index in the mailbox's sources of its first source file (G_MAXUINT: none). */
+static guint
+first_index(const UserMailbox *mb)
+{
+	for (guint k = 0; k < mb->sources->len; k++)
+		if (g_ptr_array_index(mb->sources, k) != NULL)
+			return k;
+	return G_MAXUINT;
+}
+
 /* Step 2: each listed message to the file it goes to.  FALSE when MERGE cannot read a
  * source (it must know what the file holds). */
 static gboolean
@@ -181,8 +194,18 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 		GArray *d = g_array_new(FALSE, TRUE, sizeof(SourceDigest));
 		g_array_set_clear_func(d, source_digest_clear);
 		g_ptr_array_add(digests, d);
-		if (!source_digests_read(ctx->manifest, &ctx->server->reader, job->access, path, d, NULL,
-		                         NULL, &error)) {
+		/* MERGE: the file appended to is read as the first merge read it: how AUTO
+		 * decided its quoting then is pinned in the journal, so that what later
+		 * merges append cannot change how its old messages read */
+		MboxReaderSettings rs = ctx->server->reader;
+		g_autofree char *key = backout_target_key(ctx, path);
+		const JournalRecord *pin = merge && k == first_index(mb) ?
+		                           journal_find(job->journal, "quoting", key) : NULL;
+		if (pin != NULL && !mbox_quoting_from_name(pin->detail, &rs.quoting))
+			pin = NULL;
+		MboxQuoting decided = rs.quoting;
+		if (!source_digests_read(ctx->manifest, &rs, job->access, path, d, NULL, NULL, &decided,
+		                         &error)) {
 			gboolean gone = g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 			if (merge && !gone) {
 				g_prefix_error(&error, "cannot tell which messages it holds: ");
@@ -197,6 +220,13 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 				          job->result->user, mb->name, error->message);
 		}
 		backout_held_add(held, d, files->len - 1);
+		FileWork *added = &g_array_index(files, FileWork, files->len - 1);
+		added->quoting = decided == MBOX_QUOTING_AUTO ? MBOX_QUOTING_MBOXRD : decided;
+		if (merge && k == first_index(mb) && pin == NULL &&
+		    !journal_append(job->journal, "quoting", key, mbox_quoting_name(added->quoting), &error)) {
+			backout_fail(job, FAILURE_MAILBOX, path, 0, error);
+			return FALSE;
+		}
 	}
 	if (first == G_MAXUINT) {
 		g_autoptr(GError) error = g_error_new(G_FILE_ERROR, G_FILE_ERROR_NOENT,
@@ -264,7 +294,8 @@ first_source(const UserMailbox *mb)
 
 /* Steps 1-4 for one mailbox. */
 static void
-backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char *domain)
+backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char *domain,
+                gboolean no_row)
 {
 	BackoutContext *ctx = job->ctx;
 	gboolean merge = ctx->target.mode == BACKOUT_MERGE;
@@ -289,6 +320,11 @@ backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char 
 		g_set_error(&error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NO, "not a mailbox of %s", job->result->user);
 	else
 		ctx->source->mailbox_open(job->src, mb->name, personal, &list, &error);
+	if (error != NULL && no_row && (g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NO) ||
+	                                g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))) {
+		backout_mailbox_clear(&list);   /* no row, no INBOX in Cyrus either: nothing to do */
+		return;
+	}
 	if (error != NULL) {
 		backout_fail(job, FAILURE_MAILBOX, NULL, 0, error);
 		job->result->mailboxes_failed++;
@@ -378,12 +414,18 @@ backout_user(BackoutContext *ctx, const char *user, GPtrArray *rows)
 		result->mailboxes_failed = mailboxes->len;
 		return result;
 	}
+	/* no inbox row (an inbox empty at the cutover: mapnames skipped it): the inbox
+	 * file is still where mail that came to Cyrus since goes back to */
+	g_autofree char *inbox = g_strconcat(prefix, domain, NULL);
+	g_autofree char *inbox_file = g_build_filename(ctx->manifest->inbox_dir ? ctx->manifest->inbox_dir
+	                                               : "/var/mail", user, NULL);
+	gboolean added = user_mailboxes_add_inbox(mailboxes, inbox, inbox_file);
 	for (guint k = 0; k < mailboxes->len; k++) {
 		if (g_atomic_int_get(&ctx->stop)) {
 			result->mailboxes_failed += mailboxes->len - k;
 			break;
 		}
-		backout_mailbox(&job, g_ptr_array_index(mailboxes, k), prefix, domain);
+		backout_mailbox(&job, g_ptr_array_index(mailboxes, k), prefix, domain, added && k == 0);
 	}
 	job.mailbox = NULL;
 	ctx->source->user_close(job.src);

@@ -64,7 +64,8 @@ hash_message(MboxReader *reader, const MboxMessage *m, HashSink *sink, SourceDig
 gboolean
 source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *reader_settings,
                     const UserAccess *access, const char *path, GArray *out,
-                    SourceDigestEmptyFunc empty, gpointer data, GError **error)
+                    SourceDigestEmptyFunc empty, gpointer data, MboxQuoting *quoting_out,
+                    GError **error)
 {
 	g_autoptr(MboxReader) reader = manifest_source_open(manifest, reader_settings, access, path,
 	                                                    NULL, error);
@@ -112,9 +113,11 @@ source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *
 		g_array_append_val(out, d);
 		mbox_message_free(m);
 	}
+	MboxQuoting final = MBOX_QUOTING_MBOXRD;
+	if (local == NULL && (depending->len > 0 || quoting_out != NULL))
+		final = mbox_reader_final_quoting(reader, &local);
 	/* AUTO decided NONE after all: those messages keep their '>' */
-	if (local == NULL && depending->len > 0 &&
-	    mbox_reader_final_quoting(reader, &local) != MBOX_QUOTING_MBOXRD && local == NULL) {
+	if (local == NULL && depending->len > 0 && final != MBOX_QUOTING_MBOXRD) {
 		for (guint i = 0; i < depending->len && local == NULL; i++) {
 			m = g_ptr_array_index(depending, i);
 			SourceDigest *d = &g_array_index(out, SourceDigest, g_array_index(depending_at, guint, i));
@@ -128,5 +131,7 @@ source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *
 		g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s: ", path);
 		return FALSE;
 	}
+	if (quoting_out != NULL)
+		*quoting_out = final;
 	return TRUE;
 }

@@ -36,11 +36,13 @@ void source_digest_clear(gpointer digest);
 typedef void (*SourceDigestEmptyFunc)(const char *path, guint64 number, gint64 offset,
                                       gpointer data);
 
-/* Append each message of `path` to `out` (a GArray of SourceDigest).  FALSE with an
- * error (the path and, for a read error inside, "msg N: offset O: ") when the source
- * cannot be opened or read; what was appended before stays. */
+/* Append each message of `path` to `out` (a GArray of SourceDigest).  `*quoting_out`
+ * (may be NULL) gets the quoting the file was read with (what AUTO decided for it).
+ * FALSE with an error (the path and, for a read error inside, "msg N: offset O: ")
+ * when the source cannot be opened or read; what was appended before stays. */
 gboolean source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *reader,
                              const UserAccess *access, const char *path, GArray *out,
-                             SourceDigestEmptyFunc empty, gpointer data, GError **error);
+                             SourceDigestEmptyFunc empty, gpointer data, MboxQuoting *quoting_out,
+                             GError **error);
 
 #endif

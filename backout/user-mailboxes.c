@@ -9,6 +9,7 @@ static void
 user_mailbox_free(UserMailbox *mailbox)
 {
 	g_ptr_array_unref(mailbox->sources);
+	g_free(mailbox->owned);
 	g_free(mailbox);
 }
 
@@ -35,4 +36,18 @@ user_mailboxes(GPtrArray *rows)
 			                                                     g_bytes_get_size(row->source)) : NULL);
 		}
 	return mailboxes;
+}
+
+gboolean
+user_mailboxes_add_inbox(GPtrArray *mailboxes, const char *inbox, const char *source)
+{
+	for (guint k = 0; k < mailboxes->len; k++)
+		if (strcmp(((UserMailbox *)g_ptr_array_index(mailboxes, k))->name, inbox) == 0)
+			return FALSE;
+	UserMailbox *mb = g_new0(UserMailbox, 1);
+	mb->name = mb->owned = g_strdup(inbox);
+	mb->sources = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(mb->sources, g_strdup(source));
+	g_ptr_array_insert(mailboxes, 0, mb);
+	return TRUE;
 }

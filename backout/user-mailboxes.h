@@ -8,12 +8,19 @@
 #include <glib.h>
 
 typedef struct {
-	const char *name;       /* the admin's name, borrowed from a row */
+	const char *name;       /* the admin's name, borrowed from a row (or `owned`) */
 	GPtrArray *sources;     /* char * paths, new; NULL entries are rows without a source */
+	char *owned;            /* the name when no row gave it (user_mailboxes_add_inbox) */
 } UserMailbox;
 
 /* `rows` (ManifestRow *, inbox and folder rows of one user): a new array of
  * UserMailbox * (free function set); `rows` must outlive it. */
 GPtrArray *user_mailboxes(GPtrArray *rows);
+
+/* When no row names the INBOX `inbox` (admin name), put it first with the one source
+ * `source`: mapnames writes a skip row, not an inbox row, for an inbox file that was
+ * empty or missing at the cutover, and backout must still bring back the mail that came
+ * to Cyrus after it.  TRUE when it was added. */
+gboolean user_mailboxes_add_inbox(GPtrArray *mailboxes, const char *inbox, const char *source);
 
 #endif

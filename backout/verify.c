@@ -112,7 +112,7 @@ source_read(Job *job, const UserAccess *access, const char *path, GArray *messag
 {
 	const VerifyContext *ctx = job->ctx;
 	return source_digests_read(ctx->manifest, &ctx->server->reader, access, path, messages,
-	                           source_empty, job, error);
+	                           source_empty, job, NULL, error);
 }
 
 /* Flags as a person reads them: "\Seen $Label1", or "none". */
