@@ -414,8 +414,8 @@ backout_user(BackoutContext *ctx, const char *user, GPtrArray *rows)
 		result->mailboxes_failed = mailboxes->len;
 		return result;
 	}
-	/* no inbox row (an inbox empty at the cutover: mapnames skipped it): the inbox
-	 * file is still where mail that came to Cyrus since goes back to */
+	/* no inbox file in the manifest (one empty at the cutover): it is still where the
+	 * mail that came to Cyrus since goes back to */
 	g_autofree char *inbox = g_strconcat(prefix, domain, NULL);
 	g_autofree char *inbox_file = g_build_filename(ctx->manifest->inbox_dir ? ctx->manifest->inbox_dir
 	                                               : "/var/mail", user, NULL);

@@ -29,6 +29,7 @@
  *     backup   PATH      BACKUPNAME          IN_PLACE: the original kept as BACKUPNAME
  *                                           (journaled before the link)
  *     appending PATH     ino= at= sep= length= sha1=   MERGE: before its append
+ *     quoting  PATH      mboxrd|mboxo|none    MERGE: how the file is read, from its first merge
  *     written  PATH      messages=N bytes=B
  *     done     MAILBOX into DIR | MAILBOX in-place | MAILBOX merge   -
  *     failed   MAILBOX   SCOPE temporary|permanent TEXT

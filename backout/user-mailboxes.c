@@ -41,10 +41,18 @@ user_mailboxes(GPtrArray *rows)
 gboolean
 user_mailboxes_add_inbox(GPtrArray *mailboxes, const char *inbox, const char *source)
 {
-	for (guint k = 0; k < mailboxes->len; k++)
+	UserMailbox *mb = NULL;
+	for (guint k = 0; k < mailboxes->len && mb == NULL; k++)
 		if (strcmp(((UserMailbox *)g_ptr_array_index(mailboxes, k))->name, inbox) == 0)
-			return FALSE;
-	UserMailbox *mb = g_new0(UserMailbox, 1);
+			mb = g_ptr_array_index(mailboxes, k);
+	if (mb != NULL) {
+		for (guint i = 0; i < mb->sources->len; i++)
+			if (g_ptr_array_index(mb->sources, i) != NULL)
+				return FALSE;   /* it has a file */
+		g_ptr_array_insert(mb->sources, 0, g_strdup(source));
+		return TRUE;
+	}
+	mb = g_new0(UserMailbox, 1);
 	mb->name = mb->owned = g_strdup(inbox);
 	mb->sources = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(mb->sources, g_strdup(source));

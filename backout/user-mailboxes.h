@@ -17,10 +17,11 @@ typedef struct {
  * UserMailbox * (free function set); `rows` must outlive it. */
 GPtrArray *user_mailboxes(GPtrArray *rows);
 
-/* When no row names the INBOX `inbox` (admin name), put it first with the one source
- * `source`: mapnames writes a skip row, not an inbox row, for an inbox file that was
- * empty or missing at the cutover, and backout must still bring back the mail that came
- * to Cyrus after it.  TRUE when it was added. */
+/* When no row gives the INBOX `inbox` (admin name) a source file, give it `source`
+ * (put first, the mailbox made when no row names it): mapnames writes an inbox row
+ * without a source ("-"), or none, for an inbox file that was empty or missing at the
+ * cutover, and backout must still bring back the mail that came to Cyrus after it.
+ * TRUE when `source` was added. */
 gboolean user_mailboxes_add_inbox(GPtrArray *mailboxes, const char *inbox, const char *source);
 
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Failing checks from a second review of backout --merge (real Cyrus, imaplib, the
+# Checks from a second review of backout --merge (each failed until fixed; real Cyrus, imaplib, the
 # independent tests/lib/mboxparse.py).  Each: a first --merge, then more merges must add
 # nothing and lose nothing.
 #  1. the old inbox is one AUTO quoting reads as NONE (an unquoted "From " line and a
@@ -15,8 +15,8 @@
 #     default --include-empty=no): mail delivered to Cyrus after the cutover cannot be
 #     merged back ("no source file ... nowhere to go"), exit 1.
 import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'review2'))
-from rv import *
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from merge_site import *
 
 t.need_root()
 
