@@ -16,82 +16,11 @@
 #     second link nobody journaled is somebody else's and is still refused;
 #  6. --merge racing with a mail program that opens the inbox, then waits for the fcntl
 #     lock (mutt's order): its message goes to the replaced inode, lost.  Needs strace.
-import os, pwd, re, shutil, subprocess, sys, tempfile, time
+import os, pwd, re, shutil, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-import m2ctest as t
+from merge_site import *     # TMP, SPOOL, user, put, msg, count, backout, append, err ...
 
 t.need_root()
-import mboxparse
-
-TMP = tempfile.mkdtemp(prefix='m2c-brev.', dir='/tmp')
-os.chmod(TMP, 0o755)
-TAG = 'm2r%d' % (os.getpid() % 10000)
-SPOOL = os.path.join(TMP, 'spool')
-os.makedirs(SPOOL)
-os.chmod(SPOOL, 0o1777)
-made = []
-import atexit
-atexit.register(lambda: ([subprocess.run(['userdel', u], stderr=subprocess.DEVNULL) for u in made],
-                         shutil.rmtree(TMP, ignore_errors=True)))
-
-
-def user(name):
-    u = TAG + name
-    home = os.path.join(TMP, 'home', u)
-    subprocess.run(['useradd', '-M', '-N', '-d', home, '-s', '/usr/sbin/nologin', u], check=True)
-    made.append(u)
-    pw = pwd.getpwnam(u)
-    for d in (home, os.path.join(home, 'Mail')):
-        os.makedirs(d, exist_ok=True)
-        os.chown(d, pw.pw_uid, pw.pw_gid)
-        os.chmod(d, 0o700)
-    return u
-
-
-def home(u):
-    return pwd.getpwnam(u).pw_dir
-
-
-def put(u, path, data, mode=0o600):
-    with open(path, 'wb') as f:
-        f.write(data)
-    pw = pwd.getpwnam(u)
-    os.chown(path, pw.pw_uid, pw.pw_gid)
-    os.chmod(path, mode)
-
-
-def read(path):
-    with open(path, 'rb') as f:
-        return f.read()
-
-
-def msg(n):
-    return (b'From sender%d@example.org Mon Jan  5 10:00:%02d 2004\nFrom: a%d@example.org\n'
-            b'Subject: msg %d\nMessage-ID: <m%d@x>\n\nbody of %d\n\n' % (n, n, n, n, n, n))
-
-
-def count(path):
-    return len(mboxparse.parse(read(path), None, strict=False)[1])
-
-
-def server_args(cy):
-    return ['--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file', cy.password_file]
-
-
-def backout(cy, manifest, *extra, env=None):
-    return t.run([t.BIN, 'backout', '--manifest', manifest, '--source-tz', 'UTC'] + server_args(cy) +
-                 list(extra), env=env, start_new_session=True)
-
-
-def append(cy, u, body, mailbox='INBOX'):
-    imap = cy.as_user(u)
-    typ, data = imap.append(mailbox, None, None, body)
-    imap.logout()
-    assert typ == 'OK', data
-
-
-def err(p):
-    return 'exit %d: %s' % (p.returncode, p.stderr.decode(errors='replace')[-600:])
 
 
 with t.Cyrus() as cy:
