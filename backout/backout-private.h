@@ -21,19 +21,27 @@ typedef struct {
 /* Report, record and journal a failure of scope at least `where`. */
 void backout_fail(Job *job, FailureScope where, const char *path, guint32 uid, const GError *error);
 
-/* The messages the manifest's sources hold, by digest: sha1 -> GSList of Held, in
- * source and file order (backout_held_new). */
+/* The messages the manifest's sources hold, found by digest: their SHA-1 as convert
+ * stores them, and, for one a backout wrote, the digest Cyrus had of it then (its
+ * X-Mbox2cyrus-SHA1 mark) -- a message is found by either, and claimed once. */
 typedef struct {
 	guint file;               /* index into the mailbox's files */
 	const SourceDigest *digest;
 	gboolean claimed;
 } Held;
 
-GHashTable *backout_held_new(void);
+typedef struct {
+	GHashTable *by_sha1;      /* sha1 -> GSList of Held *, in source and file order */
+	GPtrArray *all;           /* owns the Helds */
+} HeldSet;
+
+HeldSet *backout_held_new(void);
+void backout_held_free(HeldSet *held);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HeldSet, backout_held_free)
 /* Add the messages of `digests` (SourceDigest) as file `file`'s. */
-void backout_held_add(GHashTable *held, GArray *digests, guint file);
-/* The first unclaimed message with digest `sha1`, claimed; NULL when none. */
-Held *backout_held_claim(GHashTable *held, const guint8 *sha1);
+void backout_held_add(HeldSet *held, GArray *digests, guint file);
+/* The first unclaimed message found by `sha1`, claimed; NULL when none. */
+Held *backout_held_claim(HeldSet *held, const guint8 *sha1);
 
 /* One file's work. */
 typedef struct {
@@ -57,7 +65,7 @@ void backout_resume_of(Job *job, const char *key, BackoutResume *resume, Backout
  * freed here.  MERGE: `held` is what the file and its mailbox's other sources hold: a
  * message is appended only when its rebuilt form is not among them.  TRUE when every
  * message is in it and it is journaled. */
-gboolean backout_write_file(Job *job, const BackoutMailbox *list, FileWork *fw, GHashTable *held,
+gboolean backout_write_file(Job *job, const BackoutMailbox *list, FileWork *fw, HeldSet *held,
                             BackoutTarget *target);
 
 #endif

@@ -100,7 +100,8 @@ typedef struct {
 	FileWork *fw;
 	BackoutTarget *target;
 	MboxWriter *writer;        /* to the target, or (MERGE) to the scratch file */
-	GHashTable *held;          /* MERGE: what the sources hold */
+	HeldSet *held;             /* MERGE: what the sources hold */
+	MboxQuoting file_quoting;  /* how the file is to be read (the marks say it) */
 	Scratch *scratch;          /* MERGE */
 	guint next;                /* index into fw->messages */
 	gboolean begun;            /* a message is being written (begin called) */
@@ -125,7 +126,9 @@ on_begin(const ImapDigest *message, gpointer data, GError **error)
 		failure_set_errno(error, errno, "empty a scratch file");
 		return FALSE;
 	}
-	/* MERGE appends without X-UID: the old file's UIDs are another server's */
+	/* marked, so that a later --merge knows it for one it wrote however the file reads
+	 * by then; MERGE appends without X-UID: the old file's UIDs are another server's */
+	mbox_writer_mark(w->writer, message->sha1, w->file_quoting);
 	return mbox_writer_begin(w->writer, sender, message->internaldate,
 	                         (const char *const *)message->flags, w->scratch ? 0 : message->uid, error);
 }
@@ -231,7 +234,7 @@ fetch(Job *job, FileWork *fw, Writing *w, GError **error)
 }
 
 gboolean
-backout_write_file(Job *job, const BackoutMailbox *list, FileWork *fw, GHashTable *held,
+backout_write_file(Job *job, const BackoutMailbox *list, FileWork *fw, HeldSet *held,
                    BackoutTarget *target)
 {
 	BackoutContext *ctx = job->ctx;
@@ -241,7 +244,9 @@ backout_write_file(Job *job, const BackoutMailbox *list, FileWork *fw, GHashTabl
 	g_autoptr(MboxWriter) writer = mbox_writer_new(&ctx->writer, backout_target_write, target);
 	g_autoptr(MboxWriter) scratch_writer = NULL;
 	Scratch scratch = { .fd = -1, .reader = ctx->server->reader };
-	Writing w = { .job = job, .fw = fw, .target = target, .held = held, .writer = writer };
+	Writing w = { .job = job, .fw = fw, .target = target, .held = held, .writer = writer,
+	              .file_quoting = merge ? fw->quoting : ctx->writer.quoting == MBOX_QUOTING_MBOXO
+	                                                    ? MBOX_QUOTING_MBOXO : MBOX_QUOTING_MBOXRD };
 	gboolean ok = TRUE;
 
 	if (merge) {
@@ -263,8 +268,9 @@ backout_write_file(Job *job, const BackoutMailbox *list, FileWork *fw, GHashTabl
 		ok = mbox_writer_folder_data(writer, list->uidvalidity, list->uidnext - 1,
 		                             (const char *const *)list->keywords,
 		                             g_get_real_time() / G_USEC_PER_SEC, &error);
+	/* MERGE with nothing to add writes nothing: not even a new file of folder data */
 	ok = ok && fetch(job, fw, &w, &error) &&
-	     backout_target_commit(target, backup_made, appending, &w, &error);
+	     ((merge && w.messages == 0) || backout_target_commit(target, backup_made, appending, &w, &error));
 	if (scratch.fd >= 0)
 		close(scratch.fd);
 	/* unlocked before the journal says so: a kill in between redoes the file, which

@@ -95,37 +95,60 @@ sha1_equal(gconstpointer a, gconstpointer b)
 static void
 held_list_free(gpointer list)
 {
-	g_slist_free_full(list, g_free);
+	g_slist_free(list);
 }
 
-GHashTable *
+HeldSet *
 backout_held_new(void)
 {
-	return g_hash_table_new_full(sha1_hash, sha1_equal, NULL, held_list_free);
+	HeldSet *held = g_new0(HeldSet, 1);
+	held->by_sha1 = g_hash_table_new_full(sha1_hash, sha1_equal, NULL, held_list_free);
+	held->all = g_ptr_array_new_with_free_func(g_free);
+	return held;
 }
 
 void
-backout_held_add(GHashTable *held, GArray *digests, guint file)
+backout_held_free(HeldSet *held)
+{
+	if (held == NULL)
+		return;
+	g_hash_table_unref(held->by_sha1);
+	g_ptr_array_unref(held->all);
+	g_free(held);
+}
+
+/* `h` found by `key` too. */
+static void
+held_index(HeldSet *held, const guint8 *key, Held *h)
+{
+	/* appended in place: the table keeps the list's head (replacing it would free the
+	 * list it is given back, as the value's destroy) */
+	GSList *l = g_hash_table_lookup(held->by_sha1, key);
+	if (l == NULL)
+		g_hash_table_insert(held->by_sha1, (gpointer)key, g_slist_append(NULL, h));
+	else if (g_slist_append(l, h) != l)
+		g_assert_not_reached();   /* a non-empty list keeps its head */
+}
+
+void
+backout_held_add(HeldSet *held, GArray *digests, guint file)
 {
 	for (guint i = 0; i < digests->len; i++) {
 		SourceDigest *s = &g_array_index(digests, SourceDigest, i);
 		Held *h = g_new0(Held, 1);
 		h->file = file;
 		h->digest = s;
-		/* appended in place: the table keeps the list's head (replacing it would free
-		 * the list it is given back, as the value's destroy) */
-		GSList *l = g_hash_table_lookup(held, s->sha1);
-		if (l == NULL)
-			g_hash_table_insert(held, s->sha1, g_slist_append(NULL, h));
-		else if (g_slist_append(l, h) != l)
-			g_assert_not_reached();   /* a non-empty list keeps its head */
+		g_ptr_array_add(held->all, h);
+		held_index(held, s->sha1, h);
+		if (s->has_mark && memcmp(s->mark, s->sha1, 20) != 0)
+			held_index(held, s->mark, h);
 	}
 }
 
 Held *
-backout_held_claim(GHashTable *held, const guint8 *sha1)
+backout_held_claim(HeldSet *held, const guint8 *sha1)
 {
-	for (GSList *l = g_hash_table_lookup(held, sha1); l != NULL; l = l->next) {
+	for (GSList *l = g_hash_table_lookup(held->by_sha1, sha1); l != NULL; l = l->next) {
 		Held *h = l->data;
 		if (!h->claimed) {
 			h->claimed = TRUE;
@@ -162,6 +185,18 @@ backout_resume_of(Job *job, const char *key, BackoutResume *resume, BackoutAppen
 		resume->pending = append;
 }
 
+/* The quoting the first mark in `digests` says the file is read with (AUTO: none). */
+static MboxQuoting
+marked_quoting(GArray *digests)
+{
+	for (guint i = 0; i < digests->len; i++) {
+		const SourceDigest *s = &g_array_index(digests, SourceDigest, i);
+		if (s->has_mark && s->mark_quoting != MBOX_QUOTING_AUTO)
+			return s->mark_quoting;
+	}
+	return MBOX_QUOTING_AUTO;
+}
+
 /* The index in the mailbox's sources of its first source file (G_MAXUINT: none). */
 static guint
 first_index(const UserMailbox *mb)
@@ -176,7 +211,7 @@ first_index(const UserMailbox *mb)
  * source (it must know what the file holds). */
 static gboolean
 assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *files,
-       GPtrArray *digests, GHashTable *held)
+       GPtrArray *digests, HeldSet *held)
 {
 	BackoutContext *ctx = job->ctx;
 	gboolean merge = ctx->target.mode == BACKOUT_MERGE;
@@ -218,6 +253,19 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 				report_at(ctx->report, REPORT_WARNING, path, 0, -1, "%s \"%s\": source not read "
 				          "(%s): its messages are told apart by nothing; senders from Return-Path",
 				          job->result->user, mb->name, error->message);
+			g_clear_error(&error);
+		} else if (merge && k == first_index(mb) && pin == NULL) {
+			/* no pin (the journal lost): the file says how a merge read it, in its marks */
+			MboxQuoting said = marked_quoting(d);
+			if (said != MBOX_QUOTING_AUTO && said != decided) {
+				g_array_set_size(d, 0);
+				rs.quoting = said;
+				if (!source_digests_read(ctx->manifest, &rs, job->access, path, d, NULL, NULL,
+				                         &decided, &error)) {
+					backout_fail(job, FAILURE_MAILBOX, path, 0, error);
+					return FALSE;
+				}
+			}
 		}
 		backout_held_add(held, d, files->len - 1);
 		FileWork *added = &g_array_index(files, FileWork, files->len - 1);
@@ -277,6 +325,13 @@ open_target(Job *job, const char *source)
 	backout_resume_of(job, key, &resume, &append);
 	BackoutTarget *target = backout_target_open(&job->ctx->target, job->ctx->manifest, job->access,
 	                                            source, &resume, &error);
+	/* an interrupted append found complete, cut back or settled by hand: said so, so
+	 * that a later kill cannot bring it back */
+	if (target != NULL && resume.pending != NULL &&
+	    !journal_append(job->journal, "written", key, "an interrupted append settled", &error)) {
+		backout_target_free(target);
+		target = NULL;
+	}
 	if (target == NULL)
 		backout_fail(job, FAILURE_MAILBOX, key, 0, error);
 	return target;
@@ -303,7 +358,7 @@ backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char 
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) files = g_array_new(FALSE, TRUE, sizeof(FileWork));
 	g_autoptr(GPtrArray) digests = g_ptr_array_new_with_free_func(digests_free);
-	g_autoptr(GHashTable) held = backout_held_new();
+	g_autoptr(HeldSet) held = backout_held_new();
 	g_autofree char *personal = mailbox_name_personal(&ctx->server->naming, ctx->server->altnamespace,
 	                                                  prefix, domain, mb->name);
 	gboolean all = TRUE;

@@ -102,6 +102,9 @@ source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *
 			mbox_message_free(m);
 			continue;
 		}
+		d.has_mark = m->has_backout_sha1;
+		d.mark_quoting = m->backout_quoting;
+		memcpy(d.mark, m->backout_sha1, 20);
 		d.flags = g_steal_pointer(&m->flags);
 		d.sender = g_steal_pointer(&m->sender);
 		if (d.sender == NULL)

@@ -26,6 +26,9 @@ typedef struct {
 	char **flags;         /* as the reader gave them */
 	gint64 date;          /* the instant convert gave it (seconds) */
 	char *sender;         /* the From_ line's envelope sender ("" when none) */
+	gboolean has_mark;    /* backout wrote it: X-Mbox2cyrus-SHA1 (mbox-writer.h) */
+	guint8 mark[20];      /* the digest Cyrus had of it then */
+	MboxQuoting mark_quoting; /* how the file is to be read, it says (AUTO: not said) */
 } SourceDigest;
 
 /* For a GArray of SourceDigest (g_array_set_clear_func). */

@@ -12,7 +12,7 @@
 static const char *const field_names[N_FIELDS] = {
 	"Status", "X-Status", "X-Keywords", "X-Mozilla-Status", "X-Mozilla-Keys", "X-UID",
 	"X-IMAP", "X-IMAPbase", "Content-Length", "Content-Type", "Date", "Received",
-	"Subject",
+	"Subject", "X-Mbox2cyrus-SHA1",
 };
 
 void
@@ -164,6 +164,27 @@ mbox_headers_take_metadata(MboxReader *reader, MboxMessage *msg, const Headers *
 			mbox_flag_set_add_field(flags, field_names[f], value, warnings);
 	msg->flags = mbox_flag_set_to_strv(flags);
 
+	/* backout's mark: the digest Cyrus had of the message it wrote here, and how the
+	 * file is read ("HEX file-quoting=Q", mbox-writer.h) */
+	if ((value = mbox_headers_value(h, F_X_MBOX2CYRUS_SHA1)) != NULL) {
+		g_autofree char *copy = g_strstrip(g_strdup(value));
+		g_auto(GStrv) words = g_strsplit_set(copy, " \t", -1);
+		gboolean ok = words[0] != NULL && strlen(words[0]) == 40;
+		for (int i = 0; ok && i < 20; i++) {
+			int hi = g_ascii_xdigit_value(words[0][2 * i]), lo = g_ascii_xdigit_value(words[0][2 * i + 1]);
+			ok = hi >= 0 && lo >= 0;
+			if (ok)
+				msg->backout_sha1[i] = (guint8)(hi << 4 | lo);
+		}
+		msg->backout_quoting = MBOX_QUOTING_AUTO;
+		for (guint i = 1; ok && words[i] != NULL; i++)
+			if (g_str_has_prefix(words[i], "file-quoting=") &&
+			    !mbox_quoting_from_name(words[i] + strlen("file-quoting="), &msg->backout_quoting))
+				msg->backout_quoting = MBOX_QUOTING_AUTO;
+		msg->has_backout_sha1 = ok;
+		if (!ok)
+			g_ptr_array_add(warnings, g_strdup_printf("X-Mbox2cyrus-SHA1 \"%s\" is not a SHA-1, ignored", copy));
+	}
 	if ((value = mbox_headers_value(h, F_X_UID)) != NULL) {
 		g_autofree char *copy = g_strstrip(g_strdup(value));
 		char *end;

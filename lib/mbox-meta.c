@@ -135,6 +135,7 @@ mbox_meta_is_internal_field(const char *name, gsize len)
 	static const char *const internal[] = {
 		"Status", "X-Status", "X-Keywords", "X-UID", "X-IMAP", "X-IMAPbase",
 		"Content-Length", "X-Mozilla-Status", "X-Mozilla-Status2", "X-Mozilla-Keys",
+		"X-Mbox2cyrus-SHA1",
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(internal); i++)
 		if (strlen(internal[i]) == len && g_ascii_strncasecmp(name, internal[i], len) == 0)

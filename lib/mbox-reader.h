@@ -92,6 +92,10 @@ typedef struct {
 	MboxDateSource date_source;
 	char **flags;            /* IMAP flags then keywords: "\\Seen", "$Label1" */
 	guint32 uid;             /* X-UID, 0 when none */
+	guint8 backout_sha1[20]; /* X-Mbox2cyrus-SHA1: backout wrote this message, and this
+	                          * was Cyrus's digest of it */
+	MboxQuoting backout_quoting; /* ... and the file is to be read so (AUTO: not said) */
+	gboolean has_backout_sha1;
 	char **warnings;         /* one line each, without file or offset */
 	gboolean content_length_used; /* the extent came from a valid Content-Length */
 	gboolean has_nul;        /* a NUL byte somewhere in the message */
@@ -156,7 +160,8 @@ const MboxSummary *mbox_reader_summary(MboxReader *reader);
 typedef enum {
 	MBOX_COPY_CRLF = 1 << 0,          /* end every line with CRLF (else LF) */
 	MBOX_COPY_KEEP_INTERNAL = 1 << 1, /* keep Status, X-Status, X-Keywords, X-UID, X-IMAP,
-	                                   * X-IMAPbase, Content-Length, X-Mozilla-Status* */
+	                                   * X-IMAPbase, Content-Length, X-Mozilla-Status*,
+	                                   * X-Mbox2cyrus-SHA1 */
 } MboxCopyFlags;
 
 /* Called with consecutive pieces of the message; return FALSE with `error` set to

@@ -60,6 +60,9 @@ struct MboxWriter {
 	char *sender;              /* the caller's, made safe; NULL: Return-Path */
 	gint64 date;
 	GString *added;            /* Status: ... X-UID: lines */
+	guint8 mark[20];           /* mbox_writer_mark(), for the next message */
+	MboxQuoting mark_quoting;
+	gboolean has_mark;
 	gboolean cr_pending;
 	gboolean in_headers;
 	gboolean header_written;   /* From_, held and added are out (past the limit) */
@@ -500,6 +503,14 @@ mbox_writer_begin(MboxWriter *writer, const char *sender, gint64 date,
 	writer->sender = sender != NULL ? mbox_writer_safe_sender(sender, strlen(sender)) : NULL;
 	writer->date = date;
 	mbox_writer_added_lines(writer->added, flags, uid);
+	if (writer->has_mark) {
+		char hex[41];
+		for (int i = 0; i < 20; i++)
+			g_snprintf(hex + 2 * i, 3, "%02x", writer->mark[i]);
+		g_string_append_printf(writer->added, "X-Mbox2cyrus-SHA1: %s file-quoting=%s\n", hex,
+		                       mbox_quoting_name(writer->mark_quoting));
+		writer->has_mark = FALSE;
+	}
 	writer->cr_pending = FALSE;
 	writer->in_headers = TRUE;
 	writer->header_written = FALSE;
@@ -511,6 +522,14 @@ mbox_writer_begin(MboxWriter *writer, const char *sender, gint64 date,
 	writer->capturing_return_path = FALSE;
 	writer->in_prefix = FALSE;
 	return TRUE;
+}
+
+void
+mbox_writer_mark(MboxWriter *writer, const guint8 sha1[20], MboxQuoting file_quoting)
+{
+	memcpy(writer->mark, sha1, 20);
+	writer->mark_quoting = file_quoting;
+	writer->has_mark = TRUE;
 }
 
 gboolean

@@ -13,7 +13,8 @@
  *   the header lines        as stored, less the mailbox-internal ones (Status,
  *                           X-Status, X-Keywords, X-UID, X-IMAP, X-IMAPbase,
  *                           Content-Length, X-Mozilla-Status, X-Mozilla-Status2,
- *                           X-Mozilla-Keys -- mbox_meta_is_internal_field -- with their
+ *                           X-Mozilla-Keys, X-Mbox2cyrus-SHA1 -- see
+ *                           mbox_meta_is_internal_field -- with their
  *                           continuation lines): a sender cannot plant flags, and
  *                           ours are the only ones
  *   Status: RO | O          R when \Seen
@@ -21,6 +22,11 @@
  *                           (the line left out when none)
  *   X-Keywords: k1 k2       the keywords (left out when none)
  *   X-UID: N                when a UID is given
+ *   X-Mbox2cyrus-SHA1: HEX file-quoting=Q
+ *                           when marked (mbox_writer_mark): the digest Cyrus had of
+ *                           the message, so that a later backout --merge knows it
+ *                           for one it wrote, however the file is read by then, and
+ *                           how the file is to be read (mboxrd, mboxo, none)
  *   \n                      the end of the header block
  *   the body                every line ending made "\n"; "From " lines quoted as
  *                           the quoting says (mboxrd: ^>*From  gains a '>'; mboxo:
@@ -71,6 +77,10 @@ gboolean mbox_writer_folder_data(MboxWriter *writer, guint32 uidvalidity, guint3
  * \Recent ignored).  `uid` 0: no X-UID. */
 gboolean mbox_writer_begin(MboxWriter *writer, const char *sender, gint64 date,
                            const char *const *flags, guint32 uid, GError **error);
+/* Mark the next message (before mbox_writer_begin) with `sha1` and the quoting the
+ * file it goes into is read with: see above. */
+void mbox_writer_mark(MboxWriter *writer, const guint8 sha1[20], MboxQuoting file_quoting);
+
 /* The next `len` bytes of the message as stored. */
 gboolean mbox_writer_write(MboxWriter *writer, const char *data, gsize len, GError **error);
 /* The message is complete: flush what is held, end it, write the separator. */

@@ -14,19 +14,22 @@
 #  4. a user whose inbox was empty at mapnames time (inbox row with source "-", the
 #     default --include-empty=no): mail delivered to Cyrus after the cutover cannot be
 #     merged back ("no source file ... nowhere to go"), exit 1.
-import os, sys
+import os, re, shutil, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 from merge_site import *
 
 t.need_root()
 
 with t.Cyrus() as cy:
-    U = {k: user(k) for k in ('quote', 'quote2', 'crlf', 'empty')}
+    U = {k: user(k) for k in ('quote', 'quote2', 'crlf', 'empty', 'lost', 'blank', 'settled')}
     odd = msg(1, b'text\nFrom here on unquoted\n>From the text itself\n') + msg(2)
     put(U['quote'], os.path.join(SPOOL, U['quote']), odd)
     put(U['quote2'], os.path.join(SPOOL, U['quote2']), odd)
     put(U['crlf'], os.path.join(SPOOL, U['crlf']), (msg(1) + msg(2)).replace(b'\n', b'\r\n'))
     put(U['empty'], os.path.join(SPOOL, U['empty']), b'')
+    put(U['lost'], os.path.join(SPOOL, U['lost']), odd)
+    put(U['blank'], os.path.join(SPOOL, U['blank']), msg(1) + msg(2))
+    put(U['settled'], os.path.join(SPOOL, U['settled']), msg(1) + msg(2))
     man = mapnames(cy, U.values(), os.path.join(TMP, 'm.tsv'))
     p = convert(cy, man)
     t.is_(p.returncode, 0, 'convert', err(p))
@@ -58,4 +61,65 @@ with t.Cyrus() as cy:
          'From_ lines after merges 1 and 2: %d %d' % (n1, n2), err(p))
     append(cy, U['empty'], b'From: x@y\r\nSubject: late\r\n\r\nlate\r\n')
     merges(U['empty'], 'an inbox empty at mapnames time gets the mail delivered after the cutover', 1)
+
+    # third review.  5. the journal lost after a first merge into a file read as unquoted,
+    # whose new message has a ">>From" line (the next AUTO reading would say mboxrd):
+    # the file's own marks (X-Mbox2cyrus-SHA1 ... file-quoting=none) say how to read it
+    u = U['lost']
+    inbox = os.path.join(SPOOL, u)
+    append(cy, u, b'From: x@y\r\nSubject: deep\r\n\r\nhello\r\n>>From deep quoted\r\n')
+    state = os.path.join(TMP, 'st-lost')
+    p1 = backout(cy, man, '--merge', '--user', u, '--state', state)
+    c1 = count(inbox)
+    shutil.rmtree(state)
+    p2 = backout(cy, man, '--merge', '--user', u, '--state', state)
+    p3 = backout(cy, man, '--merge', '--user', u, '--state', state)
+    t.ok(p1.returncode == 0 and p2.returncode == 0 and c1 == 3 and count(inbox) == 3 and
+         b'file-quoting=none' in read(inbox),
+         'the journal lost after a merge: the file\'s marks say how to read it, nothing added again',
+         'messages %d then %d' % (c1, count(inbox)), err(p2))
+
+    # 6. the old MTA writes "\n" + its message after one a merge appended (two empty
+    # lines after it): the next merge adds only the new message
+    u = U['blank']
+    inbox = os.path.join(SPOOL, u)
+    append(cy, u, b'From: x@y\r\nSubject: new A\r\n\r\nnew A\r\n')
+    backout(cy, man, '--merge', '--user', u)
+    with open(inbox, 'ab') as f:
+        f.write(b'\n' + msg(3))
+    append(cy, u, b'From: x@y\r\nSubject: new B\r\n\r\nnew B\r\n')
+    p2 = backout(cy, man, '--merge', '--user', u)
+    p3 = backout(cy, man, '--merge', '--user', u)
+    subjects = re.findall(rb'^Subject: (.*)$', read(inbox), re.M)
+    t.ok(p2.returncode == 0 and p3.returncode == 0 and
+         subjects == [b'msg 1', b'msg 2', b'new A', b'msg 3', b'new B'],
+         'an extra empty line after an appended message: the next merges add only the new one',
+         repr(subjects), err(p2))
+
+    # 7. an append killed, then mail after it (refused), settled by hand (the partial
+    # bytes cut out, the staging file removed), then a merge killed while it stages:
+    # the old refusal does not come back, the message is added once
+    u = U['settled']
+    inbox = os.path.join(SPOOL, u)
+    old = read(inbox)
+    big = b'From: big@y\r\nSubject: big\r\n\r\n' + b''.join(b'line %06d of a long one\r\n' % k for k in range(8000))
+    append(cy, u, big)
+    state = os.path.join(TMP, 'st-settled')
+    p = backout(cy, man, '--merge', '--user', u, '--state', state, env=fault('backout-append:1'))
+    killed1 = p.returncode in (-9, 137)
+    with open(inbox, 'ab') as f:
+        f.write(b'\n' + msg(7))
+    p = backout(cy, man, '--merge', '--user', u, '--state', state)
+    refused = p.returncode == 1 and b'offset' in p.stderr
+    put(u, inbox, old + msg(7))                       # the administrator's repair
+    os.unlink(os.path.join(SPOOL, '.%s.m2c-backout' % u))
+    p = backout(cy, man, '--merge', '--user', u, '--state', state, env=fault('backout-message:1'))
+    killed2 = p.returncode in (-9, 137)
+    p = backout(cy, man, '--merge', '--user', u, '--state', state)
+    p3 = backout(cy, man, '--merge', '--user', u, '--state', state)
+    subjects = re.findall(rb'^Subject: (.*)$', read(inbox), re.M)
+    t.ok(killed1 and refused and killed2 and p.returncode == 0 and p3.returncode == 0 and
+         subjects == [b'msg 1', b'msg 2', b'msg 7', b'big'],
+         'an interrupted append settled by hand, then a kill while staging: the message added once',
+         'killed %s/%s refused %s' % (killed1, killed2, refused), repr(subjects), err(p))
 t.done()

@@ -109,7 +109,8 @@ fuzz_writer(const uint8_t *data, size_t size, gsize piece, gsize header_limit)
 	 * compared byte for byte */
 	g_autofree char *lower = g_ascii_strdown((const char *)data, (gssize)size);
 	static const char *const internal[] = { "status:", "x-keywords", "x-uid", "x-imap",
-	                                        "content-length", "x-mozilla", NULL };
+	                                        "content-length", "x-mozilla", "x-mbox2cyrus",
+	                                        NULL };
 	gboolean has_internal = FALSE;
 	for (guint i = 0; internal[i] != NULL; i++)
 		has_internal |= strstr(lower, internal[i]) != NULL;

@@ -7,13 +7,14 @@ parse(data, tz) -> (folder, messages)
   messages  list of dicts: sender, epoch (the From_ date read in `tz`), flags (set),
             uid (X-UID or None), raw_headers (the internal ones as written), content
             (the message as Cyrus stores it, but with LF: headers without Status,
-            X-Status, X-Keywords, X-UID, X-IMAP, X-IMAPbase, Content-Length; mboxrd
-            quoting undone), and ok_separator (an empty line before the next From_)
+            X-Status, X-Keywords, X-UID, X-IMAP, X-IMAPbase, Content-Length and
+            backout's X-Mbox2cyrus-SHA1; mboxrd quoting undone), mark (that header's
+            value or None), and ok_separator (an empty line before the next From_)
 """
 import calendar, datetime, re
 
 INTERNAL = (b'status', b'x-status', b'x-keywords', b'x-uid', b'x-imap', b'x-imapbase',
-            b'content-length')
+            b'content-length', b'x-mbox2cyrus-sha1')
 FROM_RE = re.compile(rb'^From (\S+) +(\w{3}) (\w{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})$')
 MONTHS = [b'Jan', b'Feb', b'Mar', b'Apr', b'May', b'Jun', b'Jul', b'Aug', b'Sep', b'Oct', b'Nov', b'Dec']
 
@@ -92,5 +93,6 @@ def parse(data, tz=None, strict=True):
         out.append({'sender': m.group(1).decode() if m else None,
                     'epoch': _epoch(m, tz) if m else None, 'flags': flags,
                     'uid': int(uid) if uid is not None else None, 'internal': internal,
+                    'mark': internal.get(b'x-mbox2cyrus-sha1', b'').decode() or None,
                     'content': content, 'ok_separator': ok_sep})
     return folder, out

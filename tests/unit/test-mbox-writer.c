@@ -223,6 +223,52 @@ test_folder_data(void)
 	g_assert_cmpuint(mbox_writer_bytes(w), ==, out->len);
 }
 
+/* A marked message: the mark is written, a planted one dropped, and the reader gives
+ * the mark back without it being part of the message. */
+static void
+test_mark(void)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(MboxWriter) w = mbox_writer_new(NULL, append_out, out);
+	g_autoptr(GError) error = NULL;
+	guint8 sha1[20];
+	for (int i = 0; i < 20; i++)
+		sha1[i] = (guint8)(i * 13);
+	mbox_writer_mark(w, sha1, MBOX_QUOTING_NONE);
+	g_assert_true(mbox_writer_begin(w, "a@b", DATE, NULL, 3, &error));
+	const char *first = "X-Mbox2cyrus-SHA1: planted\r\nSubject: s\r\n\r\nbody\r\n";
+	g_assert_true(mbox_writer_write(w, first, strlen(first), &error));
+	g_assert_true(mbox_writer_end(w, &error));
+	g_assert_cmpstr(out->str, ==, "From a@b Wed Mar  5 14:45:12 2003\nSubject: s\nStatus: O\nX-UID: 3\n"
+	                "X-Mbox2cyrus-SHA1: 000d1a2734414e5b6875828f9ca9b6c3d0ddeaf7 file-quoting=none\n\nbody\n\n");
+	/* the next message is not marked */
+	g_assert_true(mbox_writer_begin(w, "a@b", DATE, NULL, 0, &error));
+	const char *second = "Subject: t\r\n\r\nx\r\n";
+	g_assert_true(mbox_writer_write(w, second, strlen(second), &error));
+	g_assert_true(mbox_writer_end(w, &error));
+	g_assert_null(strstr(strstr(out->str, "Subject: t"), "X-Mbox2cyrus"));
+
+	g_autofree char *path = NULL;
+	int fd = g_file_open_tmp("m2c-mark-XXXXXX", &path, &error);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(write(fd, out->str, out->len), ==, (gssize)out->len);
+	close(fd);
+	g_autoptr(MboxReader) reader = mbox_reader_open(path, NULL, &error);
+	g_assert_no_error(error);
+	g_autoptr(MboxMessage) m = mbox_reader_next(reader, &error);
+	g_assert_nonnull(m);
+	g_assert_true(m->has_backout_sha1);
+	g_assert_true(memcmp(m->backout_sha1, sha1, 20) == 0);
+	g_assert_cmpint(m->backout_quoting, ==, MBOX_QUOTING_NONE);
+	g_autoptr(GString) copy = g_string_new(NULL);
+	g_assert_true(mbox_reader_copy_message(reader, m, MBOX_COPY_CRLF, append_out, copy, &error));
+	g_assert_cmpstr(copy->str, ==, "Subject: s\r\n\r\nbody\r\n");
+	g_autoptr(MboxMessage) m2 = mbox_reader_next(reader, &error);
+	g_assert_nonnull(m2);
+	g_assert_false(m2->has_backout_sha1);
+	g_unlink(path);
+}
+
 /* ---- round trip through the reader ---- */
 
 typedef struct {
@@ -486,6 +532,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mbox-writer/header-limit", test_header_limit);
 	g_test_add_func("/mbox-writer/zone", test_zone);
 	g_test_add_func("/mbox-writer/folder-data", test_folder_data);
+	g_test_add_func("/mbox-writer/mark", test_mark);
 	g_test_add_func("/mbox-writer/round-trip", test_round_trip);
 	g_test_add_func("/mbox-writer/round-trip-mboxo", test_round_trip_mboxo);
 	g_test_add_func("/mbox-writer/long-lines", test_long_lines);
