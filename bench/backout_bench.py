@@ -51,6 +51,7 @@ with t.Cyrus() as cy:
         messages = bytes_ = 0
         out = os.path.join(work, 'baseline')
         os.mkdir(out)
+        os.sync()          # the convert's writeback out of both timings
         base_s, base_rss = bench.run([sys.executable, '-c', BASELINE, str(cy.port), cy.password_file,
                                       out] + users, repeat=1)
         for f in os.listdir(out):
