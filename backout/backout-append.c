@@ -13,6 +13,7 @@
 
 #include "backout-target-private.h"
 #include "fault.h"
+#include "fd-io.h"
 #include "imap-digest.h"
 #include "tsv.h"
 
@@ -58,41 +59,6 @@ backout_append_parse(const char *text, BackoutAppend *out)
 	return TRUE;
 }
 
-/* pread all `len` bytes or fail. */
-static gboolean
-read_exactly(int fd, char *buf, gsize len, guint64 at, GError **error)
-{
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, (off_t)at);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return target_errno(error, "read");
-		if (n == 0)
-			return target_refuse(error, "a file shorter than it was a moment ago");
-		buf += n;
-		len -= (gsize)n;
-		at += (guint64)n;
-	}
-	return TRUE;
-}
-
-static gboolean
-write_exactly(int fd, const char *buf, gsize len, guint64 at, GError **error)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)at);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return target_errno(error, "append");
-		buf += n;
-		len -= (gsize)n;
-		at += (guint64)n;
-	}
-	return TRUE;
-}
-
 /* SHA-1 of `len` bytes of `fd` from `at`. */
 static gboolean
 hash_range(int fd, guint64 at, guint64 len, guint8 out[20], GError **error)
@@ -103,7 +69,7 @@ hash_range(int fd, guint64 at, guint64 len, guint8 out[20], GError **error)
 	gboolean ok = sha != NULL && EVP_DigestInit_ex(sha, EVP_sha1(), NULL) == 1;
 	while (ok && len > 0) {
 		gsize take = (gsize)MIN(len, (guint64)PIECE);
-		ok = read_exactly(fd, buf, take, at, error) && EVP_DigestUpdate(sha, buf, take) == 1;
+		ok = fd_pread_all(fd, buf, take, at, "read", error) && EVP_DigestUpdate(sha, buf, take) == 1;
 		at += take;
 		len -= take;
 	}
@@ -127,10 +93,11 @@ is_our_prefix(BackoutTarget *t, int fd, const BackoutAppend *p, guint64 size)
 	                (guint64)st.st_size == p->length;
 
 	for (guint k = 0; same && k < p->sep && at < size; k++, at++)
-		same = read_exactly(fd, a, 1, at, NULL) && a[0] == '\n';
+		same = fd_pread_all(fd, a, 1, at, "read", NULL) && a[0] == '\n';
 	while (same && at < size) {
 		gsize take = (gsize)MIN(size - at, (guint64)PIECE);
-		same = read_exactly(fd, a, take, at, NULL) && read_exactly(staging, b, take, staged_at, NULL) &&
+		same = fd_pread_all(fd, a, take, at, "read", NULL) &&
+		       fd_pread_all(staging, b, take, staged_at, "read", NULL) &&
 		       memcmp(a, b, take) == 0;
 		at += take;
 		staged_at += take;
@@ -156,7 +123,7 @@ target_recover_append(BackoutTarget *t, const BackoutAppend *p, GError **error)
 		return TRUE;                      /* another file now, or nothing was appended */
 	if (size >= end) {
 		char sep[2] = { 0, 0 };
-		if (read_exactly(fd, sep, p->sep, p->at, NULL) && memchr(sep, 0, p->sep) == NULL &&
+		if (fd_pread_all(fd, sep, p->sep, p->at, "read", NULL) && memchr(sep, 0, p->sep) == NULL &&
 		    hash_range(fd, p->at + p->sep, p->length, sha1, NULL) && memcmp(sha1, p->sha1, 20) == 0)
 			return TRUE;                  /* it was all written */
 	} else if (is_our_prefix(t, fd, p, size)) {
@@ -221,7 +188,7 @@ target_append(BackoutTarget *t, BackoutAppendFunc appending, gpointer data, GErr
 	a.at = (guint64)st.st_size;
 	a.length = t->written;
 	gsize got = (gsize)MIN(a.at, (guint64)3);
-	if (got > 0 && !read_exactly(fd, tail + 3 - got, got, a.at - got, error))
+	if (got > 0 && !fd_pread_all(fd, tail + 3 - got, got, a.at - got, "read the file's end", error))
 		return FALSE;
 	/* an empty line must come before our From_ line: the file ends with one already
 	 * ("\n\n", or a CRLF file's "\n\r\n"), or with a line end (one more), or in
@@ -237,11 +204,12 @@ target_append(BackoutTarget *t, BackoutAppendFunc appending, gpointer data, GErr
 	/* the append: the separator, then the staged bytes in pieces; undone on an error */
 	g_autofree char *buf = g_malloc(PIECE);
 	guint64 at = a.at, from = 0;
-	gboolean ok = write_exactly(fd, "\n\n", a.sep, at, error);
+	gboolean ok = fd_pwrite_all(fd, "\n\n", a.sep, at, "append", error);
 	at += a.sep;
 	while (ok && from < a.length) {
 		gsize take = (gsize)MIN(a.length - from, (guint64)PIECE);
-		ok = read_exactly(t->fd, buf, take, from, error) && write_exactly(fd, buf, take, at, error);
+		ok = fd_pread_all(t->fd, buf, take, from, "read the staged messages", error) &&
+		     fd_pwrite_all(fd, buf, take, at, "append", error);
 		from += take;
 		at += take;
 		if (ok && from < a.length)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "failure.h"
+#include "fd-io.h"
 #include "manifest-source.h"
 #include "backout-target-private.h"
 #include "mbox-lock.h"
@@ -214,15 +215,8 @@ backout_target_had_file(const BackoutTarget *target)
 gboolean
 target_flush(BackoutTarget *t, GError **error)
 {
-	gsize done = 0;
-	while (done < t->buffered) {
-		ssize_t n = write(t->fd, t->buf + done, t->buffered - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return target_errno(error, "write");
-		done += (gsize)n;
-	}
+	if (!fd_write_all(t->fd, t->buf, t->buffered, "write", error))
+		return FALSE;
 	t->written += t->buffered;
 	t->buffered = 0;
 	return TRUE;

@@ -17,6 +17,7 @@
 
 #include "backout-private.h"
 #include "fault.h"
+#include "fd-io.h"
 #include "imap-digest.h"
 
 /* MERGE: one message written as an mbox of its own, to be read back. */
@@ -29,18 +30,7 @@ static gboolean
 scratch_write(const char *data, gsize len, gpointer user_data, GError **error)
 {
 	Scratch *s = user_data;
-	while (len > 0) {
-		ssize_t n = write(s->fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			failure_set_errno(error, errno, "write a scratch file");
-			return FALSE;
-		}
-		data += n;
-		len -= (gsize)n;
-	}
-	return TRUE;
+	return fd_write_all(s->fd, data, len, "write a scratch file", error);
 }
 
 static gboolean

@@ -1,6 +1,7 @@
 /* spool-writer.c -- see spool-writer.h. */
 #include "spool-writer.h"
 #include "failure.h"
+#include "fd-io.h"
 #include "fault.h"
 
 #include <errno.h>
@@ -20,18 +21,9 @@ static gboolean
 write_all(const char *data, gsize len, gpointer user_data, GError **error)
 {
 	FileSink *sink = user_data;
-	while (len > 0) {
-		ssize_t w = write(sink->fd, data, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			failure_set_errno(error, errno, "cannot write a message file");
-			return FALSE;
-		}
-		data += w;
-		len -= (gsize)w;
-		sink->bytes += w;
-	}
+	if (!fd_write_all(sink->fd, data, len, "cannot write a message file", error))
+		return FALSE;
+	sink->bytes += (gint64)len;
 	return TRUE;
 }
 
