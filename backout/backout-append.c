@@ -156,7 +156,8 @@ give_to_user(BackoutTarget *t, int fd, GError **error)
 }
 
 gboolean
-target_append(BackoutTarget *t, BackoutAppendFunc appending, gpointer data, GError **error)
+target_append(BackoutTarget *t, BackoutAppendFunc appending, BackoutAppendFunc check,
+              gpointer data, GError **error)
 {
 	int fd = mbox_lock_fd(t->lock);
 	struct stat st;
@@ -217,6 +218,11 @@ target_append(BackoutTarget *t, BackoutAppendFunc appending, gpointer data, GErr
 	}
 	if (ok && fsync(fd) != 0)
 		ok = target_errno(error, "fsync");
+	/* the file as the next merge will read it: the old messages as they were, ours
+	 * after them -- else undone (a Content-Length that now fits, a quoting decision
+	 * that flips, would make old messages read otherwise, and come back twice) */
+	if (ok && check != NULL)
+		ok = check(&a, data, error);
 	if (!ok) {
 		int saved = errno;
 		if (ftruncate(fd, (off_t)a.at) == 0)

@@ -49,6 +49,7 @@ typedef struct {
 	GPtrArray *messages;       /* const ImapDigest *, ascending UID */
 	GPtrArray *senders;        /* const char * (or NULL), parallel */
 	MboxQuoting quoting;       /* MERGE: how the file is read (pinned in the journal) */
+	GArray *old;               /* MERGE: its messages before (SourceDigest), borrowed */
 } FileWork;
 
 void backout_file_work_clear(FileWork *fw);

@@ -49,8 +49,8 @@ gboolean target_flush(BackoutTarget *t, GError **error);
 gboolean target_recover_append(BackoutTarget *t, const BackoutAppend *pending, GError **error);
 
 /* Append the staged messages to the locked file (a new file: the staging file renamed
- * into place, it holds the folder data too). */
-gboolean target_append(BackoutTarget *t, BackoutAppendFunc appending, gpointer data,
-                       GError **error);
+ * into place, it holds the folder data too); `check` after it, undone when it fails. */
+gboolean target_append(BackoutTarget *t, BackoutAppendFunc appending, BackoutAppendFunc check,
+                       gpointer data, GError **error);
 
 #endif

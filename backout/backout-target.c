@@ -300,13 +300,13 @@ keep_backup(BackoutTarget *t, BackoutBackupFunc made, gpointer data, GError **er
 
 gboolean
 backout_target_commit(BackoutTarget *t, BackoutBackupFunc made, BackoutAppendFunc appending,
-                      gpointer data, GError **error)
+                      BackoutAppendFunc check, gpointer data, GError **error)
 {
 	struct stat st;
 	gboolean exists = FALSE;
 
 	if (t->mode == BACKOUT_MERGE)
-		return target_append(t, appending, data, error);
+		return target_append(t, appending, check, data, error);
 	if (!target_flush(t, error))
 		return FALSE;
 	if (fsync(t->fd) != 0)

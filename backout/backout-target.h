@@ -109,13 +109,15 @@ typedef gboolean (*BackoutAppendFunc)(const BackoutAppend *append, gpointer data
                                       GError **error);
 
 /* Flush, fsync, chown/chmod, check NAME again, keep the backup (IN_PLACE), rename,
- * fsync the directory; MERGE: append (`appending` called first), nothing when nothing
+ * fsync the directory; MERGE: append (`appending` called first, `check` after it, on the
+ * file as it now is, still locked: its FALSE undoes the append), nothing when nothing
  * was staged.  IN_PLACE without an earlier backup: `made` is called, then the old file
  * is hard-linked to NAME + suffix (".1" ... ".99" appended when that name is taken: a
  * file already there is never taken for ours).  After a failure the target is still
  * to be freed. */
 gboolean backout_target_commit(BackoutTarget *target, BackoutBackupFunc made,
-                               BackoutAppendFunc appending, gpointer data, GError **error);
+                               BackoutAppendFunc appending, BackoutAppendFunc check,
+                               gpointer data, GError **error);
 
 /* Remove the temporary file unless committed, unlock, free.  NULL is allowed. */
 void backout_target_free(BackoutTarget *target);

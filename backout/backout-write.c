@@ -204,6 +204,50 @@ appending(const BackoutAppend *append, gpointer data, GError **error)
 	return journal_append(w->job->journal, "appending", backout_target_path(w->target), detail, error);
 }
 
+/* MERGE, after the append, the file still locked: read as the next merge will read it,
+ * the old messages must be what they were and ours all there after them.  A
+ * Content-Length that did not fit before and fits now (one counting the line end the
+ * file lacked), or a quoting decision that flips, would make an old message read
+ * otherwise and come back twice: the append is undone and the mailbox named. */
+static gboolean
+appended_check(const BackoutAppend *a, gpointer data, GError **error)
+{
+	Writing *w = data;
+	BackoutContext *ctx = w->job->ctx;
+	MboxReaderSettings rs = ctx->server->reader;
+	g_autoptr(GArray) now = g_array_new(FALSE, TRUE, sizeof(SourceDigest));
+	guint old_n = w->fw->old != NULL ? w->fw->old->len : 0, before = 0;
+	guint64 after = 0;
+
+	g_array_set_clear_func(now, source_digest_clear);
+	rs.quoting = w->fw->quoting;
+	if (!source_digests_read(ctx->manifest, &rs, w->job->access, w->fw->path, now, NULL, NULL, NULL,
+	                         error))
+		return FALSE;
+	for (guint i = 0; i < now->len; i++) {
+		const SourceDigest *d = &g_array_index(now, SourceDigest, i);
+		if ((guint64)d->offset >= a->at) {
+			after++;
+			continue;
+		}
+		if (before >= old_n || memcmp(d->sha1, g_array_index(w->fw->old, SourceDigest, before).sha1, 20) != 0) {
+			g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM, "appending would change how its "
+			            "message %" G_GUINT64_FORMAT " (offset %" G_GINT64_FORMAT ") reads (a "
+			            "Content-Length that fits only with what follows?): not appended, the "
+			            "mail stays in Cyrus (--into writes it to a separate file)", d->number,
+			            d->offset);
+			return FALSE;
+		}
+		before++;
+	}
+	if (before == old_n && after == w->messages)
+		return TRUE;
+	g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM, "appended %" G_GUINT64_FORMAT " messages, "
+	            "but the file reads as %u old and %" G_GUINT64_FORMAT " new: not appended, the mail "
+	            "stays in Cyrus (--into writes it to a separate file)", w->messages, before, after);
+	return FALSE;
+}
+
 static gboolean
 journal_written(Journal *journal, const char *path, guint64 messages, guint64 bytes, GError **error)
 {
@@ -260,7 +304,8 @@ backout_write_file(Job *job, const BackoutMailbox *list, FileWork *fw, HeldSet *
 		                             g_get_real_time() / G_USEC_PER_SEC, &error);
 	/* MERGE with nothing to add writes nothing: not even a new file of folder data */
 	ok = ok && fetch(job, fw, &w, &error) &&
-	     ((merge && w.messages == 0) || backout_target_commit(target, backup_made, appending, &w, &error));
+	     ((merge && w.messages == 0) || backout_target_commit(target, backup_made, appending, appended_check, &w,
+	                                                          &error));
 	if (scratch.fd >= 0)
 		close(scratch.fd);
 	/* unlocked before the journal says so: a kill in between redoes the file, which

@@ -270,6 +270,7 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 		backout_held_add(held, d, files->len - 1);
 		FileWork *added = &g_array_index(files, FileWork, files->len - 1);
 		added->quoting = decided == MBOX_QUOTING_AUTO ? MBOX_QUOTING_MBOXRD : decided;
+		added->old = d;
 		if (merge && k == first_index(mb) && pin == NULL &&
 		    !journal_append(job->journal, "quoting", key, mbox_quoting_name(added->quoting), &error)) {
 			backout_fail(job, FAILURE_MAILBOX, path, 0, error);

@@ -141,7 +141,7 @@ test_into(Fixture *f, gconstpointer data)
 	g_assert_true(write_text(t, "From a Tue Mar  4 10:00:00 2003\nhello\n\n"));
 	g_assert_true(write_text(t, "dropped"));
 	g_assert_true(backout_target_truncate(t, strlen("From a Tue Mar  4 10:00:00 2003\nhello\n\n"), NULL));
-	g_assert_true(backout_target_commit(t, NULL, NULL, NULL, &error));
+	g_assert_true(backout_target_commit(t, NULL, NULL, NULL, NULL, &error));
 	g_assert_no_error(error);
 	g_autofree char *text = get(want);
 	g_assert_cmpstr(text, ==, "From a Tue Mar  4 10:00:00 2003\nhello\n\n");
@@ -217,7 +217,7 @@ test_in_place(Fixture *f, gconstpointer data)
 	g_assert_null(other);
 	g_assert_error(busy, M2C_MBOX_LOCK_ERROR, M2C_MBOX_LOCK_ERROR_BUSY);
 	g_assert_true(write_text(t, "new\n"));
-	g_assert_true(backout_target_commit(t, record_backup, NULL, &made, &error));
+	g_assert_true(backout_target_commit(t, record_backup, NULL, NULL, &made, &error));
 	g_assert_no_error(error);
 	g_assert_cmpstr(made, ==, "box.pre-backout.1");
 	g_clear_pointer(&t, backout_target_free);
@@ -243,7 +243,7 @@ test_in_place(Fixture *f, gconstpointer data)
 	t = backout_target_open(&s, &f->manifest, f->access, source, &resume, &error);
 	g_assert_no_error(error);
 	g_assert_true(write_text(t, "newer\n"));
-	g_assert_true(backout_target_commit(t, record_backup, NULL, &made, &error));
+	g_assert_true(backout_target_commit(t, record_backup, NULL, NULL, &made, &error));
 	g_assert_no_error(error);
 	g_assert_null(made);
 	g_autofree char *still = get(kept);
@@ -314,7 +314,7 @@ test_merge(Fixture *f, gconstpointer data)
 		g_assert_no_error(error);
 		g_assert_true(backout_target_had_file(t));
 		g_assert_true(write_text(t, "NEW"));
-		g_assert_true(backout_target_commit(t, NULL, NULL, NULL, &error));
+		g_assert_true(backout_target_commit(t, NULL, NULL, NULL, NULL, &error));
 		g_assert_no_error(error);
 		g_autofree char *text = get(source);
 		g_assert_cmpstr(text, ==, cases[i].want);
@@ -346,7 +346,7 @@ test_merge_recovery(Fixture *f, gconstpointer data)
 	put(source, old, f->uid, 0600);
 	g_autoptr(BackoutTarget) t = open_target(f, BACKOUT_MERGE, source, &error);
 	g_assert_true(write_text(t, add));
-	g_assert_true(backout_target_commit(t, NULL, record_append, &a, &error));
+	g_assert_true(backout_target_commit(t, NULL, record_append, NULL, &a, &error));
 	g_assert_no_error(error);
 	g_clear_pointer(&t, backout_target_free);
 	g_autofree char *full = g_strconcat(old, "\n", add, NULL);
@@ -413,7 +413,7 @@ test_backup_journaled_not_made(Fixture *f, gconstpointer data)
 	g_autoptr(BackoutTarget) t = backout_target_open(&s, &f->manifest, f->access, source, &resume, &error);
 	g_assert_no_error(error);
 	g_assert_true(write_text(t, "new\n"));
-	g_assert_true(backout_target_commit(t, NULL, NULL, NULL, &error));
+	g_assert_true(backout_target_commit(t, NULL, NULL, NULL, NULL, &error));
 	g_assert_no_error(error);
 	g_autofree char *kept = get(backup);
 	g_assert_cmpstr(kept, ==, "old\n");
