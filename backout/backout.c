@@ -215,7 +215,7 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 {
 	BackoutContext *ctx = job->ctx;
 	gboolean merge = ctx->target.mode == BACKOUT_MERGE;
-	guint first = G_MAXUINT;
+	guint first = G_MAXUINT, first_k = first_index(mb);
 
 	for (guint k = 0; k < mb->sources->len; k++) {
 		const char *path = g_ptr_array_index(mb->sources, k);
@@ -234,7 +234,7 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 		 * merges append cannot change how its old messages read */
 		MboxReaderSettings rs = ctx->server->reader;
 		g_autofree char *key = backout_target_key(ctx, path);
-		const JournalRecord *pin = merge && k == first_index(mb) ?
+		const JournalRecord *pin = merge && k == first_k ?
 		                           journal_find(job->journal, "quoting", key) : NULL;
 		if (pin != NULL && !mbox_quoting_from_name(pin->detail, &rs.quoting))
 			pin = NULL;
@@ -254,7 +254,7 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 				          "(%s): its messages are told apart by nothing; senders from Return-Path",
 				          job->result->user, mb->name, error->message);
 			g_clear_error(&error);
-		} else if (merge && k == first_index(mb) && pin == NULL) {
+		} else if (merge && k == first_k && pin == NULL) {
 			/* no pin (the journal lost): the file says how a merge read it, in its marks */
 			MboxQuoting said = marked_quoting(d);
 			if (said != MBOX_QUOTING_AUTO && said != decided) {
@@ -271,7 +271,7 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 		FileWork *added = &g_array_index(files, FileWork, files->len - 1);
 		added->quoting = decided == MBOX_QUOTING_AUTO ? MBOX_QUOTING_MBOXRD : decided;
 		added->old = d;
-		if (merge && k == first_index(mb) && pin == NULL &&
+		if (merge && k == first_k && pin == NULL &&
 		    !journal_append(job->journal, "quoting", key, mbox_quoting_name(added->quoting), &error)) {
 			backout_fail(job, FAILURE_MAILBOX, path, 0, error);
 			return FALSE;
@@ -342,10 +342,8 @@ open_target(Job *job, const char *source)
 static const char *
 first_source(const UserMailbox *mb)
 {
-	for (guint k = 0; k < mb->sources->len; k++)
-		if (g_ptr_array_index(mb->sources, k) != NULL)
-			return g_ptr_array_index(mb->sources, k);
-	return NULL;
+	guint k = first_index(mb);
+	return k == G_MAXUINT ? NULL : g_ptr_array_index(mb->sources, k);
 }
 
 /* Steps 1-4 for one mailbox. */

@@ -65,15 +65,9 @@ write_json(const char *path, const BackoutContext *ctx, BackoutUser **results, g
 			first = FALSE;
 			json_escape_append(out, r->user);
 			g_string_append(out, ",\"mailbox\":");
-			if (f->mailbox)
-				json_escape_append(out, f->mailbox);
-			else
-				g_string_append(out, "null");
+			json_string_or_null(out, f->mailbox);
 			g_string_append(out, ",\"file\":");
-			if (f->path)
-				json_escape_append(out, f->path);
-			else
-				g_string_append(out, "null");
+			json_string_or_null(out, f->path);
 			if (f->uid)
 				g_string_append_printf(out, ",\"uid\":%u", f->uid);
 			else

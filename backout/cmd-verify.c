@@ -58,10 +58,7 @@ write_json(const char *path, VerifyUser **results, guint n, double seconds, GErr
 			g_string_append(out, ",\"mailbox\":");
 			json_escape_append(out, d->mailbox);
 			g_string_append(out, ",\"source\":");
-			if (d->source != NULL)
-				json_escape_append(out, d->source);
-			else
-				g_string_append(out, "null");
+			json_string_or_null(out, d->source);
 			if (d->message > 0)
 				g_string_append_printf(out, ",\"message\":%" G_GUINT64_FORMAT ",\"offset\":%"
 				                       G_GINT64_FORMAT, d->message, d->offset);

@@ -40,14 +40,7 @@ with t.Cyrus() as cy:
     work = tempfile.mkdtemp(prefix='m2c-bench-backout.', dir='/tmp')
     try:
         manifest = os.path.join(work, 'bench.tsv')
-        subprocess.run([t.BIN, 'mapnames', '--home-template', os.path.join(site, 'home', '%u'),
-                        '--spool-dir', os.path.join(site, 'spool'), '--no-owner-check',
-                        '--cyrus-conf', cy.conf, '-o', manifest] + users, check=True,
-                       stderr=subprocess.DEVNULL)
-        subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest,
-                        '--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file',
-                        cy.password_file], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        bench.convert_site(cy, site, users, manifest)
         messages = bytes_ = 0
         out = os.path.join(work, 'baseline')
         os.mkdir(out)

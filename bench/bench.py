@@ -65,3 +65,18 @@ def spool_site():
                            stdout=subprocess.DEVNULL)
     open(os.path.join(site, 'done'), 'w').close()
     return site, users
+
+
+def convert_site(cy, site, users, manifest):
+    """mapnames + convert --method spool of spool_site()'s site into the Cyrus `cy`
+    (tests/lib/m2ctest.py), the manifest written to `manifest`.  The binary is the
+    project's ./mbox2cyrus."""
+    binary = os.path.join(ROOT, 'mbox2cyrus')
+    subprocess.run([binary, 'mapnames', '--home-template', os.path.join(site, 'home', '%u'),
+                    '--spool-dir', os.path.join(site, 'spool'), '--no-owner-check',
+                    '--cyrus-conf', cy.conf, '-o', manifest] + users, check=True,
+                   stderr=subprocess.DEVNULL)
+    subprocess.run([binary, 'convert', '--method', 'spool', '--manifest', manifest,
+                    '--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file',
+                    cy.password_file], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)

@@ -21,14 +21,7 @@ src_bytes = sum(os.path.getsize(f) for f in files)
 
 with t.Cyrus() as cy:
     manifest = os.path.join(cy.dir, 'bench.tsv')
-    subprocess.run([t.BIN, 'mapnames', '--home-template', os.path.join(site, 'home', '%u'),
-                    '--spool-dir', os.path.join(site, 'spool'), '--no-owner-check',
-                    '--cyrus-conf', cy.conf, '-o', manifest] + users, check=True,
-                   stderr=subprocess.DEVNULL)
-    subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest,
-                    '--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file',
-                    cy.password_file], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    bench.convert_site(cy, site, users, manifest)
     # the convert above (and the bench before this one) leave dirty pages: written out
     # first, so that their writeback does not land in one side's timing
     os.sync()

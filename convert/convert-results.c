@@ -262,10 +262,7 @@ convert_results_write_json(ConvertResults *results, const char *path, GError **e
 			g_string_append(out, k ? ",{\"mailbox\":" : "{\"mailbox\":");
 			json_escape_append(out, mr->mailbox);
 			g_string_append(out, ",\"source\":");
-			if (mr->source != NULL)
-				json_escape_append(out, mr->source);
-			else
-				g_string_append(out, "null");
+			json_string_or_null(out, mr->source);
 			g_string_append(out, ",\"status\":");
 			json_escape_append(out, mr->error ? "failed" : mr->done ? "done" : "not done");
 			if (mr->error != NULL) {

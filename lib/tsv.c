@@ -145,3 +145,12 @@ tsv_escape_cut(const char *data, gsize len, gsize max)
 		g_string_append(out, "...");
 	return g_string_free(out, FALSE);
 }
+
+void
+json_string_or_null(GString *out, const char *text)
+{
+	if (text == NULL)
+		g_string_append(out, "null");
+	else
+		json_escape_append(out, text);
+}

@@ -42,4 +42,7 @@ gboolean tsv_parse_number(const char *text, guint64 max, guint64 *out);
  * "é" come out alike (the manifest's TSV is the lossless record).  NULL is written as "". */
 void json_escape_append(GString *out, const char *text);
 
+/* The same, but NULL is written as JSON's null. */
+void json_string_or_null(GString *out, const char *text);
+
 #endif
