@@ -23,6 +23,7 @@
 #include "convert-run.h"
 #include "imap-session.h"
 #include "manifest.h"
+#include "message-fix.h"
 
 #define PROG "mbox2cyrus convert"
 
@@ -38,6 +39,11 @@ typedef struct {
 	char *state;
 	gboolean dry_run;
 	char *fsync;
+	char **no_fix;
+	char *state_dir_resolved;   /* --state, or MANIFEST.state */
+	char *header_charset;
+	int batch_messages;
+	gint64 batch_bytes;
 } ConvertConfig;
 
 /* --dry-run: what would be done, from the sources alone, opened as convert opens them. */
@@ -98,8 +104,8 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report)
 	if (config->method == NULL)
 		return cli_usage_error(PROG, "--method is needed");
 	ctx->method = convert_method_find(config->method);
-	if (ctx->method == NULL && (strcmp(config->method, "lmtp") == 0 || strcmp(config->method, "imap") == 0)) {
-		report_msg(report, REPORT_UNAVAILABLE, "--method %s: not built yet (use --method spool)",
+	if (ctx->method == NULL && strcmp(config->method, "lmtp") == 0) {
+		report_msg(report, REPORT_UNAVAILABLE, "--method %s: not built yet (use spool or imap)",
 		           config->method);
 		return EX_UNAVAILABLE;
 	}
@@ -115,9 +121,25 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report)
 		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_' && *c != '.')
 			return cli_usage_error(PROG, "--partition: \"%s\" is not a Cyrus partition name",
 			                       config->partition);
+	guint fixes = MESSAGE_FIX_ALL;
+	for (guint i = 0; config->no_fix != NULL && config->no_fix[i] != NULL; i++) {
+		guint kind = message_fix_kind_from_name(config->no_fix[i]);
+		if (kind == 0)
+			return cli_usage_error(PROG, "--no-fix: \"%s\" is not one of %s", config->no_fix[i],
+			                       MESSAGE_FIX_NAMES);
+		fixes &= ~kind;
+	}
+	if (config->header_charset != NULL && !message_fix_charset_known(config->header_charset))
+		return cli_usage_error(PROG, "--header-charset: iconv does not know \"%s\"",
+		                       config->header_charset);
+	if (config->batch_messages < 0 || config->batch_bytes < 0)
+		return cli_usage_error(PROG, "--batch-messages and --batch-bytes must be positive");
 	if (config->dry_run)
 		return 0;
 	MethodSettings ms = {
+		.state_dir = config->state_dir_resolved, .fixes = fixes,
+		.header_charset = config->header_charset, .batch_messages = (guint)config->batch_messages,
+		.batch_bytes = (guint64)config->batch_bytes,
 		.cyrus_conf = config->server.options.cyrus_conf, .cyrus_bin = config->cyrus_bin,
 		.cyrus_user = config->cyrus_user, .fsync = config->fsync, .reader = &config->server.reader,
 		.finish_jobs = config->reconstruct_jobs > 0 ? (guint)config->reconstruct_jobs : 1,
@@ -144,6 +166,9 @@ config_clear(ConvertConfig *config)
 	g_free(config->partition);
 	g_free(config->state);
 	g_free(config->fsync);
+	g_strfreev(config->no_fix);
+	g_free(config->header_charset);
+	g_free(config->state_dir_resolved);
 }
 
 int
@@ -151,7 +176,7 @@ cmd_convert(int argc, char **argv)
 {
 	ConvertConfig config = { .quota = -1 };
 	GOptionEntry entries[] = {
-		{ "method", 0, 0, G_OPTION_ARG_STRING, &config.method, "spool (lmtp and imap: not built yet)", "M" },
+		{ "method", 0, 0, G_OPTION_ARG_STRING, &config.method, "spool or imap (lmtp: not built yet)", "M" },
 		{ "cyrus-bin", 0, 0, G_OPTION_ARG_FILENAME, &config.cyrus_bin, "Cyrus's tools (default /usr/lib/cyrus/bin)", "DIR" },
 		{ "cyrus-user", 0, 0, G_OPTION_ARG_STRING, &config.cyrus_user, "the user Cyrus runs as (default cyrus)", "NAME" },
 		{ "reconstruct-jobs", 0, 0, G_OPTION_ARG_INT, &config.reconstruct_jobs, "reconstructs at once (default 1)", "N" },
@@ -160,13 +185,16 @@ cmd_convert(int argc, char **argv)
 		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &config.state, "journal directory (default MANIFEST.state)", "DIR" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &config.dry_run, "print the plan; change nothing", NULL },
 		{ "fsync", 0, 0, G_OPTION_ARG_STRING, &config.fsync, "none, batch (default: per mailbox) or each", "WHEN" },
+		{ "no-fix", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config.no_fix, "imap: leave this kind of message as it is (" MESSAGE_FIX_NAMES "; repeatable)", "KIND" },
+		{ "header-charset", 0, 0, G_OPTION_ARG_STRING, &config.header_charset, "imap: the charset of raw 8-bit header bytes (default: detected)", "CHARSET" },
+		{ "batch-messages", 0, 0, G_OPTION_ARG_INT, &config.batch_messages, "imap: messages per APPEND command (default 500)", "N" },
+		{ "batch-bytes", 0, 0, G_OPTION_ARG_INT64, &config.batch_bytes, "imap: bytes per APPEND command (default 32 MiB)", "BYTES" },
 		G_OPTION_ENTRY_NULL
 	};
 	const CliServerOptions *o = &config.server.options;
 	g_autoptr(GOptionContext) context = g_option_context_new("");
 	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GPtrArray) work = NULL;
-	g_autofree char *state = NULL;
 	ManifestSettings settings = { 0 };
 	ConvertContext ctx = { 0 };
 	int status;
@@ -177,7 +205,9 @@ cmd_convert(int argc, char **argv)
 	g_option_context_set_summary(context,
 		"Move the mail named in a manifest into Cyrus.  --method spool writes message files\n"
 		"into the Cyrus spool and runs reconstruct: for a batch cutover, as root on the\n"
-		"Cyrus host.  Interrupted runs resume from the journal in --state.");
+		"Cyrus host.  --method imap APPENDs every message as its owner (the admin's proxy\n"
+		"login): for a Cyrus whose disks are out of reach.  Interrupted runs resume from\n"
+		"the journal in --state.");
 	g_option_context_set_description(context, "See mbox2cyrus-convert(1).");
 	if ((status = cli_parse(context, PROG, &argc, &argv)) != 0)
 		goto out;
@@ -185,6 +215,8 @@ cmd_convert(int argc, char **argv)
 	 * run before its report is written: writes to the socket then fail with EPIPE */
 	signal(SIGPIPE, SIG_IGN);
 	ctx.report = report_new(PROG, stderr, o->verbose);
+	config.state_dir_resolved = config.state ? g_strdup(config.state)
+	                          : o->manifest ? g_strconcat(o->manifest, ".state", NULL) : NULL;
 	if ((status = configure(&config, &ctx, ctx.report)) != 0 ||
 	    (status = cli_server_load_manifest(&config.server, ctx.report, &settings, &rows)) != 0)
 		goto out;
@@ -194,8 +226,7 @@ cmd_convert(int argc, char **argv)
 		status = dry_run(&ctx, work, ctx.report);
 		goto out;
 	}
-	state = config.state ? g_strdup(config.state) : g_strconcat(o->manifest, ".state", NULL);
-	ctx.state_dir = state;
+	ctx.state_dir = config.state_dir_resolved;
 	ctx.results = convert_results_new(config.method);
 	status = convert_run(&ctx, work, o->jobs > 0 ? (guint)o->jobs : 0, o->verbose, o->report);
 out:

@@ -71,6 +71,8 @@ store_flags(Job *job, Source *s, ImapSession *user_session, const char *personal
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) local = NULL;
 
+	if (ctx->method->flags_in_delivery)
+		return TRUE;   /* stored with each message */
 	if (s->flag_groups == NULL && !read_flag_groups(job, s, &local)) {
 		job_fail(job, s->key, FAILURE_MAILBOX, local);
 		return TRUE;
@@ -141,6 +143,7 @@ job_restore_user_state(Job *job, GError **error)
 			if (!journal_append(job->journal, STEP_FLAGGED, s->key, NULL, error))
 				return FALSE;
 			s->flagged = TRUE;
+			fault_point("flagged");
 		}
 		if (s->row->subscribed == 1 && !imap_session_subscribe(session, personal, error))
 			return FALSE;

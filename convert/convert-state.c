@@ -13,7 +13,7 @@
 
 const char *const convert_journal_steps[] = {
 	STEP_CREATED, STEP_READ, STEP_DELIVERED, STEP_FINISHED, STEP_FLAGGED, STEP_SUBSCRIBED,
-	STEP_PROBLEM, STEP_FAILED, STEP_DONE, NULL
+	STEP_PROBLEM, STEP_FAILED, STEP_DONE, STEP_CHECKPOINT, NULL
 };
 
 gboolean
@@ -173,6 +173,13 @@ job_load_journal(Job *job, GError **error)
 		} else if (strcmp(r->step, STEP_DELIVERED) == 0) {
 			if ((s = source_of_key(job, r->key)) != NULL)
 				s->delivered_line = r->line;   /* the detail is the method's: recall */
+		} else if (strcmp(r->step, STEP_READ) == 0) {
+			/* a delivery begins on a file: what was checkpointed before is of another */
+			if ((s = source_of_key(job, r->key)) != NULL && strcmp(r->detail, READ_NOTHING_STORED) != 0)
+				g_ptr_array_set_size(s->checkpoints, 0);
+		} else if (strcmp(r->step, STEP_CHECKPOINT) == 0) {
+			if ((s = source_of_key(job, r->key)) != NULL)
+				g_ptr_array_add(s->checkpoints, (gpointer)r->detail);   /* the method's */
 		} else if (strcmp(r->step, STEP_FLAGGED) == 0 || strcmp(r->step, STEP_SUBSCRIBED) == 0) {
 			if ((s = source_of_key(job, r->key)) == NULL)
 				continue;

@@ -28,6 +28,8 @@ typedef struct {
 	GPtrArray *problems;     /* details of messages not stored, to journal before the
 	                          * delivery record (new strings) */
 	GPtrArray *old_problems; /* the same, from an earlier run's journal (borrowed) */
+	GPtrArray *checkpoints;  /* the method's CHECKPOINT details since the last READ
+	                          * (borrowed from the journal) */
 } Source;
 
 /* One mailbox of the user, fed by zero or more sources. */
@@ -73,6 +75,8 @@ extern const char *const convert_journal_steps[];
                                         * reports it again, never retries it) */
 #define STEP_FAILED     "failed"       /* key: source key, mailbox or ""; see failure_* */
 #define STEP_DONE       "done"         /* key: "": the whole user */
+#define STEP_CHECKPOINT "checkpoint"   /* key: source key; detail: the method's, a part
+                                        * of a delivery stored (method.h) */
 
 /* Read the journal into the job's sources and mailboxes; FALSE with
  * M2C_JOURNAL_ERROR_DAMAGED naming FILE:LINE when a record makes no sense. */

@@ -40,6 +40,7 @@ source_free(Source *s)
 	g_clear_pointer(&s->flag_groups, g_hash_table_unref);
 	g_clear_pointer(&s->problems, g_ptr_array_unref);
 	g_clear_pointer(&s->old_problems, g_ptr_array_unref);
+	g_clear_pointer(&s->checkpoints, g_ptr_array_unref);
 	g_free(s->path);
 	g_free(s->key);
 	g_free(s);
@@ -239,6 +240,24 @@ check_untouched(Job *job, GError **error)
 	return TRUE;
 }
 
+static char *
+personal_name(gpointer data, const char *mailbox)
+{
+	return job_personal_name(data, mailbox);
+}
+
+static gboolean
+method_user_new(Job *job, const char *const *mailboxes, GError **error)
+{
+	const ConvertMethod *method = job->ctx->method;
+	ImapSession *session = NULL;
+	if (method->needs_session && (session = job_owner_session(job, error)) == NULL)
+		return FALSE;
+	job->method_user = method->user_new(job->ctx->method_run, job->user, mailboxes, session,
+	                                    personal_name, job, error);
+	return job->method_user != NULL;
+}
+
 /* Step 2. */
 static gboolean
 start_method(Job *job, GError **error)
@@ -250,9 +269,7 @@ start_method(Job *job, GError **error)
 			g_ptr_array_add(names, (gpointer)mb->name);
 	}
 	g_ptr_array_add(names, NULL);
-	job->method_user = job->ctx->method->user_new(job->ctx->method_run, job->user,
-	                                              (const char *const *)names->pdata, error);
-	return job->method_user != NULL;
+	return method_user_new(job, (const char *const *)names->pdata, error);
 }
 
 typedef struct {
@@ -281,6 +298,42 @@ stored(gpointer data, const MboxMessage *m, guint32 uid)
 	TargetData *td = data;
 	td->source->stored_now++;
 	flag_groups_add(td->source->flag_groups, m, uid);
+}
+
+/* Problems reported so far by this delivery: journaled (a rerun says them again). */
+static gboolean
+journal_problems(Job *job, Source *s, GError **error)
+{
+	for (guint i = 0; i < s->problems->len; i++)
+		if (!journal_append(job->journal, STEP_PROBLEM, s->key, g_ptr_array_index(s->problems, i), error))
+			return FALSE;
+	g_ptr_array_set_size(s->problems, 0);
+	return TRUE;
+}
+
+/* DeliveryTarget.note */
+static void
+note(gpointer data, const char *text)
+{
+	TargetData *td = data;
+	report_msg(td->job->ctx->report, REPORT_INFO, "%s: %s: %s", td->job->user, td->source->path, text);
+}
+
+/* DeliveryTarget.checkpoint */
+static gboolean
+checkpoint(gpointer data, const char *detail, GError **error)
+{
+	TargetData *td = data;
+	return journal_problems(td->job, td->source, error) &&
+	       journal_append(td->job->journal, STEP_CHECKPOINT, td->source->key, detail, error);
+}
+
+/* The source's checkpoints, NULL-terminated (an empty array may have no pdata). */
+static const char *const *
+source_checkpoints(const Source *s)
+{
+	static const char *const none[] = { NULL };
+	return s->checkpoints->len > 0 ? (const char *const *)s->checkpoints->pdata : none;
 }
 
 static guint
@@ -355,6 +408,8 @@ deliver(Job *job, Source *s, const DeliveryTarget *target, GError **error)
 		g_clear_pointer(&reader, mbox_reader_free);
 	const JournalRecord *read = journal_find(job->journal, STEP_READ, s->key);
 	gboolean first = read == NULL || strcmp(read->detail, READ_NOTHING_STORED) == 0;
+	if (!first && s->checkpoints->len > 0)
+		report_old_problems(job, s);   /* journaled with the parts stored before */
 	if (reader != NULL && first && !journal_append(job->journal, STEP_READ, s->key, identity, error))
 		return FALSE;
 	if (reader == NULL ||
@@ -370,10 +425,8 @@ deliver(Job *job, Source *s, const DeliveryTarget *target, GError **error)
 		job_fail(job, s->key, FAILURE_MAILBOX, local);
 		return TRUE;
 	}
-	for (guint i = 0; i < s->problems->len; i++)
-		if (!journal_append(job->journal, STEP_PROBLEM, s->key, g_ptr_array_index(s->problems, i), error))
-			return FALSE;
-	if (!journal_append(job->journal, STEP_DELIVERED, s->key, detail, error))
+	if (!journal_problems(job, s, error) ||
+	    !journal_append(job->journal, STEP_DELIVERED, s->key, detail, error))
 		return FALSE;
 	s->delivered_line = journal_find(job->journal, STEP_DELIVERED, s->key)->line;
 	count_delivery(job, s);
@@ -390,7 +443,8 @@ deliver_sources(Job *job, GError **error)
 		DeliveryTarget target = {
 			.mailbox = s->mailbox->name, .source = s->path,
 			.n_sources = sources_with_files(s->mailbox),
-			.problem = problem, .stored = stored, .data = &td,
+			.problem = problem, .stored = stored, .note = note, .checkpoint = checkpoint,
+			.checkpoints = source_checkpoints(s), .data = &td,
 		};
 		if (s->path == NULL || s->mailbox->failed)
 			continue;
@@ -517,6 +571,7 @@ prepare(Job *job, GPtrArray *rows, GError **error)
 		s->result = convert_results_mailbox(ctx->results, job->user, row->mailbox, s->path);
 		s->problems = g_ptr_array_new_with_free_func(g_free);
 		s->old_problems = g_ptr_array_new();
+		s->checkpoints = g_ptr_array_new_null_terminated(0, NULL, TRUE);
 		g_ptr_array_add(s->mailbox->sources, s);
 		g_ptr_array_add(job->sources, s);
 	}
@@ -547,13 +602,13 @@ static gboolean
 recall_done_user(Job *job, GError **error)
 {
 	const char *none[] = { NULL };
-	job->method_user = job->ctx->method->user_new(job->ctx->method_run, job->user, none, error);
-	if (job->method_user == NULL)
+	if (!method_user_new(job, none, error))
 		return FALSE;
 	for (guint i = 0; i < job->sources->len; i++) {
 		Source *s = g_ptr_array_index(job->sources, i);
 		DeliveryTarget target = { .mailbox = s->mailbox->name, .source = s->path,
-		                          .n_sources = sources_with_files(s->mailbox) };
+		                          .n_sources = sources_with_files(s->mailbox),
+		                          .checkpoints = source_checkpoints(s) };
 		if (s->path != NULL && !recall(job, s, &target, error))
 			return FALSE;
 	}

@@ -98,10 +98,15 @@ spool_run_free(MethodRun *run)
 }
 
 static MethodUser *
-spool_user_new(MethodRun *run, const char *user, const char *const *mailboxes, GError **error)
+spool_user_new(MethodRun *run, const char *user, const char *const *mailboxes,
+               struct ImapSession *session, char *(*personal)(gpointer, const char *),
+               gpointer personal_data, GError **error)
 {
 	MethodUser *mu = g_new0(MethodUser, 1);
 	(void)user;
+	(void)session;
+	(void)personal;
+	(void)personal_data;
 	mu->run = run;
 	mu->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	mu->next_uid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -282,7 +287,7 @@ const ConvertMethod convert_method_spool = {
 const ConvertMethod *
 convert_method_find(const char *name)
 {
-	static const ConvertMethod *const methods[] = { &convert_method_spool };
+	static const ConvertMethod *const methods[] = { &convert_method_spool, &convert_method_imap };
 	for (gsize i = 0; i < G_N_ELEMENTS(methods); i++)
 		if (strcmp(methods[i]->name, name) == 0)
 			return methods[i];

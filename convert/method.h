@@ -12,7 +12,11 @@
  *   recall         for each source delivered by an earlier run, in manifest order:
  *                  take back its journal detail (so numbering can go on).
  *   deliver        for each source not yet delivered, in manifest order: every
- *                  message of the reader into the mailbox.
+ *                  message of the reader into the mailbox.  A method whose unit of
+ *                  storing is smaller than a source (imap: one APPEND command)
+ *                  records each unit stored with DeliveryTarget.checkpoint; a rerun
+ *                  hands them back in DeliveryTarget.checkpoints, to deliver() and to
+ *                  recall().
  *   finish         after the deliveries: make what was delivered visible in the
  *                  named mailboxes (spool: reconstruct).  convert then counts each
  *                  mailbox through IMAP: it must hold its messages from before plus
@@ -55,8 +59,14 @@ typedef struct {
 	guint finish_jobs;           /* finish() calls at once over the run (default 1) */
 	const char *fsync;           /* none, batch, each (default: the method's) */
 	const MboxReaderSettings *reader;
+	const char *state_dir;       /* convert's state directory (journals, quarantine) */
+	guint fixes;                 /* MessageFixKind bits to apply (message-fix.h) */
+	const char *header_charset;  /* charset of raw 8-bit header bytes; NULL: detect */
+	guint batch_messages;        /* messages per APPEND command (0: the method's) */
+	guint64 batch_bytes;         /* bytes per APPEND command (0: the method's) */
 } MethodSettings;
 
+struct ImapSession;                     /* imap-session.h */
 typedef struct MethodRun MethodRun;     /* a method's state for the run */
 typedef struct MethodUser MethodUser;   /* a method's state for one user */
 
@@ -81,6 +91,15 @@ typedef struct {
 	                const char *text);
 	/* a message is in the mailbox as `uid` (stored now, or found from an earlier run) */
 	void (*stored)(gpointer data, const MboxMessage *message, guint32 uid);
+	/* say `text` about the delivery (not a problem: a line of the run's log) */
+	void (*note)(gpointer data, const char *text);
+	/* journal `detail` (one line, no TAB) before going on: a unit of this delivery is
+	 * stored.  The problems reported so far are journaled with it.  FALSE with an
+	 * error when the journal cannot be written (stop: run scope). */
+	gboolean (*checkpoint)(gpointer data, const char *detail, GError **error);
+	/* what checkpoint() recorded for this source in earlier runs, in order, since its
+	 * delivery last began on a file (NULL-terminated; empty when none) */
+	const char *const *checkpoints;
 	gpointer data;
 } DeliveryTarget;
 
@@ -89,16 +108,26 @@ typedef struct {
 	/* TRUE when a mailbox must hold no messages before the first delivery (spool:
 	 * files beside foreign messages would collide with their UIDs) */
 	gboolean needs_empty_mailbox;
+	/* TRUE when deliver() stores each message with its flags and keywords (imap):
+	 * convert's flag step then has nothing to store */
+	gboolean flags_in_delivery;
+	/* TRUE when user_new() wants the user's IMAP session */
+	gboolean needs_session;
 
 	/* NULL with an error when the method cannot run with these settings (a
 	 * configuration error: the run stops before any user is touched). */
 	MethodRun *(*run_new)(const MethodSettings *settings, GError **error);
 	void (*run_free)(MethodRun *run);
 
-	/* Start on `user`, whose mailboxes (admin names, NULL-terminated) exist.  NULL
-	 * with an error of user scope. */
+	/* Start on `user`, whose mailboxes (admin names, NULL-terminated) exist.
+	 * `session` is the user's own IMAP session (convert's, valid until user_free) when
+	 * the method asked for it (needs_session), else NULL; `personal` maps an admin
+	 * name to the user's own name of it (new string).  NULL with an error of user
+	 * scope. */
 	MethodUser *(*user_new)(MethodRun *run, const char *user, const char *const *mailboxes,
-	                        GError **error);
+	                        struct ImapSession *session,
+	                        char *(*personal)(gpointer data, const char *mailbox),
+	                        gpointer personal_data, GError **error);
 	void (*user_free)(MethodUser *user);
 
 	/* A delivery of `target` recorded by an earlier run with `detail`: fill
@@ -123,9 +152,10 @@ typedef struct {
 	void (*free_uids)(gpointer uids);
 } ConvertMethod;
 
-/* The methods built: "spool".  NULL when `name` is not one. */
+/* The methods built: "spool", "imap".  NULL when `name` is not one. */
 const ConvertMethod *convert_method_find(const char *name);
 
 extern const ConvertMethod convert_method_spool;
+extern const ConvertMethod convert_method_imap;
 
 #endif

@@ -79,7 +79,8 @@ classify_imap_error(gint code, FailureScope where)
 	case M2C_IMAP_ERROR_AUTH:
 		return make(where, FAILURE_USER, FALSE);
 	case M2C_IMAP_ERROR_OVERQUOTA:
-		return make(where, FAILURE_USER, TRUE);
+		/* the mailbox's quota root is full; others (another root) may go on */
+		return make(where, where, TRUE);
 	default:   /* NO, BAD, TRYCREATE */
 		return make(where, where, FALSE);
 	}

@@ -4,7 +4,9 @@
  * kills the whole process group with SIGKILL -- what kill -9 of a run does, a running
  * reconstruct included.  Points: "create" (a mailbox created), "write" (an N. file
  * linked), "reconstruct-running" (reconstruct started, still running), "reconstruct"
- * (it ran, not yet recorded), "store" (a flag group stored);
+ * (it ran, not yet recorded), "store" (a flag group stored), "flagged" (a source's
+ * flags recorded, its subscription not yet); imap: "literal" (half of a literal
+ * sent), "appended" (an APPEND answered OK, its UIDs not yet journaled);
  * backout: "backout-message" (a message written to the temporary file), "backout-backup"
  * (--in-place: the backup linked, the file not yet replaced), "backout-commit" (the
  * file replaced, not yet journaled).  Without M2C_FAULT a point costs an atomic load.

@@ -53,11 +53,8 @@ send_raw(ImapSession *session, const char *command, char **tag_out, GError **err
 	return TRUE;
 }
 
-/* Read the next response line (libetpan's buffer holds it: `*line`, `*len`).  1: an
- * untagged one (or a literal's rest), 0: the tagged answer to `tag`, -1: the
- * connection failed (error set). */
-static int
-next_line(ImapSession *session, const char *command, const char *tag, const char **line,
+int
+imap_raw_next_line(ImapSession *session, const char *command, const char *tag, const char **line,
           gsize *len, GError **error)
 {
 	mailimap *imap = session->imap;
@@ -86,13 +83,42 @@ finish_raw(ImapSession *session, const char *command, GError **error)
 	return TRUE;
 }
 
-static gboolean
-broken(ImapSession *session, const char *command, const char *why, GError **error)
+gboolean
+imap_raw_broken(ImapSession *session, const char *command, const char *why, GError **error)
 {
 	session->broken = TRUE;
 	g_set_error(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_PROTOCOL,
 	            "%s: unexpected response from %s (%s)", command, session->host, why);
 	return FALSE;
+}
+
+void
+imap_raw_tagged_error(ImapSession *session, const char *command, const char *text,
+                      GError **error)
+{
+	const char *p = text, *code = NULL;
+	gsize code_len = 0;
+	gboolean bad = g_ascii_strncasecmp(p, "BAD", 3) == 0;
+	M2cImapError kind = M2C_IMAP_ERROR_NO;
+
+	p += g_ascii_strncasecmp(p, "NO", 2) == 0 ? 2 : bad ? 3 : 0;
+	while (*p == ' ')
+		p++;
+	if (*p == '[') {
+		const char *close = strchr(p, ']');
+		if (close != NULL) {
+			code = p + 1;
+			code_len = strcspn(code, " ]");
+		}
+	}
+	g_autofree char *code_text = code != NULL ? g_strndup(code, code_len) : NULL;
+	if (bad)
+		kind = M2C_IMAP_ERROR_BAD;
+	else
+		kind = imap_error_from_code(code_text, p);
+	(void)session;
+	g_set_error(error, M2C_IMAP_ERROR, kind, "%s: server said %s: %s", command,
+	            bad ? "BAD" : "NO", p);
 }
 
 /* Does the line (`len` bytes, ending in LF) end with a literal "{N}"?  Its N. */
@@ -139,7 +165,7 @@ imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out, GError
 	for (;;) {
 		const char *line;
 		gsize len;
-		int kind = next_line(session, command, tag, &line, &len, error);
+		int kind = imap_raw_next_line(session, command, tag, &line, &len, error);
 		if (kind < 0)
 			return FALSE;
 		if (kind == 0)
@@ -158,7 +184,7 @@ imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out, GError
 		 * line look like a response of its own */
 		if (len >= 2 && line[0] == '*' && line[1] == ' ' && !ends_in_literal(line, len, &ignored))
 			continue;
-		return broken(session, command, "not an untagged line, or a literal", error);
+		return imap_raw_broken(session, command, "not an untagged line, or a literal", error);
 	}
 	if (!finish_raw(session, command, error))
 		return FALSE;
@@ -236,7 +262,7 @@ fetch_bodies_once(ImapSession *session, const char *set, const ImapBodySink *sin
 		guint64 size;
 		const char *line;
 		gsize len;
-		int kind = next_line(session, command, tag, &line, &len, error);
+		int kind = imap_raw_next_line(session, command, tag, &line, &len, error);
 		if (kind < 0)
 			return FALSE;
 		if (kind == 0)
@@ -244,11 +270,11 @@ fetch_bodies_once(ImapSession *session, const char *set, const ImapBodySink *sin
 		if (!ends_in_literal(line, len, &size)) {
 			if (len >= 2 && line[0] == '*' && line[1] == ' ')
 				continue;        /* EXISTS, a FLAGS change: one line */
-			return broken(session, command, "not an untagged line", error);
+			return imap_raw_broken(session, command, "not an untagged line", error);
 		}
 		guint32 uid = body_line_uid(line, len);
 		if (uid == 0)
-			return broken(session, command, "a literal that is not \"UID n BODY[] {size}\"", error);
+			return imap_raw_broken(session, command, "a literal that is not \"UID n BODY[] {size}\"", error);
 		/* the caller's error stops the calls, not the reading: the literal is read
 		 * to its end so that the session stays usable */
 		if (*sink_error == NULL)
@@ -262,10 +288,10 @@ fetch_bodies_once(ImapSession *session, const char *set, const ImapBodySink *sin
 			size -= (guint64)got;
 		}
 		/* the rest of the response: ")" */
-		if (next_line(session, command, tag, &line, &len, error) < 0)
+		if (imap_raw_next_line(session, command, tag, &line, &len, error) < 0)
 			return FALSE;
 		if (len < 1 || line[0] != ')' || ends_in_literal(line, len, &size))
-			return broken(session, command, "no \")\" after a body", error);
+			return imap_raw_broken(session, command, "no \")\" after a body", error);
 		if (*sink_error == NULL)
 			(void)sink->end(uid, data, sink_error);
 	}

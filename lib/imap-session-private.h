@@ -22,4 +22,25 @@ gboolean imap_session_fail(ImapSession *session, int r, const char *what, GError
 /* FALSE with NETWORK when the session is broken. */
 gboolean imap_session_check_usable(ImapSession *session, const char *what, GError **error);
 
+/* imap-raw.c: the raw reading that the commands libetpan cannot parse share.
+ * Read the next response line (libetpan's buffer holds it: `*line`, `*len`).  1: an
+ * untagged one (or a literal's rest, or a "+"), 0: the tagged answer to `tag` ("N "),
+ * -1: the connection failed (error set). */
+int imap_raw_next_line(ImapSession *session, const char *command, const char *tag,
+                       const char **line, gsize *len, GError **error);
+
+/* A response that makes no sense here: the session is marked unusable; PROTOCOL.
+ * Always FALSE. */
+gboolean imap_raw_broken(ImapSession *session, const char *command, const char *why,
+                         GError **error);
+
+/* The error of a tagged answer that is not OK; `text` is what follows the tag
+ * ("NO [OVERQUOTA] Over quota"). */
+void imap_raw_tagged_error(ImapSession *session, const char *command, const char *text,
+                           GError **error);
+
+/* imap-session.c: the error code of a NO with response code `code` (NULL: none) and
+ * `text`: Cyrus 3.6 answers an APPEND over quota with a bare "NO Over quota". */
+M2cImapError imap_error_from_code(const char *code, const char *text);
+
 #endif

@@ -26,15 +26,18 @@ imap_error_is_temporary(const GError *error)
 	       (error->code == M2C_IMAP_ERROR_NETWORK || error->code == M2C_IMAP_ERROR_OVERQUOTA);
 }
 
-static M2cImapError
-no_code(const char *response_code)
+M2cImapError
+imap_error_from_code(const char *code, const char *text)
 {
-	if (response_code == NULL)
-		return M2C_IMAP_ERROR_NO;
-	if (g_ascii_strcasecmp(response_code, "OVERQUOTA") == 0)
+	if (code != NULL && g_ascii_strcasecmp(code, "OVERQUOTA") == 0)
 		return M2C_IMAP_ERROR_OVERQUOTA;
-	if (g_ascii_strcasecmp(response_code, "TRYCREATE") == 0)
+	if (code != NULL && g_ascii_strcasecmp(code, "TRYCREATE") == 0)
 		return M2C_IMAP_ERROR_TRYCREATE;
+	if (code != NULL && g_ascii_strcasecmp(code, "TOOBIG") == 0)
+		return M2C_IMAP_ERROR_TOOBIG;
+	/* Cyrus 3.6: "NO Over quota", without the code (measured) */
+	if (code == NULL && text != NULL && g_ascii_strncasecmp(text, "Over quota", 10) == 0)
+		return M2C_IMAP_ERROR_OVERQUOTA;
 	return M2C_IMAP_ERROR_NO;
 }
 
@@ -85,7 +88,7 @@ imap_session_fail(ImapSession *session, int r, const char *what, GError **error)
 		            "%s: login refused: %s", what, said);
 		break;
 	default:
-		g_set_error(error, M2C_IMAP_ERROR, no_code(code), "%s: server said NO: %s", what, said);
+		g_set_error(error, M2C_IMAP_ERROR, imap_error_from_code(code, text), "%s: server said NO: %s", what, said);
 		break;
 	}
 	return FALSE;

@@ -36,6 +36,7 @@ typedef enum {
 	M2C_IMAP_ERROR_BAD,        /* the server said BAD: permanent, a bug or a bad name */
 	M2C_IMAP_ERROR_OVERQUOTA,  /* NO [OVERQUOTA]: temporary once the quota is raised */
 	M2C_IMAP_ERROR_TRYCREATE,  /* NO [TRYCREATE]: the mailbox does not exist */
+	M2C_IMAP_ERROR_TOOBIG,     /* NO [TOOBIG]: a message over the server's limit */
 } M2cImapError;
 
 /* TRUE for the codes after which a rerun may succeed (NETWORK, OVERQUOTA). */

@@ -1,0 +1,594 @@
+/* imap-deliver.c -- one source into one mailbox by IMAP APPEND (method-imap.c has the
+ * records and the contract).
+ *
+ * Each message, in source order:
+ *   1. made acceptable (prepare): message-fix.h's fixes; an INTERNALDATE at or
+ *      before the epoch becomes 1970-01-01 00:00:01 UTC (Cyrus stores the time of
+ *      delivery for 0 and answers BAD before 1970: measured); a keyword beyond
+ *      Cyrus's 100 per mailbox is left off; each change reported for the message.
+ *      Its literal is held when small (<= 1 MiB), else counted now and streamed from
+ *      the reader again when sent;
+ *   2. an empty message, or one over the server's APPENDLIMIT: to the quarantine;
+ *   3. on a rerun, a message that an APPEND whose answer was lost had stored already
+ *      (same digest, at the next UID after what the journal knows) is taken as is;
+ *   4. else added to the APPEND command being sent (imap-append.h); a full command
+ *      is ended, its answer read, and its UIDs journaled (a part) before the next.
+ * A refused command stores nothing (Cyrus: atomic): its messages are sent again one
+ * by one, in order; one still refused goes to the quarantine with the server's
+ * words.  Over quota and a mailbox that is gone fail the mailbox (a rerun goes on
+ * after the last part).
+ */
+#include "method-imap-private.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "fault.h"
+
+#define HOLD_MAX (1024 * 1024)        /* literals held in memory up to this size */
+#define MAX_KEYWORDS 100              /* Cyrus: "Too many user flags in mailbox" */
+#define SYNC_ABOVE (4 * 1024 * 1024)  /* larger literals wait for the server's "+" */
+
+typedef struct {
+	MboxMessage *m;
+	guint64 size;
+	GByteArray *bytes;       /* the literal when held */
+	GDateTime *date;
+	GPtrArray *flags;        /* as sent, NULL-terminated */
+	GChecksum *sum;          /* while preparing, when a digest is wanted */
+	guint8 sha1[20];
+} Prepared;
+
+typedef struct {
+	MethodUser *mu;
+	const DeliveryTarget *t;
+	MboxReader *reader;
+	Delivery *d;
+	char *personal;
+	guint32 uidvalidity;
+	GHashTable *keywords;    /* the mailbox's, borrowed from mu->keywords */
+	GArray *uids;            /* guint32 by message number - 1 */
+	/* the part not yet journaled: messages part_first..seen */
+	guint64 part_first, seen;
+	GArray *part_uids;       /* guint32 */
+	GArray *part_q;          /* guint64 */
+	/* the APPEND command being sent */
+	ImapAppend *cmd;
+	GPtrArray *batch;        /* Prepared *, in order */
+	guint64 batch_bytes;
+	/* resume */
+	GHashTable *by_uid;      /* uid -> ImapDigest *, the mailbox's (borrowed from digests) */
+	GPtrArray *digests;
+	GPtrArray *adoptable;    /* ImapDigest * after what the journal knows, by UID */
+	guint adopt_next;
+	gboolean adopting;
+	guint adopted;
+} Ctx;
+
+static void
+prepared_free(Prepared *p)
+{
+	if (p == NULL)
+		return;
+	mbox_message_free(p->m);
+	if (p->bytes != NULL)
+		g_byte_array_unref(p->bytes);
+	if (p->date != NULL)
+		g_date_time_unref(p->date);
+	if (p->flags != NULL)
+		g_ptr_array_unref(p->flags);
+	if (p->sum != NULL)
+		g_checksum_free(p->sum);
+	g_free(p);
+}
+
+/* ---- 1. prepare ---- */
+
+static gboolean
+prepare_write(const char *data, gsize len, gpointer pp, GError **error)
+{
+	Prepared *p = pp;
+	(void)error;
+	p->size += len;
+	if (p->bytes != NULL && p->size <= HOLD_MAX)
+		g_byte_array_append(p->bytes, (const guint8 *)data, (guint)len);
+	else
+		g_clear_pointer(&p->bytes, g_byte_array_unref);
+	if (p->sum != NULL)
+		g_checksum_update(p->sum, (const guchar *)data, len);
+	return TRUE;
+}
+
+static void
+report(Ctx *c, const MboxMessage *m, gboolean stored, const char *text)
+{
+	if (c->t->problem != NULL)
+		c->t->problem(c->t->data, m, stored, text);
+}
+
+/* The flags to send: \Recent never; a keyword the mailbox cannot take left off. */
+static GPtrArray *
+flags_to_send(Ctx *c, const MboxMessage *m, gboolean say)
+{
+	GPtrArray *flags = g_ptr_array_new();
+	for (char **f = m->flags; f != NULL && *f != NULL; f++) {
+		if (g_ascii_strcasecmp(*f, "\\Recent") == 0)
+			continue;
+		if (**f != '\\' && !g_hash_table_contains(c->keywords, *f)) {
+			if (g_hash_table_size(c->keywords) >= MAX_KEYWORDS) {
+				if (say) {
+					g_autofree char *text = g_strdup_printf("keyword %s not stored: the mailbox "
+					                                        "holds Cyrus's limit of %d keywords",
+					                                        *f, MAX_KEYWORDS);
+					report(c, m, TRUE, text);
+				}
+				continue;
+			}
+			g_hash_table_add(c->keywords, g_strdup(*f));
+		}
+		g_ptr_array_add(flags, *f);
+	}
+	g_ptr_array_add(flags, NULL);
+	return flags;
+}
+
+/* Make `p` (whose message is set) ready to send; `say`: report what was changed (the
+ * first time only).  FALSE with the reader's error. */
+static gboolean
+prepare(Ctx *c, Prepared *p, gboolean want_digest, gboolean say, GError **error)
+{
+	const MboxMessage *m = p->m;
+	MessageFix *fix = NULL;
+
+	p->size = 0;
+	g_clear_pointer(&p->bytes, g_byte_array_unref);
+	p->bytes = g_byte_array_new();
+	g_clear_pointer(&p->flags, g_ptr_array_unref);
+	p->flags = flags_to_send(c, m, say);
+	g_clear_pointer(&p->date, g_date_time_unref);
+	if (g_date_time_to_unix(m->date) <= 0) {
+		p->date = g_date_time_new_from_unix_utc(1);
+		if (say)
+			report(c, m, TRUE, "a date at or before 1970-01-01 00:00:00 UTC, which Cyrus "
+			       "replaces by the time of delivery: stored as 1970-01-01 00:00:01 UTC");
+	} else {
+		p->date = g_date_time_ref(m->date);
+	}
+	if (want_digest)
+		p->sum = g_checksum_new(G_CHECKSUM_SHA1);
+	if (!message_fix_copy(c->reader, m, &c->mu->run->fix, prepare_write, p, &fix, error)) {
+		message_fix_free(fix);
+		return FALSE;
+	}
+	if (say)
+		for (const char *const *n = message_fix_notes(fix); n != NULL && *n != NULL; n++)
+			report(c, m, TRUE, *n);
+	message_fix_free(fix);
+	if (p->sum != NULL) {
+		gsize len = sizeof p->sha1;
+		g_checksum_get_digest(p->sum, p->sha1, &len);
+		g_clear_pointer(&p->sum, g_checksum_free);
+	}
+	return TRUE;
+}
+
+/* ---- sending ---- */
+
+typedef struct {
+	ImapLiteralWrite write;
+	gpointer write_data;
+	guint64 left;
+} Counted;
+
+static gboolean
+counted_write(const char *data, gsize len, gpointer cp, GError **error)
+{
+	Counted *c = cp;
+	if (len > c->left) {
+		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message grew while it was "
+		            "sent (the file changed?)");
+		return FALSE;
+	}
+	c->left -= len;
+	return c->write(data, len, c->write_data, error);
+}
+
+typedef struct {
+	Ctx *c;
+	Prepared *p;
+} Produce;
+
+/* ImapLiteralProducer: the literal, held or read again; half of it, then the fault
+ * point "literal" (a kill in the middle of a literal), then the rest. */
+static gboolean
+produce(gpointer data, ImapLiteralWrite write, gpointer write_data, GError **error)
+{
+	Produce *pr = data;
+	Prepared *p = pr->p;
+	if (p->bytes != NULL) {
+		gsize half = p->bytes->len / 2;
+		if (!write((const char *)p->bytes->data, half, write_data, error))
+			return FALSE;
+		fault_point("literal");
+		return write((const char *)p->bytes->data + half, p->bytes->len - half, write_data, error);
+	}
+	Counted counted = { write, write_data, p->size };
+	if (!message_fix_copy(pr->c->reader, p->m, &pr->c->mu->run->fix, counted_write, &counted, NULL, error))
+		return FALSE;
+	if (counted.left != 0) {
+		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message shrank while it "
+		            "was sent (the file changed?)");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+is_session_error(const GError *e)
+{
+	return e->domain != M2C_IMAP_ERROR || e->code == M2C_IMAP_ERROR_NETWORK ||
+	       e->code == M2C_IMAP_ERROR_PROTOCOL;
+}
+
+/* A refusal that no message of the command is to blame for: the mailbox fails. */
+static gboolean
+is_mailbox_refusal(const GError *e)
+{
+	return e->domain == M2C_IMAP_ERROR &&
+	       (e->code == M2C_IMAP_ERROR_OVERQUOTA || e->code == M2C_IMAP_ERROR_TRYCREATE);
+}
+
+/* ---- 2. the quarantine ---- */
+
+static gboolean
+quarantine(Ctx *c, Prepared *p, const char *why, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	if (!quarantine_add(c->mu->quarantine, c->reader, p->m, NULL, &local)) {
+		g_autofree char *text = g_strdup_printf("%s; and it could not be put in the quarantine: %s",
+		                                        why, local->message);
+		report(c, p->m, FALSE, text);
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	g_autofree char *text = g_strdup_printf("%s: kept in %s", why, quarantine_path(c->mu->quarantine));
+	report(c, p->m, FALSE, text);
+	g_array_append_val(c->part_q, p->m->number);
+	return TRUE;
+}
+
+/* ---- the journal ---- */
+
+static void
+stored(Ctx *c, Prepared *p, guint32 uid)
+{
+	g_array_index(c->uids, guint32, p->m->number - 1) = uid;
+	g_array_append_val(c->part_uids, uid);
+	c->d->stored++;
+	c->d->bytes += (gint64)p->size;
+	if (c->t->stored != NULL)
+		c->t->stored(c->t->data, p->m, uid);
+}
+
+/* Journal messages part_first..seen. */
+static gboolean
+record_part(Ctx *c, GError **error)
+{
+	gint64 qz;
+	if (c->seen < c->part_first)
+		return TRUE;
+	if (!quarantine_size(c->mu->quarantine, &qz, error))
+		return FALSE;
+	g_autofree char *detail = imap_part_format(c->part_first, c->seen, c->part_uids, c->part_q, qz);
+	if (!c->t->checkpoint(c->t->data, detail, error))
+		return FALSE;
+	c->part_first = c->seen + 1;
+	g_array_set_size(c->part_uids, 0);
+	g_array_set_size(c->part_q, 0);
+	return TRUE;
+}
+
+/* Send `p` alone, in a command of its own: TRUE and stored, or quarantined with the
+ * server's refusal; FALSE for the mailbox's or the session's failure. */
+static gboolean
+append_alone(Ctx *c, Prepared *p, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_autoptr(ImapAppend) one = imap_append_new(c->mu->session, c->personal, &c->mu->caps, SYNC_ABOVE);
+	Produce pr = { c, p };
+	guint32 v;
+
+	if (p->bytes == NULL && p->size <= HOLD_MAX && !prepare(c, p, FALSE, FALSE, error))
+		return FALSE;
+	if (imap_append_add(one, (const char *const *)p->flags->pdata, p->date, p->size, produce,
+	                    &pr, &local) &&
+	    imap_append_finish(one, &v, uids, &local)) {
+		stored(c, p, g_array_index(uids, guint32, 0));
+		return TRUE;
+	}
+	if (is_session_error(local) || is_mailbox_refusal(local)) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	g_autofree char *why = g_strdup_printf("refused by the server (%s)", local->message);
+	return quarantine(c, p, why, error);
+}
+
+/* End the command being sent and read its answer: its messages stored, or, when it
+ * was refused, sent again one by one.  Then journal the part. */
+static gboolean
+flush(Ctx *c, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	guint32 v = 0;
+	gboolean ok = TRUE;
+
+	if (c->cmd != NULL) {
+		ok = imap_append_finish(c->cmd, &v, uids, &local);
+		g_clear_pointer(&c->cmd, imap_append_free);
+	}
+	if (ok && uids->len == c->batch->len) {
+		for (guint i = 0; i < c->batch->len; i++)
+			stored(c, g_ptr_array_index(c->batch, i), g_array_index(uids, guint32, i));
+		if (c->batch->len > 0)
+			fault_point("appended");
+	} else if (ok) {
+		g_set_error(&local, M2C_IMAP_ERROR, M2C_IMAP_ERROR_PROTOCOL, "APPEND to \"%s\": %u "
+		            "UIDs for %u messages", c->personal, uids->len, c->batch->len);
+		ok = FALSE;
+	}
+	if (!ok && (is_session_error(local) || is_mailbox_refusal(local))) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	for (guint i = 0; !ok && i < c->batch->len; i++)
+		if (!append_alone(c, g_ptr_array_index(c->batch, i), error))
+			return FALSE;
+	g_ptr_array_set_size(c->batch, 0);
+	c->batch_bytes = 0;
+	return record_part(c, error);
+}
+
+/* 4: add `p` (owned from now on) to the command being sent. */
+static gboolean
+send(Ctx *c, Prepared *p, GError **error)
+{
+	MethodRun *run = c->mu->run;
+	g_autoptr(GError) local = NULL;
+	Produce pr = { c, p };
+
+	if (c->cmd != NULL && (c->batch->len >= run->batch_messages || !c->mu->caps.multiappend ||
+	                       c->batch_bytes + p->size > run->batch_bytes) && !flush(c, error)) {
+		prepared_free(p);
+		return FALSE;
+	}
+	if (c->cmd == NULL)
+		c->cmd = imap_append_new(c->mu->session, c->personal, &c->mu->caps, SYNC_ABOVE);
+	g_ptr_array_add(c->batch, p);
+	c->batch_bytes += p->size;
+	gboolean added = imap_append_add(c->cmd, (const char *const *)p->flags->pdata, p->date,
+	                                 p->size, produce, &pr, &local);
+	if (p->bytes != NULL && p->bytes->len > 64 * 1024)
+		g_clear_pointer(&p->bytes, g_byte_array_unref);   /* read again if needed */
+	c->seen = p->m->number;
+	if (added)
+		return TRUE;
+	if (is_session_error(local)) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return flush(c, error);   /* refused before a literal: the answer says so again */
+}
+
+/* ---- 3. resume ---- */
+
+static gboolean
+resume_check(Ctx *c, const ImapRecords *r, GError **error)
+{
+	guint32 top = 0;
+	g_autoptr(GHashTable) claimed = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+	if (r->uidvalidity != c->uidvalidity) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "its UIDVALIDITY is %u, %u when an "
+		            "earlier run began to append to it: the mailbox was made again meanwhile; "
+		            "what the journal says is stored is not known to be there (delete the "
+		            "mailbox and this source's lines from the journal, then rerun)",
+		            c->uidvalidity, r->uidvalidity);
+		return FALSE;
+	}
+	if (!quarantine_truncate(c->mu->quarantine, r->qz, error) ||
+	    !imap_session_fetch_digests(c->mu->session, &c->digests, error))
+		return FALSE;
+	c->by_uid = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (guint i = 0; i < c->digests->len; i++) {
+		ImapDigest *dg = g_ptr_array_index(c->digests, i);
+		g_hash_table_insert(c->by_uid, GUINT_TO_POINTER(dg->uid), dg);
+	}
+	for (guint i = 0; i < r->uids->len; i++) {
+		guint32 uid = g_array_index(r->uids, guint32, i);
+		if (uid == 0)
+			continue;
+		if (!g_hash_table_contains(c->by_uid, GUINT_TO_POINTER(uid))) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the journal says message %u is "
+			            "UID %u, which the mailbox does not hold (expunged since?): not appended "
+			            "again without a word; see the journal", i + 1, uid);
+			return FALSE;
+		}
+		g_hash_table_add(claimed, GUINT_TO_POINTER(uid));
+		top = MAX(top, uid);
+	}
+	c->adoptable = g_ptr_array_new();
+	for (guint i = 0; i < c->digests->len; i++) {
+		ImapDigest *dg = g_ptr_array_index(c->digests, i);
+		if (dg->uid >= r->uidnext && dg->uid > top && !g_hash_table_contains(claimed, GUINT_TO_POINTER(dg->uid)))
+			g_ptr_array_add(c->adoptable, dg);
+	}
+	c->adopting = c->adoptable->len > 0;
+	return TRUE;
+}
+
+/* A message the journal says is stored: it must be there with its digest. */
+static gboolean
+check_claimed(Ctx *c, Prepared *p, guint32 uid, GError **error)
+{
+	const ImapDigest *dg = g_hash_table_lookup(c->by_uid, GUINT_TO_POINTER(uid));
+	if (!prepare(c, p, TRUE, FALSE, error))
+		return FALSE;
+	if (dg == NULL || memcmp(dg->sha1, p->sha1, 20) != 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "message %" G_GUINT64_FORMAT " of the "
+		            "source is not the message UID %u holds, which the journal says it is: not "
+		            "appended again without a word; see the journal", p->m->number, uid);
+		return FALSE;
+	}
+	c->d->stored++;
+	c->d->bytes += (gint64)p->size;
+	if (c->t->stored != NULL)
+		c->t->stored(c->t->data, p->m, uid);
+	return TRUE;
+}
+
+/* Is `p` the next message an unanswered APPEND of an earlier run stored? */
+static gboolean
+adopt(Ctx *c, Prepared *p)
+{
+	if (!c->adopting)
+		return FALSE;
+	const ImapDigest *dg = g_ptr_array_index(c->adoptable, c->adopt_next);
+	if (memcmp(dg->sha1, p->sha1, 20) != 0)
+		return FALSE;
+	stored(c, p, dg->uid);
+	c->seen = p->m->number;
+	c->adopting = ++c->adopt_next < c->adoptable->len;
+	c->adopted++;
+	return TRUE;
+}
+
+/* ---- the source ---- */
+
+static GHashTable *
+mailbox_keywords(Ctx *c)
+{
+	GHashTable *set = g_hash_table_lookup(c->mu->keywords, c->t->mailbox);
+	if (set == NULL) {
+		set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		g_hash_table_insert(c->mu->keywords, g_strdup(c->t->mailbox), set);
+	}
+	g_auto(GStrv) now = imap_session_selected_keywords(c->mu->session);
+	for (guint i = 0; now != NULL && now[i] != NULL; i++)
+		if (!g_hash_table_contains(set, now[i]))
+			g_hash_table_add(set, g_strdup(now[i]));
+	return set;
+}
+
+static gboolean
+one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
+{
+	Prepared *p = g_new0(Prepared, 1);
+	guint64 limit = c->mu->caps.append_limit;
+	gboolean ok;
+
+	p->m = m;
+	c->d->messages++;
+	if (m->number > c->uids->len)
+		g_array_set_size(c->uids, (guint)m->number);
+	if (m->number <= r->last) {   /* a part of an earlier run covers it */
+		guint32 uid = g_array_index(r->uids, guint32, m->number - 1);
+		c->seen = m->number;
+		ok = uid == 0 || check_claimed(c, p, uid, error);
+		prepared_free(p);
+		return ok;
+	}
+	if (!prepare(c, p, c->adopting, TRUE, error)) {
+		prepared_free(p);
+		return FALSE;
+	}
+	if (p->size == 0 || (limit > 0 && p->size > limit)) {
+		g_autofree char *why = p->size == 0 ?
+			g_strdup("an empty message, which Cyrus refuses (\"Zero-length message literal\")") :
+			g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over the server's APPENDLIMIT of %"
+			                G_GUINT64_FORMAT, p->size, limit);
+		ok = quarantine(c, p, why, error);
+		c->seen = m->number;
+		prepared_free(p);
+		return ok;
+	}
+	if (adopt(c, p)) {
+		prepared_free(p);
+		return TRUE;
+	}
+	c->adopting = FALSE;
+	return send(c, p, error);
+}
+
+gboolean
+imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
+                    Delivery *d, guint32 *uidvalidity_out, GError **error)
+{
+	Ctx c = { .mu = mu, .t = t, .reader = reader, .d = d, .part_first = 1 };
+	ImapRecords r;
+	gboolean ok = FALSE;
+	guint32 uidnext;
+	MboxMessage *m;
+
+	if (!imap_records_parse(t->checkpoints, &r, error))
+		goto out;
+	c.personal = mu->personal(mu->personal_data, t->mailbox);
+	c.uids = g_array_copy(r.uids);
+	c.part_uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	c.part_q = g_array_new(FALSE, FALSE, sizeof(guint64));
+	c.batch = g_ptr_array_new_with_free_func((GDestroyNotify)prepared_free);
+	if (c.personal == NULL) {
+		g_set_error(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NO, "\"%s\" is not a mailbox of %s",
+		            t->mailbox, mu->user);
+		goto out;
+	}
+	if (!imap_session_select(mu->session, c.personal, TRUE, NULL, &c.uidvalidity, error))
+		goto out;
+	uidnext = imap_session_selected_uidnext(mu->session);
+	c.keywords = mailbox_keywords(&c);
+	if (r.begun) {
+		if (!resume_check(&c, &r, error))
+			goto out;
+		c.part_first = r.last + 1;
+	} else {
+		gint64 qz;
+		if (!quarantine_size(mu->quarantine, &qz, error))
+			goto out;
+		g_autofree char *begin = imap_begin_format(c.uidvalidity, uidnext, qz);
+		if (!t->checkpoint(t->data, begin, error))
+			goto out;
+	}
+	c.seen = c.part_first - 1;
+	while ((m = mbox_reader_next(reader, error)) != NULL)
+		if (!one_message(&c, &r, m, error))
+			goto out;
+	if (error != NULL && *error != NULL)
+		goto out;
+	ok = flush(&c, error);
+	*uidvalidity_out = c.uidvalidity;
+	if (c.adopted > 0 && t->note != NULL) {
+		g_autofree char *text = g_strdup_printf("found %u message%s in \"%s\" that an earlier "
+		                "run's APPEND stored without its answer reaching the journal (by digest, "
+		                "after UID %u): taken as they are, not appended again", c.adopted,
+		                c.adopted == 1 ? "" : "s", c.personal, r.uidnext);
+		t->note(t->data, text);
+	}
+	if (ok)
+		d->uids = g_steal_pointer(&c.uids);
+out:
+	g_clear_pointer(&c.cmd, imap_append_free);
+	if (c.batch != NULL)
+		g_ptr_array_unref(c.batch);
+	g_clear_pointer(&c.uids, g_array_unref);
+	g_clear_pointer(&c.part_uids, g_array_unref);
+	g_clear_pointer(&c.part_q, g_array_unref);
+	g_clear_pointer(&c.by_uid, g_hash_table_unref);
+	g_clear_pointer(&c.adoptable, g_ptr_array_unref);
+	g_clear_pointer(&c.digests, g_ptr_array_unref);
+	g_free(c.personal);
+	imap_records_clear(&r);
+	return ok;
+}
