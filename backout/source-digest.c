@@ -7,6 +7,8 @@
  * again then if it came out NONE. */
 #include "source-digest.h"
 
+#include <string.h>
+
 #include <openssl/evp.h>
 
 #include "manifest-source.h"
@@ -22,12 +24,20 @@ source_digest_clear(gpointer digest)
 typedef struct {
 	EVP_MD_CTX *sha;
 	guint64 bytes;
+	gboolean cr_last;    /* the piece before ended in CR */
+	gboolean bare_cr;    /* a CR without LF */
 } HashSink;
 
 static gboolean
 hash_write(const char *data, gsize len, gpointer user_data, GError **error)
 {
 	HashSink *sink = user_data;
+	if (sink->cr_last && len > 0 && data[0] != '\n')
+		sink->bare_cr = TRUE;
+	for (const char *p = data, *end = data + len; !sink->bare_cr && (p = memchr(p, '\r', (gsize)(end - p))) != NULL; p++)
+		if (p + 1 < end && p[1] != '\n')
+			sink->bare_cr = TRUE;
+	sink->cr_last = len > 0 && data[len - 1] == '\r';
 	sink->bytes += len;
 	if (EVP_DigestUpdate(sink->sha, data, len) == 1)
 		return TRUE;
@@ -44,6 +54,7 @@ hash_message(MboxReader *reader, const MboxMessage *m, HashSink *sink, SourceDig
 	unsigned int n = 0;
 
 	sink->bytes = 0;
+	sink->cr_last = sink->bare_cr = FALSE;
 	if (EVP_DigestInit_ex(sink->sha, EVP_sha1(), NULL) != 1) {
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 unavailable");
 		return FALSE;
@@ -61,9 +72,36 @@ hash_message(MboxReader *reader, const MboxMessage *m, HashSink *sink, SourceDig
 	return TRUE;
 }
 
+/* The fixed digest of `m` into `d` when the fixes change it. */
+static gboolean
+hash_fixed(MboxReader *reader, const MboxMessage *m, const MessageFixSettings *fix,
+           HashSink *sink, SourceDigest *d, GError **error)
+{
+	unsigned int n = 0;
+	MessageFix *applied = NULL;
+
+	sink->bytes = 0;
+	if (EVP_DigestInit_ex(sink->sha, EVP_sha1(), NULL) != 1) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 unavailable");
+		return FALSE;
+	}
+	if (!message_fix_copy(reader, m, fix, hash_write, sink, &applied, error)) {
+		message_fix_free(applied);
+		return FALSE;
+	}
+	d->has_fixed = message_fix_applied(applied) != 0;
+	message_fix_free(applied);
+	if (EVP_DigestFinal_ex(sink->sha, d->fixed_sha1, &n) != 1) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "SHA-1 failed");
+		return FALSE;
+	}
+	d->fixed_size = sink->bytes;
+	return TRUE;
+}
+
 gboolean
 source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *reader_settings,
-                    const UserAccess *access, const char *path, GArray *out,
+                    const MessageFixSettings *fix, const UserAccess *access, const char *path, GArray *out,
                     SourceDigestEmptyFunc empty, gpointer data, MboxQuoting *quoting_out,
                     GError **error)
 {
@@ -91,6 +129,14 @@ source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *
 		                   .date = g_date_time_to_unix(m->date) };
 		gboolean depends = FALSE;
 		if (!hash_message(reader, m, &sink, &d, &depends, &local)) {
+			g_prefix_error(&local, "msg %" G_GUINT64_FORMAT ": offset %" G_GINT64_FORMAT ": ",
+			               m->number, m->from_offset);
+			mbox_message_free(m);
+			break;
+		}
+		if (fix != NULL && d.size > 0 &&
+		    (m->has_nul || m->has_8bit_header || m->has_bad_header_line || sink.bare_cr) &&
+		    !hash_fixed(reader, m, fix, &sink, &d, &local)) {
 			g_prefix_error(&local, "msg %" G_GUINT64_FORMAT ": offset %" G_GINT64_FORMAT ": ",
 			               m->number, m->from_offset);
 			mbox_message_free(m);

@@ -15,6 +15,7 @@
 
 #include "manifest.h"
 #include "mbox-reader.h"
+#include "message-fix.h"
 #include "user-access.h"
 
 typedef struct {
@@ -29,6 +30,11 @@ typedef struct {
 	gboolean has_mark;    /* backout wrote it: X-Mbox2cyrus-SHA1 (mbox-writer.h) */
 	guint8 mark[20];      /* the digest Cyrus had of it then */
 	MboxQuoting mark_quoting; /* how the file is to be read, it says (AUTO: not said) */
+	/* the message as convert --method imap stores it when its fixes change it
+	 * (message-fix.h): a second digest to match Cyrus's by */
+	gboolean has_fixed;
+	guint8 fixed_sha1[20];
+	guint64 fixed_size;
 } SourceDigest;
 
 /* For a GArray of SourceDigest (g_array_set_clear_func). */
@@ -39,12 +45,13 @@ void source_digest_clear(gpointer digest);
 typedef void (*SourceDigestEmptyFunc)(const char *path, guint64 number, gint64 offset,
                                       gpointer data);
 
-/* Append each message of `path` to `out` (a GArray of SourceDigest).  `*quoting_out`
+/* Append each message of `path` to `out` (a GArray of SourceDigest).  With `fix` (may
+ * be NULL), a message that those fixes change gets its fixed digest too.  `*quoting_out`
  * (may be NULL) gets the quoting the file was read with (what AUTO decided for it).
  * FALSE with an error (the path and, for a read error inside, "msg N: offset O: ")
  * when the source cannot be opened or read; what was appended before stays. */
 gboolean source_digests_read(const ManifestSettings *manifest, const MboxReaderSettings *reader,
-                             const UserAccess *access, const char *path, GArray *out,
+                             const MessageFixSettings *fix, const UserAccess *access, const char *path, GArray *out,
                              SourceDigestEmptyFunc empty, gpointer data, MboxQuoting *quoting_out,
                              GError **error);
 

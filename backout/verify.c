@@ -111,7 +111,7 @@ source_read(Job *job, const UserAccess *access, const char *path, GArray *messag
             GError **error)
 {
 	const VerifyContext *ctx = job->ctx;
-	return source_digests_read(ctx->manifest, &ctx->server->reader, access, path, messages,
+	return source_digests_read(ctx->manifest, &ctx->server->reader, &message_fix_defaults, access, path, messages,
 	                           source_empty, job, NULL, error);
 }
 
@@ -212,10 +212,17 @@ compare(Job *job, GArray *src, GPtrArray *cyrus)
 		g_bytes_unref(key);
 		cyrus_paired[c] = -1;
 	}
+	g_autofree gboolean *fixed = g_new0(gboolean, ns + 1);
 	for (guint i = 0; i < ns; i++) {
 		SourceDigest *s = &g_array_index(src, SourceDigest, i);
 		g_autoptr(GBytes) key = g_bytes_new_static(s->sha1, 20);
 		GQueue *q = g_hash_table_lookup(by_digest, key);
+		/* else as convert --method imap stores it, fixed (message-fix.h) */
+		if ((q == NULL || g_queue_is_empty(q)) && s->has_fixed) {
+			g_autoptr(GBytes) fixed_key = g_bytes_new_static(s->fixed_sha1, 20);
+			q = g_hash_table_lookup(by_digest, fixed_key);
+			fixed[i] = q != NULL && !g_queue_is_empty(q);
+		}
 		pair[i] = q && !g_queue_is_empty(q) ? GPOINTER_TO_INT(g_queue_pop_head(q)) : -1;
 		if (pair[i] >= 0)
 			cyrus_paired[pair[i]] = (gint)i;
@@ -295,7 +302,15 @@ compare(Job *job, GArray *src, GPtrArray *cyrus)
 			difference(job, VERIFY_FLAGS, s->source, s->number, s->offset, d->uid,
 			           "source %s, Cyrus %s", want, got);
 		}
-		if (s->date != d->internaldate) {
+		if (fixed[i]) {
+			job->result->fixed++;
+			report_at(job->ctx->report, REPORT_INFO, s->source, s->number, s->offset,
+			          "%s \"%s\": UID %u: stored as the imap method fixes it (message-fix.h: "
+			          "8-bit headers encoded, NUL removed, ...)", job->result->user, job->mailbox,
+			          d->uid);
+		}
+		/* the imap method sends a date at or before the epoch as 00:00:01 UTC */
+		if (s->date != d->internaldate && !(s->date <= 0 && d->internaldate == 1)) {
 			g_autofree char *want = date_text(s->date);
 			g_autofree char *got = date_text(d->internaldate);
 			difference(job, VERIFY_DATE, s->source, s->number, s->offset, d->uid,

@@ -80,6 +80,7 @@ typedef struct {
 	guint64 messages;         /* source messages compared */
 	guint64 bytes;            /* their bytes as stored */
 	GPtrArray *differences;   /* VerifyDifference *, in the order found */
+	guint fixed;              /* messages that match as convert --method imap fixed them */
 	ReportSeverity worst;     /* of the failures (not the differences); REPORT_INFO: none */
 } VerifyUser;
 

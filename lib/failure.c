@@ -80,7 +80,7 @@ classify_imap_error(gint code, FailureScope where)
 		return make(where, FAILURE_USER, FALSE);
 	case M2C_IMAP_ERROR_OVERQUOTA:
 		/* the mailbox's quota root is full; others (another root) may go on */
-		return make(where, where, TRUE);
+		return make(where, MAX(where, FAILURE_MAILBOX), TRUE);
 	default:   /* NO, BAD, TRYCREATE */
 		return make(where, where, FALSE);
 	}

@@ -131,7 +131,7 @@ test_digests(void)
 	g_array_set_clear_func(out, source_digest_clear);
 	Heard h = { g_string_new(NULL) };
 
-	g_assert_true(source_digests_read(&manifest, &reader, access, path, out, heard_empty, &h, NULL,
+	g_assert_true(source_digests_read(&manifest, &reader, NULL, access, path, out, heard_empty, &h, NULL,
 	                                  &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(out->len, ==, 4);
@@ -170,7 +170,7 @@ test_digests(void)
 	g_assert_true(g_file_set_contents(crlf_path, crlf->str, (gssize)crlf->len, &error));
 	g_autoptr(GArray) again = g_array_new(FALSE, TRUE, sizeof(SourceDigest));
 	g_array_set_clear_func(again, source_digest_clear);
-	g_assert_true(source_digests_read(&manifest, &reader, access, crlf_path, again, NULL, NULL, NULL,
+	g_assert_true(source_digests_read(&manifest, &reader, NULL, access, crlf_path, again, NULL, NULL, NULL,
 	                                  &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(again->len, ==, out->len);
@@ -180,7 +180,7 @@ test_digests(void)
 
 	/* a source that is not there: an error naming it, nothing appended */
 	g_autofree char *missing = g_build_filename(home, "missing", NULL);
-	g_assert_false(source_digests_read(&manifest, &reader, access, missing, again, NULL, NULL, NULL,
+	g_assert_false(source_digests_read(&manifest, &reader, NULL, access, missing, again, NULL, NULL, NULL,
 	                                   &error));
 	g_assert_nonnull(error);
 	g_assert_nonnull(strstr(error->message, missing));
@@ -240,7 +240,7 @@ test_never_quoted(void)
 		const char *const *want = pass == 0 ? as_none : as_mboxrd;
 		g_autoptr(GArray) out = g_array_new(FALSE, TRUE, sizeof(SourceDigest));
 		g_array_set_clear_func(out, source_digest_clear);
-		g_assert_true(source_digests_read(&manifest, &reader, access, path, out, NULL, NULL, NULL,
+		g_assert_true(source_digests_read(&manifest, &reader, NULL, access, path, out, NULL, NULL, NULL,
 		                                  &error));
 		g_assert_no_error(error);
 		g_assert_cmpuint(out->len, ==, 2);
