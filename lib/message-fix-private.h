@@ -37,6 +37,11 @@ void message_fix_add_note(MessageFix *fix, const char *format, ...) G_GNUC_PRINT
  * (without its empty line) to `out`, adding applied bits and notes to `fix`. */
 void message_fix_header_block(MessageFix *fix, const char *block, gsize len, GString *out);
 
+/* `len` bytes in `charset` as UTF-8 (new, NUL-terminated, its length in
+ * `*utf8_len_out` unless NULL), or NULL when they do not convert, a character cut at
+ * the end included. */
+char *message_fix_to_utf8(const char *bytes, gsize len, const char *charset, gsize *utf8_len_out);
+
 /* message-fix-rfc2047.c */
 typedef enum {
 	FIELD_UNSTRUCTURED,
@@ -45,11 +50,13 @@ typedef enum {
 } FieldKind;
 
 /* Append `field` -- its name, colon at `colon`, value with continuation lines, without
- * its last line ending -- to `out`, the value's words holding raw bytes (>= 0x80, or
- * ESC for ISO-2022-JP) turned into encoded-words of their text in `charset`, folded
- * (message-fix.h rule 2).  `*raw_left_out`: raw bytes left as they were (inside
- * <...>, in a word with '@').  Returns TRUE when something was encoded. */
+ * its last line ending -- to `out`, the value's words holding raw bytes (>= 0x80, and
+ * ESC for ISO-2022-JP or when `escape_is_raw`) turned into encoded-words of their text
+ * in `charset`, folded (message-fix.h rule 2).  `*raw_left_out`: raw bytes left as
+ * they were (inside <...>, in a word with '@').  Returns TRUE when something was
+ * encoded; else the field was appended as it is. */
 gboolean message_fix_encode_field(GString *out, const char *field, gsize len, gsize colon,
-                                  FieldKind kind, const char *charset, gsize *raw_left_out);
+                                  FieldKind kind, const char *charset, gboolean escape_is_raw,
+                                  gsize *raw_left_out);
 
 #endif

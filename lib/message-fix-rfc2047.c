@@ -48,6 +48,7 @@ typedef struct {
 	gsize len;
 	UnitScheme scheme;
 	gboolean jis_mode;
+	gboolean escape_is_raw;    /* an ESC byte is to be encoded */
 } Lexer;
 
 static gboolean
@@ -129,12 +130,18 @@ skip_delimited(Lexer *lx, gsize i, guchar close, gboolean escapes)
 }
 
 static gboolean
+is_raw_byte(const Lexer *lx, guchar c)
+{
+	return c >= 0x80 || (lx->escape_is_raw && c == 0x1b);
+}
+
+static gboolean
 token_is_raw(const Lexer *lx, const Token *t)
 {
 	if (lx->scheme == UNITS_JIS && t->jis_mode)
 		return TRUE;
 	for (gsize i = t->start; i < t->start + t->len; i++)
-		if (lx->v[i] >= 0x80 || (lx->scheme == UNITS_JIS && lx->v[i] == 0x1b))
+		if (is_raw_byte(lx, lx->v[i]))
 			return TRUE;
 	return FALSE;
 }
@@ -274,12 +281,9 @@ find_runs(const Lexer *lx, GArray *tokens, FieldKind kind, const char *charset)
 		    looks_encoded(lx, &tok[run.last + 2]))
 			append_unfolded(text, lx->v + tok[run.last + 1].start, tok[run.last + 1].len);
 
-		/* without bytes_read, a character cut at the end is an error */
-		run.utf8 = g_convert(text->str, (gssize)text->len, "UTF-8", charset, NULL,
-		                     &run.utf8_len, NULL);
+		run.utf8 = message_fix_to_utf8(text->str, text->len, charset, &run.utf8_len);
 		if (run.utf8 == NULL)   /* a part that its field's charset does not decode alone */
-			run.utf8 = g_convert(text->str, (gssize)text->len, "UTF-8", "ISO-8859-1", NULL,
-			                     &run.utf8_len, NULL);
+			run.utf8 = message_fix_to_utf8(text->str, text->len, "ISO-8859-1", &run.utf8_len);
 		g_assert(run.utf8 != NULL);
 		g_array_append_val(runs, run);
 		i = run.last;
@@ -378,12 +382,14 @@ put_run(Writer *w, const Run *r)
 
 gboolean
 message_fix_encode_field(GString *out, const char *field, gsize len, gsize colon,
-                         FieldKind kind, const char *charset, gsize *raw_left_out)
+                         FieldKind kind, const char *charset, gboolean escape_is_raw,
+                         gsize *raw_left_out)
 {
 	Lexer lx = {
 		.v = (const guchar *)field + colon + 1,
 		.len = len - colon - 1,
 		.scheme = unit_scheme(charset),
+		.escape_is_raw = escape_is_raw || unit_scheme(charset) == UNITS_JIS,
 	};
 	g_autoptr(GArray) tokens = lex(&lx, kind);
 	GArray *runs = find_runs(&lx, tokens, kind, charset);
@@ -391,6 +397,16 @@ message_fix_encode_field(GString *out, const char *field, gsize len, gsize colon
 	Writer w = { .out = out, .line_start = out->len };
 
 	*raw_left_out = 0;
+	for (guint i = 0; i < tokens->len; i++)
+		if (tok[i].is_raw && tok[i].run < 0)
+			for (gsize j = tok[i].start; j < tok[i].start + tok[i].len; j++)
+				if (is_raw_byte(&lx, lx.v[j]))
+					(*raw_left_out)++;
+	if (runs->len == 0) {   /* nothing to encode: not even folded */
+		g_array_free(runs, TRUE);
+		g_string_append_len(out, field, (gssize)len);
+		return FALSE;
+	}
 	put(&w, field, colon + 1);
 	for (guint i = 0; i < tokens->len; i++) {
 		const Token *t = &tok[i];
@@ -406,15 +422,10 @@ message_fix_encode_field(GString *out, const char *field, gsize len, gsize colon
 		    column(&w) + t->len + needed_width(tok, tokens->len, (const Run *)runs->data, i + 1) >
 		    LINE_COLUMNS)
 			put(&w, "\r\n", 2);   /* fold: the blank starts the next line */
-		if (t->is_raw)
-			for (gsize j = 0; j < t->len; j++)
-				if ((guchar)bytes[j] >= 0x80 || (lx.scheme == UNITS_JIS && bytes[j] == 0x1b))
-					(*raw_left_out)++;
 		put(&w, bytes, t->len);
 	}
-	gboolean encoded = runs->len > 0;
 	for (guint i = 0; i < runs->len; i++)
 		g_free(g_array_index(runs, Run, i).utf8);
 	g_array_free(runs, TRUE);
-	return encoded;
+	return TRUE;
 }

@@ -66,11 +66,13 @@
  *         8-bit bytes becomes encoded-words inside double quotes, e.g.
  *         name="=?UTF-8?B?...?=" (what mail clients write and read; RFC 2231 is
  *         not used).
- *     The field name, the colon, every ASCII word and every blank outside a run stay.
+ *     The field name, the colon, every ASCII word and every blank outside a run stay;
+ *     a field with nothing to encode (its 8-bit bytes all in addresses) stays whole.
  *  3. MESSAGE_FIX_ISO_2022_JP (opt-in, not in MESSAGE_FIX_ALL: APPEND keeps 7-bit
  *     ISO-2022-JP, and the reader does not flag it).  A field without 8-bit bytes
  *     holding ESC $ B or ESC $ @ is decoded as ISO-2022-JP and encoded as in rule 2,
- *     its words holding ESC being the ones encoded.
+ *     its words holding ESC being the ones encoded; in a field with 8-bit bytes, words
+ *     with ESC are encoded with the 8-bit ones.  So a second run changes nothing.
  *  4. MESSAGE_FIX_NUL.  NUL bytes are removed, anywhere, and counted.
  *  5. MESSAGE_FIX_BARE_CR.  A CR not followed by LF (once NUL bytes are removed)
  *     becomes a space in the header block and CRLF in the body.

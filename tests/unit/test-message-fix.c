@@ -1,8 +1,10 @@
 /* test-message-fix.c -- lib/message-fix: every rule of message-fix.h, each input fed
  * whole, in two pieces cut at every offset, one byte at a time and in random pieces
  * (fixed seeds), which must all give the same bytes; clean messages pass unchanged;
- * 8-bit subjects in EUC-JP, Shift_JIS, ISO-8859-1, WINDOWS-1252, KOI8-R and UTF-8
- * decode back (with the small RFC 2047 decoder below) to the text they were made from. */
+ * 8-bit subjects in EUC-JP, Shift_JIS, CP932, ISO-8859-1, WINDOWS-1252, KOI8-R and
+ * UTF-8 decode back (with the small RFC 2047 decoder below) to the text they were made
+ * from; random hostile messages come out as Cyrus's message_copy_strict() takes them,
+ * and a second run of the filter changes nothing. */
 #include <string.h>
 #include <unistd.h>
 
@@ -309,6 +311,78 @@ test_pass_through_random(void)
 	}
 }
 
+/* Would message_copy_strict() of Cyrus 3.6 (imap/message.c) take `m`?  No NUL, every
+ * CR followed by LF, each header line a continuation or a name of bytes > ' ' and a
+ * colon.  (Bare LF, which it refuses too, is not made by the inputs here.) */
+static gboolean
+cyrus_accepts(const char *m, gsize len)
+{
+	for (gsize i = 0; i < len; i++)
+		if (m[i] == '\0' || (m[i] == '\r' && (i + 1 == len || m[i + 1] != '\n')))
+			return FALSE;
+	for (gsize at = 0; at < len;) {
+		const char *lf = memchr(m + at, '\n', len - at);
+		gsize end = lf != NULL ? (gsize)(lf - m) + 1 : len;
+		if (m[at] == '\r')
+			break;   /* the empty line */
+		if (m[at] != ' ' && m[at] != '\t') {
+			gsize i = at;
+			while (i < end && m[i] != ':' && (guchar)m[i] > ' ')
+				i++;
+			if (i == at || i == end || m[i] != ':')
+				return FALSE;
+		}
+		at = end;
+	}
+	return TRUE;
+}
+
+/* Random hostile messages: NUL, CR, 8-bit, ESC, quotes, parentheses, brackets.  Any
+ * cutting gives the same bytes; with every fix on, the result is one APPEND takes,
+ * and the filter changes it no further. */
+static void
+test_random_hostile(void)
+{
+	static const char alphabet[] = "ab :;,<>()\"\\@=\t\r\r\n\n\x1b$B(\x80\xa4\xe9\xff\xc0\x95\x5c";
+	g_autoptr(GRand) rand = g_rand_new_with_seed(2047);
+
+	for (int m = 0; m < 300; m++) {
+		g_autoptr(GString) msg = g_string_new(NULL);
+		for (int b = g_rand_int_range(rand, 0, 300); b > 0; b--) {
+			char c = alphabet[g_rand_int_range(rand, 0, sizeof alphabet)];   /* '\0' too */
+			if (c == '\n' && (msg->len == 0 || msg->str[msg->len - 1] != '\r'))
+				g_string_append_c(msg, '\r');   /* no bare LF */
+			g_string_append_c(msg, c);
+		}
+		guint enabled = (guint)g_rand_int_range(rand, 0, 32);
+		if (m % 2 == 0)
+			enabled = MESSAGE_FIX_ALL | MESSAGE_FIX_ISO_2022_JP;
+		MessageFixSettings s = settings_with(enabled);
+		Result whole = run_whole(&s, msg->str, msg->len);
+		gsize cuts[400], n = 0, at = 0;
+		while (at < msg->len) {
+			at += (gsize)g_rand_int_range(rand, 1, 6);
+			cuts[n++] = MIN(at, msg->len);
+		}
+		Result r = run_cuts(&s, msg->str, msg->len, cuts, n);
+		g_assert_cmpuint(r.out->len, ==, whole.out->len);
+		g_assert_true(memcmp(r.out->str, whole.out->str, whole.out->len) == 0);
+		g_assert_cmpstr(r.notes, ==, whole.notes);
+		if (enabled == (MESSAGE_FIX_ALL | MESSAGE_FIX_ISO_2022_JP)) {
+			if (!cyrus_accepts(whole.out->str, whole.out->len))
+				g_test_message("refused: %s", g_strescape(whole.out->str, ""));
+			g_assert_true(cyrus_accepts(whole.out->str, whole.out->len));
+			Result again = run_whole(&s, whole.out->str, whole.out->len);
+			g_assert_cmpuint(again.out->len, ==, whole.out->len);
+			g_assert_true(memcmp(again.out->str, whole.out->str, whole.out->len) == 0);
+			g_assert_cmpuint(again.applied, ==, 0);
+			result_clear(&again);
+		}
+		result_clear(&r);
+		result_clear(&whole);
+	}
+}
+
 static void
 check_fix(const MessageFixSettings *s, const char *input, gsize len, const char *expected,
           guint applied, const char *notes)
@@ -558,6 +632,7 @@ test_address_fields(void)
 	g_assert_cmpstr(to_d, ==, " Jörg Müller <j@x.de>, plain@x.de (Schön schön), <b\xe4r@x.de>");
 	g_assert_true(g_str_has_suffix(to, "<b\xe4r@x.de>"));
 	g_assert_cmpstr(cc, ==, " k\xe4se@x.de");
+	g_assert_true(strstr(r.out->str, "\r\nCc: k\xe4se@x.de\r\n") != NULL);
 	g_assert_cmpuint(r.applied, ==, MESSAGE_FIX_8BIT_HEADERS);
 	g_assert_cmpstr(r.notes, ==,
 	                "From: 8-bit header bytes encoded as RFC 2047 (ISO-8859-1)\n"
@@ -565,6 +640,13 @@ test_address_fields(void)
 	                "To: 1 8-bit byte inside an address left unchanged (APPEND makes each an X)\n"
 	                "Cc: 1 8-bit byte inside an address left unchanged (APPEND makes each an X)");
 	result_clear(&r);
+
+	/* only raw bytes that stay: the field is not even folded */
+	static const char long_to[] =
+		"To: aaaaaaaaaaaaaaaaaaaa@example.com, bbbbbbbbbbbbbbbbbbbbbbbbbbb@example.com, "
+		"<c\xe7@example.com>\r\n\r\n";
+	check_fix(&s, long_to, sizeof long_to - 1, long_to, 0,
+	          "To: 1 8-bit byte inside an address left unchanged (APPEND makes each an X)");
 
 	/* Shift_JIS: the trail byte 0x5C of 表 is no backslash, 0x8140 (ideographic space)
 	 * no '@' */
@@ -743,6 +825,7 @@ main(int argc, char **argv)
 	g_test_set_nonfatal_assertions();
 	g_test_add_func("/message-fix/pass-through", test_pass_through);
 	g_test_add_func("/message-fix/pass-through-random", test_pass_through_random);
+	g_test_add_func("/message-fix/random-hostile", test_random_hostile);
 	g_test_add_func("/message-fix/nul", test_nul);
 	g_test_add_func("/message-fix/bare-cr", test_bare_cr);
 	g_test_add_func("/message-fix/bad-header", test_bad_header);
