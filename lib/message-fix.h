@@ -78,8 +78,9 @@
  *     becomes a space in the header block and CRLF in the body.
  *  6. Nothing else changes: a message that needs no fix comes out byte for byte, and
  *     a fix that is not enabled leaves its bytes as they are.  The output depends on
- *     the bytes and the settings only, never on where the pieces were cut, so verify
- *     can run the filter again and get the same digest.
+ *     the bytes and the settings only (and the C library's iconv tables), never on
+ *     where the pieces were cut, so verify can run the filter again and get the same
+ *     digest.  Run on its own output, the filter changes nothing.
  *  Not fixed: a bare LF (the reader's CRLF copy has none), and a header-only message
  *  whose last line has no line ending (APPEND refuses it).
  *
@@ -149,8 +150,11 @@ guint message_fix_applied(const MessageFix *fix);
 
 /* One line per fix applied, and per thing that could not be fixed, e.g.
  * "Subject: 8-bit header bytes encoded as RFC 2047 (EUC-JP)", "3 NUL bytes removed",
- * "header line 4 has no colon: made X-Mbox2cyrus-Invalid-Header: From foo@bar";
- * NULL-terminated, owned by `fix`, valid until the next call with it. */
+ * "header line 4 has no colon: made X-Mbox2cyrus-Invalid-Header: From foo@bar",
+ * "To: 1 8-bit byte inside an address left unchanged (APPEND makes each an X)",
+ * "header block longer than 1048576 bytes: after byte 1048500 it is treated as body";
+ * of header lines and fields, 10 of a kind, then "N more ...".  NULL-terminated, owned
+ * by `fix`, valid until the next write, end or free. */
 const char *const *message_fix_notes(const MessageFix *fix);
 
 /* Bytes written downstream so far. */
