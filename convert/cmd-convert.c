@@ -129,9 +129,9 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report)
 			                       MESSAGE_FIX_NAMES);
 		fixes &= ~kind;
 	}
-	if (config->header_charset != NULL && !message_fix_charset_known(config->header_charset))
-		return cli_usage_error(PROG, "--header-charset: iconv does not know \"%s\"",
-		                       config->header_charset);
+	MessageFixSettings check = { .enabled = fixes, .header_charset = config->header_charset };
+	if (!message_fix_settings_check(&check, &error))
+		return cli_usage_error(PROG, "--header-charset: %s", error->message);
 	if (config->batch_messages < 0 || config->batch_bytes < 0)
 		return cli_usage_error(PROG, "--batch-messages and --batch-bytes must be positive");
 	if (config->dry_run)

@@ -260,12 +260,14 @@ quarantine(Ctx *c, Prepared *p, const char *why, GError **error)
 
 /* ---- the journal ---- */
 
+/* `p` is in the mailbox as `uid`: appended by this run (`now`), or found. */
 static void
-stored(Ctx *c, Prepared *p, guint32 uid)
+stored(Ctx *c, Prepared *p, guint32 uid, gboolean now)
 {
 	g_array_index(c->uids, guint32, p->m->number - 1) = uid;
 	g_array_append_val(c->part_uids, uid);
 	c->d->stored++;
+	c->d->written += now;
 	c->d->bytes += (gint64)p->size;
 	if (c->t->stored != NULL)
 		c->t->stored(c->t->data, p->m, uid);
@@ -305,7 +307,7 @@ append_alone(Ctx *c, Prepared *p, GError **error)
 	if (imap_append_add(one, (const char *const *)p->flags->pdata, p->date, p->size, produce,
 	                    &pr, &local) &&
 	    imap_append_finish(one, &v, uids, &local)) {
-		stored(c, p, g_array_index(uids, guint32, 0));
+		stored(c, p, g_array_index(uids, guint32, 0), TRUE);
 		return TRUE;
 	}
 	if (is_session_error(local) || is_mailbox_refusal(local)) {
@@ -332,7 +334,7 @@ flush(Ctx *c, GError **error)
 	}
 	if (ok && uids->len == c->batch->len) {
 		for (guint i = 0; i < c->batch->len; i++)
-			stored(c, g_ptr_array_index(c->batch, i), g_array_index(uids, guint32, i));
+			stored(c, g_ptr_array_index(c->batch, i), g_array_index(uids, guint32, i), TRUE);
 		if (c->batch->len > 0)
 			fault_point("appended");
 	} else if (ok) {
@@ -459,7 +461,7 @@ adopt(Ctx *c, Prepared *p)
 	const ImapDigest *dg = g_ptr_array_index(c->adoptable, c->adopt_next);
 	if (memcmp(dg->sha1, p->sha1, 20) != 0)
 		return FALSE;
-	stored(c, p, dg->uid);
+	stored(c, p, dg->uid, FALSE);
 	c->seen = p->m->number;
 	c->adopting = ++c->adopt_next < c->adoptable->len;
 	c->adopted++;

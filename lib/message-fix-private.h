@@ -21,11 +21,9 @@ struct MessageFix {
 	GString *header;         /* the header block so far, NUL bytes removed when that fix is on */
 	gsize line_start;        /* where its current line starts */
 	gsize cut;               /* end of its last whole line within max_header_bytes */
-	gboolean pending_cr;     /* body: the last byte seen was a CR, held back */
 	gboolean ended;
 
 	guint64 nul_bytes;
-	guint64 body_bare_crs;
 	guint applied;
 	GPtrArray *notes;        /* char *, NULL-terminated */
 	gint64 out_bytes;

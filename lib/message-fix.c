@@ -7,14 +7,32 @@
  *  2. at the empty line (or past the limit, or at the end of the message): the block
  *     goes through message_fix_header_block() and is written on in one piece; what
  *     follows in the piece goes to 3;
- *  3. body: spans without NUL or bare CR are written on as they came (memchr finds
- *     the next NUL and CR); a CR ending a piece waits for the next byte that is not a
- *     NUL removed. */
+ *  3. body: spans without NUL are written on as they came (memchr finds the next
+ *     NUL); a bare CR in the body stays (Cyrus stores it). */
 #include "message-fix-private.h"
 
 #include <string.h>
 
 #define DEFAULT_MAX_HEADER_BYTES ((gsize)1 << 20)
+
+const MessageFixSettings message_fix_defaults = { .enabled = MESSAGE_FIX_ALL };
+
+guint
+message_fix_kind_from_name(const char *name)
+{
+	static const struct {
+		const char *name;
+		guint kind;
+	} kinds[] = {
+		{ "8bit-headers", MESSAGE_FIX_8BIT_HEADERS }, { "nul", MESSAGE_FIX_NUL },
+		{ "bare-cr", MESSAGE_FIX_BARE_CR }, { "bad-header", MESSAGE_FIX_BAD_HEADER },
+		{ "all", MESSAGE_FIX_ALL },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return kinds[i].kind;
+	return 0;
+}
 
 void
 message_fix_settings_init(MessageFixSettings *settings)
@@ -115,73 +133,22 @@ emit(MessageFix *fix, const char *data, gsize len, GError **error)
 	return fix->write(data, len, fix->write_data, error);
 }
 
-/* 3. Body bytes.  A CR is bare when the next byte that stays is not LF. */
+/* 3. Body bytes: only NUL bytes go.  A bare CR stays: Cyrus 3.6 stores it in a body
+ * (measured: APPEND of "bo\rdy" answered OK), and a byte added is a byte changed. */
 static gboolean
 body_write(MessageFix *fix, const char *data, gsize len, GError **error)
 {
-	gboolean drop_nul = (fix->enabled & MESSAGE_FIX_NUL) != 0;
-	gboolean fix_cr = (fix->enabled & MESSAGE_FIX_BARE_CR) != 0;
-	const char *p = data, *end = data + len;
+	const char *p = data, *end = data + len, *nul;
 
-	if (!drop_nul && !fix_cr)
+	if (!(fix->enabled & MESSAGE_FIX_NUL))
 		return emit(fix, data, len, error);
-	if (fix->pending_cr) {
-		while (p < end && drop_nul && *p == '\0') {
-			fix->nul_bytes++;
-			p++;
-		}
-		if (p == end)
-			return TRUE;
-		fix->pending_cr = FALSE;
-		if (*p == '\n')
-			p++;
-		else
-			fix->body_bare_crs++;
-		if (!emit(fix, "\r\n", 2, error))
+	while ((nul = memchr(p, '\0', (gsize)(end - p))) != NULL) {
+		if (!emit(fix, p, (gsize)(nul - p), error))
 			return FALSE;
+		fix->nul_bytes++;
+		p = nul + 1;
 	}
-
-	const char *span = p;   /* bytes from here on pass as they are */
-	const char *nul = drop_nul ? memchr(p, '\0', (gsize)(end - p)) : NULL;
-	while (p < end) {
-		const char *limit = nul != NULL ? nul : end;
-		const char *cr = fix_cr ? memchr(p, '\r', (gsize)(limit - p)) : NULL;
-		if (cr == NULL) {
-			if (nul == NULL)
-				break;
-			if (!emit(fix, span, (gsize)(nul - span), error))
-				return FALSE;
-			fix->nul_bytes++;
-			p = span = nul + 1;
-			nul = memchr(p, '\0', (gsize)(end - p));
-			continue;
-		}
-		if (cr + 1 < end && cr[1] == '\n') {
-			p = cr + 2;
-			continue;
-		}
-		/* the CR is bare, or its follower is past NUL bytes or past this piece */
-		const char *next = cr + 1;
-		while (next < end && drop_nul && *next == '\0')
-			next++;
-		fix->nul_bytes += (guint64)(next - (cr + 1));
-		if (!emit(fix, span, (gsize)(cr - span), error))
-			return FALSE;
-		if (next == end) {
-			fix->pending_cr = TRUE;
-			return TRUE;
-		}
-		if (*next == '\n')
-			next++;
-		else
-			fix->body_bare_crs++;
-		if (!emit(fix, "\r\n", 2, error))
-			return FALSE;
-		p = span = next;
-		if (nul != NULL && nul < p)
-			nul = drop_nul ? memchr(p, '\0', (gsize)(end - p)) : NULL;
-	}
-	return emit(fix, span, (gsize)(end - span), error);
+	return emit(fix, p, (gsize)(end - p), error);
 }
 
 /* 2. The header block is complete: its first `len` bytes are header, then come
@@ -274,21 +241,10 @@ message_fix_end(MessageFix *fix, GError **error)
 	if (fix->in_header && !header_flush(fix, fix->header->len, 0, error))
 		return FALSE;
 	fix->ended = TRUE;
-	if (fix->pending_cr) {
-		fix->pending_cr = FALSE;
-		fix->body_bare_crs++;
-		if (!emit(fix, "\r\n", 2, error))
-			return FALSE;
-	}
 	if (fix->nul_bytes > 0) {
 		fix->applied |= MESSAGE_FIX_NUL;
 		message_fix_add_note(fix, "%" G_GUINT64_FORMAT " NUL byte%s removed", fix->nul_bytes,
 		                     fix->nul_bytes == 1 ? "" : "s");
-	}
-	if (fix->body_bare_crs > 0) {
-		fix->applied |= MESSAGE_FIX_BARE_CR;
-		message_fix_add_note(fix, "%" G_GUINT64_FORMAT " bare CR%s in the body made CRLF",
-		                     fix->body_bare_crs, fix->body_bare_crs == 1 ? "" : "s");
 	}
 	return TRUE;
 }

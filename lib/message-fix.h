@@ -3,7 +3,7 @@
  * final writer, takes the message in pieces cut anywhere (inside a CRLF, a header
  * line, a multi-byte character) and writes the fixed message on.
  *
- * Why: APPEND refuses a message with a NUL byte, a bare CR or a header line whose
+ * Why: APPEND refuses a message with a NUL byte, a bare CR in a header or a header line whose
  * name is not followed by a colon, and replaces every raw 8-bit header byte by 'X'
  * (munge8bit) -- DESIGN.md, "Facts about Cyrus 3.6"; imap/message.c
  * message_copy_strict() refuses a header line when a byte <= ' ' comes before its
@@ -74,8 +74,9 @@
  *     its words holding ESC being the ones encoded; in a field with 8-bit bytes, words
  *     with ESC are encoded with the 8-bit ones.  So a second run changes nothing.
  *  4. MESSAGE_FIX_NUL.  NUL bytes are removed, anywhere, and counted.
- *  5. MESSAGE_FIX_BARE_CR.  A CR not followed by LF (once NUL bytes are removed)
- *     becomes a space in the header block and CRLF in the body.
+ *  5. MESSAGE_FIX_BARE_CR.  A CR not followed by LF (once NUL bytes are removed) in
+ *     the header block becomes a space (APPEND refuses it there: "Message contains
+ *     invalid header").  In the body it stays: Cyrus 3.6 stores it (measured).
  *  6. Nothing else changes: a message that needs no fix comes out byte for byte, and
  *     a fix that is not enabled leaves its bytes as they are.  The output depends on
  *     the bytes and the settings only (and the C library's iconv tables), never on
@@ -98,7 +99,7 @@
 typedef enum {
 	MESSAGE_FIX_8BIT_HEADERS = 1 << 0, /* raw 8-bit header bytes -> RFC 2047 encoded-words */
 	MESSAGE_FIX_NUL = 1 << 1,          /* NUL bytes removed */
-	MESSAGE_FIX_BARE_CR = 1 << 2,      /* bare CR: in headers a space, in the body CRLF */
+	MESSAGE_FIX_BARE_CR = 1 << 2,      /* bare CR in the header block: a space */
 	MESSAGE_FIX_BAD_HEADER = 1 << 3,   /* a header line without a colon after its name */
 	MESSAGE_FIX_ALL = 0xf,
 	MESSAGE_FIX_ISO_2022_JP = 1 << 4,  /* opt-in: raw ISO-2022-JP fields encoded too */
@@ -112,6 +113,15 @@ typedef struct {
 } MessageFixSettings;
 
 /* enabled = MESSAGE_FIX_ALL, header_charset = NULL, max_header_bytes = 0. */
+/* Every fix of MESSAGE_FIX_ALL, the charset detected: what convert does by default
+ * (and what verify and backout assume). */
+extern const MessageFixSettings message_fix_defaults;
+
+/* The names of the kinds on the command line (--no-fix): "8bit-headers", "nul",
+ * "bare-cr", "bad-header", "all"; the kind's bits, 0 for a name that is none. */
+#define MESSAGE_FIX_NAMES "8bit-headers, nul, bare-cr, bad-header, all"
+guint message_fix_kind_from_name(const char *name);
+
 void message_fix_settings_init(MessageFixSettings *settings);
 
 /* FALSE with G_CONVERT_ERROR_NO_CONVERSION when iconv cannot convert
