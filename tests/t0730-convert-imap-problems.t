@@ -77,6 +77,12 @@ make_user(USERS[0], {None: msg(b'a@example.org', D, b'Subject: inbox\n'), 'probl
                      'keywords': keywords})
 make_user(USERS[1], {None: problem_data})
 make_user(USERS[2], {None: msg(b'q@example.org', D, b'Subject: quota\n', (b'q' * 70 + b'\n') * 200)})
+BIG_BODY = b''.join(b'%07d big body line, streamed twice and sent as a synchronising literal\n' % i
+                    for i in range(70000))     # ~5.5 MB: over 1 MiB held and 4 MiB LITERAL+
+BIG_USER = TAG + 'd'
+make_user(BIG_USER, {None: msg(b'b@example.org', D, b'Subject: small 1\n') +
+                     msg(b'b@example.org', D, b'Subject: big\n', BIG_BODY) +
+                     msg(b'b@example.org', D, b'Subject: small 2\n')})
 
 
 def convert(cy, manifest, *extra):
@@ -192,6 +198,22 @@ with t.Cyrus(extra_conf='maxmessagesize: %d' % LIMIT) as cy:
           '... the report says this run appended the over-quota user\'s message')
     imap = cy.as_user(USERS[2])
     t.is_([s for s, _, _ in subjects(imap, 'INBOX')], [b'quota'], '... and the mail is there once')
+    imap.logout()
+
+# a message over 1 MiB (counted, then streamed from the file again) and over 4 MiB (its
+# literal waits for the server's "+") between two small ones in one APPEND command
+with t.Cyrus() as cy:
+    manifest = os.path.join(TMP, 'm3.tsv')
+    t.run([t.BIN, 'mapnames', '--spool-dir', os.path.join(TMP, 'spool'), '--home-template',
+           os.path.join(TMP, 'home', '%u'), '--cyrus-conf', cy.conf, '-o', manifest, BIG_USER])
+    p = convert(cy, manifest, '--state', os.path.join(TMP, 'state3'))
+    t.is_(p.returncode, 0, 'a 5.5 MB message: convert exit 0', p.stderr.decode()[-800:])
+    imap = cy.as_user(BIG_USER)
+    got = subjects(imap, 'INBOX')
+    t.is_([g[0] for g in got], [b'small 1', b'big', b'small 2'], '... stored in order between the small ones')
+    want = BIG_BODY.replace(b'\n', b'\r\n')
+    t.ok(len(got) == 3 and got[1][2].split(b'\r\n\r\n', 1)[1] == want,
+         '... byte for byte (%d bytes)' % len(want))
     imap.logout()
 
 # --no-fix nul: Cyrus refuses the NUL message; its command's other messages still go in
