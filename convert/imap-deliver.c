@@ -373,8 +373,7 @@ send(Ctx *c, Prepared *p, GError **error)
 	c->batch_bytes += p->size;
 	gboolean added = imap_append_add(c->cmd, (const char *const *)p->flags->pdata, p->date,
 	                                 p->size, produce, &pr, &local);
-	if (p->bytes != NULL && p->bytes->len > 64 * 1024)
-		g_clear_pointer(&p->bytes, g_byte_array_unref);   /* read again if needed */
+	g_clear_pointer(&p->bytes, g_byte_array_unref);   /* sent: read again if refused */
 	c->seen = p->m->number;
 	if (added)
 		return TRUE;

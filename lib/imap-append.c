@@ -46,6 +46,18 @@ imap_append_caps(ImapSession *session, ImapAppendCaps *caps, GError **error)
 			caps->append_limit = g_ascii_strtoull(name + 12, NULL, 10);
 	}
 	mailimap_capability_data_free(data);
+	/* tests: act as with a server that lacks these (M2C_IMAP_WITHOUT="MULTIAPPEND
+	 * LITERAL+"), to run the one-message, synchronising path against the real Cyrus */
+	const char *without = g_getenv("M2C_IMAP_WITHOUT");
+	if (without != NULL) {
+		g_auto(GStrv) names = g_strsplit(without, " ", -1);
+		for (guint i = 0; names[i] != NULL; i++) {
+			if (g_ascii_strcasecmp(names[i], "MULTIAPPEND") == 0)
+				caps->multiappend = FALSE;
+			else if (g_ascii_strcasecmp(names[i], "LITERAL+") == 0)
+				caps->literal_plus = FALSE;
+		}
+	}
 	return TRUE;
 }
 

@@ -39,7 +39,8 @@ typedef struct {
 } ImapAppendCaps;
 
 /* Ask the server's CAPABILITY (after login: Cyrus lists more then).  FALSE with
- * NETWORK or PROTOCOL. */
+ * NETWORK or PROTOCOL.  For the tests, M2C_IMAP_WITHOUT="MULTIAPPEND LITERAL+" in the
+ * environment hides those two. */
 gboolean imap_append_caps(ImapSession *session, ImapAppendCaps *caps, GError **error);
 
 /* Writes `len` bytes of a literal; FALSE with `error` set to stop. */

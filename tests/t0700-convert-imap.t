@@ -65,6 +65,23 @@ for jobs in ('1', '4'):
         t.is_(site.check(cy, site.users[:5], method='imap')[:5], [],
               'jobs %s: ... and the mail is still exactly there, once' % jobs)
 
+# a server without MULTIAPPEND and LITERAL+ (hidden by M2C_IMAP_WITHOUT): one message
+# per APPEND, each literal after the server's "+"
+with t.Cyrus() as cy:
+    few = site.users[:6]
+    manifest = os.path.join(TMP, 'site-plain.tsv')
+    t.run([t.BIN, 'mapnames', '--spool-dir', site.spool, '--cyrus-conf', cy.conf, '-o', manifest] + few)
+    p = t.run([t.BIN, 'convert', '--method', 'imap', '--manifest', manifest, '--cyrus-conf', cy.conf,
+               '--port', str(cy.port), '--password-file', cy.password_file],
+              env=dict(os.environ, M2C_IMAP_WITHOUT='MULTIAPPEND LITERAL+'))
+    t.is_(p.returncode, 0, 'without MULTIAPPEND and LITERAL+: exit 0', p.stderr.decode()[-800:])
+    t.is_(site.check(cy, few, method='imap')[:5], [], '... every message of %d users as expected' % len(few))
+    parts = [l.split('\t')[2] for u in few for l in open(os.path.join(manifest + '.state', u + '.journal'))
+             if l.startswith('checkpoint\t') and '\tpart ' in l]
+    n = sum(len(v) for (u, f), v in site.expected.items() if u in few)
+    t.is_((len(parts), all(p.split()[1].split('=')[1].split('-')[0] == p.split()[1].split('-')[1] for p in parts)),
+          (n, True), '... one APPEND command (one journaled part) per message')
+
 # the samples, and a mailbox that already holds mail (the imap method appends after it)
 SAMPLES = os.path.join(t.ROOT, 'samples', 'site')
 with t.Cyrus() as cy:
