@@ -194,6 +194,8 @@ cmd_convert(int argc, char **argv)
 		status = dry_run(&ctx, work, ctx.report);
 		goto out;
 	}
+	if ((status = cli_server_check_connection(&config.server, ctx.report)) != 0)
+		goto out;
 	state = config.state ? g_strdup(config.state) : g_strconcat(o->manifest, ".state", NULL);
 	ctx.state_dir = state;
 	ctx.results = convert_results_new(config.method);

@@ -81,7 +81,7 @@ job_owner_session(Job *job, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
 	if (job->owner == NULL) {
-		job->owner = imap_session_connect(ctx->server->host, ctx->server->port, ctx->server->timeout, error);
+		job->owner = imap_session_open(&ctx->server->endpoint, error);
 		if (job->owner != NULL &&
 		    !imap_session_login_as(job->owner, job->user, ctx->server->admin, ctx->server->password, error))
 			g_clear_pointer(&job->owner, imap_session_free);
@@ -569,7 +569,7 @@ admin_session(Job *job)
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) error = NULL;
 
-	job->admin = imap_session_connect(ctx->server->host, ctx->server->port, ctx->server->timeout, &error);
+	job->admin = imap_session_open(&ctx->server->endpoint, &error);
 	if (job->admin != NULL && imap_session_login(job->admin, ctx->server->admin, ctx->server->password, &error))
 		return TRUE;
 	gboolean refused = g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH);
