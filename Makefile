@@ -25,7 +25,8 @@ PKGS    := glib-2.0 gio-2.0
 GLIB_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 GLIB_LIBS   = $(shell pkg-config --libs $(PKGS))
 # Plain -letpan: libetpan.pc's --libs leak Debian's no-pie-link.specs (DESIGN.md).
-LIBS        = -letpan -larchive -lz -lcrypto $(GLIB_LIBS)
+# -lgnutls: the server's certificate is checked by us (lib/tls-verify.c).
+LIBS        = -letpan -lgnutls -larchive -lz -lcrypto $(GLIB_LIBS)
 
 ifeq ($(SANITIZE),1)
 O        := build-san
@@ -152,10 +153,12 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 FUZZ_SRC := lib/mbox-reader.c lib/mbox-headers.c lib/mbox-copy.c lib/mbox-source.c lib/line-reader.c \
             lib/from-line.c lib/mbox-meta.c lib/tsv.c
 FUZZ_MANIFEST_SRC := lib/manifest.c lib/manifest-validate.c lib/mailbox-name.c lib/mutf7.c lib/tsv.c lib/cyrus-conf.c
-FUZZ_JOURNAL_SRC := lib/journal.c lib/failure.c lib/imap-session.c lib/imap-raw.c lib/imap-digest.c \
+FUZZ_IMAP_SRC := lib/imap-session.c lib/imap-connect.c lib/imap-compress.c lib/imap-raw.c lib/imap-digest.c \
+                 lib/tls-verify.c
+FUZZ_JOURNAL_SRC := lib/journal.c lib/failure.c $(FUZZ_IMAP_SRC) \
                     lib/mbox-lock.c $(FUZZ_SRC)
 FUZZ_BACKOUT_SRC := backout/mbexamine.c backout/mbexamine-record.c convert/cyrus-tools.c lib/fault.c \
-                    lib/imap-digest.c lib/imap-session.c lib/imap-raw.c \
+                    $(FUZZ_IMAP_SRC) \
                     lib/mbox-writer.c lib/mbox-writer-lines.c $(FUZZ_SRC)
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz: needs clang (with libFuzzer): apt-get install clang" >&2; exit 1; }
@@ -166,9 +169,9 @@ fuzz: deps
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-manifest \
 	    tests/fuzz/fuzz-manifest.c $(FUZZ_MANIFEST_SRC) $(GLIB_LIBS)
 	clang $(FUZZ_CFLAGS) $(GLIB_CFLAGS) -o build-fuzz/fuzz-journal \
-	    tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) -letpan -larchive -lz $(GLIB_LIBS)
+	    tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) -letpan -lgnutls -larchive -lz $(GLIB_LIBS)
 	clang $(FUZZ_CFLAGS) -Ibackout -Iconvert $(GLIB_CFLAGS) -o build-fuzz/fuzz-backout \
-	    tests/fuzz/fuzz-backout.c $(FUZZ_BACKOUT_SRC) -letpan -larchive -lz $(GLIB_LIBS)
+	    tests/fuzz/fuzz-backout.c $(FUZZ_BACKOUT_SRC) -letpan -lgnutls -larchive -lz $(GLIB_LIBS)
 	@if [ -d ../shared/corpus ]; then find ../shared/corpus -type f -size -200k \
 	    \( -name '*.mbox' -o -name '*.txt' -o -name '*.sep' -o -name '*.in' \) \
 	    -exec cp {} build-fuzz/seeds/ \; ; fi

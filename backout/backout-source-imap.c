@@ -17,7 +17,7 @@ static BackoutSourceUser *
 imap_user_open(const BackoutSourceSettings *settings, const char *user, GError **error)
 {
 	const CliServer *server = settings->server;
-	ImapSession *session = imap_session_connect(server->host, server->port, server->timeout, error);
+	ImapSession *session = imap_session_open(&server->endpoint, error);
 	if (session == NULL)
 		return NULL;
 	if (!imap_session_login_as(session, user, server->admin, server->password, error)) {

@@ -46,9 +46,10 @@ backout_fail(Job *job, FailureScope where, const char *path, guint32 uid, const 
 	BackoutFailure *bf = g_new0(BackoutFailure, 1);
 
 	if (g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH) ||
-	    g_error_matches(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED))
-		severity = g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH) ? REPORT_CONFIG
-		                                                                       : REPORT_DATAERR;
+	    g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_TLS))
+		severity = REPORT_CONFIG;
+	else if (g_error_matches(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED))
+		severity = REPORT_DATAERR;
 	bf->mailbox = g_strdup(job->mailbox);
 	bf->path = g_strdup(path);
 	bf->uid = uid;

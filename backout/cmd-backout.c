@@ -223,7 +223,9 @@ cmd_backout(int argc, char **argv)
 	if ((status = cli_server_configure(&server, PROG, ctx.report)) != 0 ||
 	    (ctx.source == &backout_source_imap &&
 	     (status = cli_server_read_password(&server, PROG, ctx.report)) != 0) ||
-	    (status = cli_server_load_manifest(&server, ctx.report, &settings, &rows)) != 0)
+	    (status = cli_server_load_manifest(&server, ctx.report, &settings, &rows)) != 0 ||
+	    (ctx.source == &backout_source_imap &&
+	     (status = cli_server_check_connection(&server, ctx.report)) != 0))
 		goto out;
 	ctx.manifest = &settings;
 	ctx.source_settings = (BackoutSourceSettings){ .server = &server, .cyrus_bin = cyrus_bin,

@@ -153,7 +153,8 @@ cmd_verify(int argc, char **argv)
 	ctx.report = report_new(PROG, stderr, o->verbose);
 	if ((status = cli_server_configure(&server, PROG, ctx.report)) != 0 ||
 	    (status = cli_server_read_password(&server, PROG, ctx.report)) != 0 ||
-	    (status = cli_server_load_manifest(&server, ctx.report, &settings, &rows)) != 0)
+	    (status = cli_server_load_manifest(&server, ctx.report, &settings, &rows)) != 0 ||
+	    (status = cli_server_check_connection(&server, ctx.report)) != 0)
 		goto out;
 	ctx.manifest = &settings;
 	work = manifest_group_by_user(rows, o->only_users);

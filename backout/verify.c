@@ -322,7 +322,8 @@ compare(Job *job, GArray *src, GPtrArray *cyrus)
 static ReportSeverity
 imap_severity(const GError *error, gboolean connecting)
 {
-	if (g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH))
+	if (g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH) ||
+	    g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_TLS))
 		return REPORT_CONFIG;
 	if (g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NETWORK))
 		return connecting ? REPORT_UNAVAILABLE : REPORT_TEMPFAIL;
@@ -399,7 +400,7 @@ verify_user(const VerifyContext *ctx, const char *user, GPtrArray *rows)
 		result->mailboxes_failed = mailboxes->len;
 		return result;
 	}
-	session = imap_session_connect(ctx->server->host, ctx->server->port, ctx->server->timeout, &error);
+	session = imap_session_open(&ctx->server->endpoint, &error);
 	if (session != NULL && !imap_session_login_as(session, user, ctx->server->admin, ctx->server->password, &error))
 		g_clear_pointer(&session, imap_session_free);
 	if (session == NULL) {

@@ -226,6 +226,8 @@ cmd_convert(int argc, char **argv)
 		status = dry_run(&ctx, work, ctx.report);
 		goto out;
 	}
+	if ((status = cli_server_check_connection(&config.server, ctx.report)) != 0)
+		goto out;
 	ctx.state_dir = config.state_dir_resolved;
 	ctx.results = convert_results_new(config.method);
 	status = convert_run(&ctx, work, o->jobs > 0 ? (guint)o->jobs : 0, o->verbose, o->report);

@@ -82,7 +82,7 @@ job_owner_session(Job *job, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
 	if (job->owner == NULL) {
-		job->owner = imap_session_connect(ctx->server->host, ctx->server->port, ctx->server->timeout, error);
+		job->owner = imap_session_open(&ctx->server->endpoint, error);
 		if (job->owner != NULL &&
 		    !imap_session_login_as(job->owner, job->user, ctx->server->admin, ctx->server->password, error))
 			g_clear_pointer(&job->owner, imap_session_free);
@@ -119,7 +119,8 @@ is_session_error(const GError *error)
 {
 	return g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NETWORK) ||
 	       g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_PROTOCOL) ||
-	       g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH);
+	       g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH) ||
+	       g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_TLS);
 }
 
 /* Step 1 for one mailbox.  FALSE with an error only for failures of the user. */
@@ -624,10 +625,11 @@ admin_session(Job *job)
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) error = NULL;
 
-	job->admin = imap_session_connect(ctx->server->host, ctx->server->port, ctx->server->timeout, &error);
+	job->admin = imap_session_open(&ctx->server->endpoint, &error);
 	if (job->admin != NULL && imap_session_login(job->admin, ctx->server->admin, ctx->server->password, &error))
 		return TRUE;
-	gboolean refused = g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH);
+	gboolean refused = g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH) ||
+	                   g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_TLS);
 	if (!g_atomic_int_exchange(&ctx->stopped, 1))
 		report_msg(ctx->report, refused ? REPORT_CONFIG : REPORT_UNAVAILABLE, "%s: the run "
 		           "stops: %s", job->user, error->message);

@@ -16,7 +16,7 @@ cli_server_add_entries(GOptionContext *context, CliServer *server, const char *m
 		{ "manifest", 0, 0, G_OPTION_ARG_FILENAME, &o->manifest, manifest_help, "FILE" },
 		{ "cyrus-conf", 0, 0, G_OPTION_ARG_FILENAME, &o->cyrus_conf, "the server's imapd.conf", "FILE" },
 		{ "host", 0, 0, G_OPTION_ARG_STRING, &o->host, "IMAP server (default 127.0.0.1)", "HOST" },
-		{ "port", 0, 0, G_OPTION_ARG_INT, &o->port, "IMAP port (default 143)", "PORT" },
+		{ "port", 0, 0, G_OPTION_ARG_INT, &o->port, "IMAP port (default 143; 993 with --tls imaps)", "PORT" },
 		{ "admin", 0, 0, G_OPTION_ARG_STRING, &o->admin, "Cyrus admin (default cyrus)", "NAME" },
 		{ "password-file", 0, 0, G_OPTION_ARG_FILENAME, &o->password_file, "the admin's password", "FILE" },
 		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs, "users at once (default: the number of cores)", "N" },
@@ -25,9 +25,62 @@ cli_server_add_entries(GOptionContext *context, CliServer *server, const char *m
 		{ "from-quoting", 0, 0, G_OPTION_ARG_STRING, &o->from_quoting, "auto, mboxrd, mboxo, none", "Q" },
 		{ "user", 'u', 0, G_OPTION_ARG_STRING_ARRAY, &o->only_users, "only this user (repeatable)", "USER" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, verbose_help, NULL },
+		{ "tls", 0, 0, G_OPTION_ARG_STRING, &o->tls, "none, starttls or imaps (default: none for 127.0.0.1, ::1 and localhost, else starttls)", "HOW" },
+		{ "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file, "trust the CAs in this PEM file, not the system's", "FILE" },
+		{ "insecure", 0, 0, G_OPTION_ARG_NONE, &o->insecure, "do not verify the server's certificate", NULL },
+		{ "compress", 0, 0, G_OPTION_ARG_NONE, &o->compress, "COMPRESS=DEFLATE when the server offers it", NULL },
 		G_OPTION_ENTRY_NULL
 	};
 	g_option_context_add_main_entries(context, entries, NULL);
+}
+
+/* Nothing sent to these leaves the host: plain text is the default there. */
+static gboolean
+is_loopback(const char *host)
+{
+	return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
+	       g_ascii_strcasecmp(host, "localhost") == 0;
+}
+
+static int
+configure_endpoint(CliServer *server, const char *prog, Report *report)
+{
+	const CliServerOptions *o = &server->options;
+	ImapEndpoint *ep = &server->endpoint;
+	g_autoptr(GError) error = NULL;
+
+	ep->tls = is_loopback(server->host) ? IMAP_TLS_NONE : IMAP_TLS_STARTTLS;
+	if (o->tls != NULL && !imap_tls_from_name(o->tls, &ep->tls))
+		return cli_usage_error(prog, "--tls must be none, starttls or imaps");
+	if (o->port < 0 || o->port > 65535)
+		return cli_usage_error(prog, "--port: %d is not a port", o->port);
+	if (ep->tls == IMAP_TLS_NONE && (o->ca_file != NULL || o->insecure))
+		return cli_usage_error(prog, "%s: the connection to %s is in plain text (--tls none%s): "
+		                       "give --tls starttls or imaps", o->ca_file ? "--ca-file" : "--insecure",
+		                       server->host, o->tls ? "" : ", the default for the loopback");
+	if (o->ca_file != NULL && o->insecure)
+		return cli_usage_error(prog, "--ca-file and --insecure: verify, or do not");
+	server->port = (guint16)(o->port > 0 ? o->port : ep->tls == IMAP_TLS_IMAPS ? 993 : 143);
+	ep->host = server->host;
+	ep->port = server->port;
+	ep->timeout_s = server->timeout;
+	ep->ca_file = o->ca_file;
+	ep->insecure = o->insecure;
+	ep->compress = o->compress;
+	if (ep->tls != IMAP_TLS_NONE && !o->insecure) {
+		/* once for the run: the system store costs about 8 ms to load (tls-verify.h) */
+		server->trust = tls_trust_new(o->ca_file, &error);
+		if (server->trust == NULL) {
+			report_msg(report, REPORT_CONFIG, "%s: %s", o->ca_file ? "--ca-file" : "--tls",
+			           error->message);
+			return EX_CONFIG;
+		}
+		ep->trust = server->trust;
+	}
+	if (o->insecure)
+		report_msg(report, REPORT_WARNING, "certificate of %s not verified (--insecure)",
+		           server->host);
+	return 0;
 }
 
 int
@@ -55,10 +108,9 @@ cli_server_configure(CliServer *server, const char *prog, Report *report)
 	mailbox_naming_from_conf(&server->naming, conf);
 	server->altnamespace = cyrus_conf_get_bool(conf, "altnamespace", TRUE);
 	server->host = o->host ? o->host : "127.0.0.1";
-	server->port = (guint16)(o->port > 0 ? o->port : 143);
 	server->admin = o->admin ? o->admin : "cyrus";
 	server->timeout = 300;
-	return 0;
+	return configure_endpoint(server, prog, report);
 }
 
 /* The admin's password: after the settings that can only be wrong, so that a dry run
@@ -75,6 +127,35 @@ cli_server_read_password(CliServer *server, const char *prog, Report *report)
 		return EX_CONFIG;
 	}
 	g_strchomp(server->password);
+	return 0;
+}
+
+int
+cli_server_check_connection(CliServer *server, Report *report)
+{
+	const ImapEndpoint *ep = &server->endpoint;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(ImapSession) session = NULL;
+	g_autofree char *how = NULL;
+
+	if (ep->tls == IMAP_TLS_NONE && !ep->compress)
+		return 0;
+	session = imap_session_open(ep, &error);
+	if (session != NULL && ep->compress &&
+	    !imap_session_login(session, server->admin, server->password, &error))
+		g_clear_pointer(&session, imap_session_free);
+	if (session == NULL) {
+		if (!g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_TLS) &&
+		    !g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH))
+			return 0;
+		report_msg(report, REPORT_CONFIG, "the run stops: %s", error->message);
+		return EX_CONFIG;
+	}
+	how = imap_session_describe(session);
+	report_msg(report, REPORT_INFO, "connection to %s port %u: %s", ep->host, ep->port, how);
+	if (imap_session_get_compress(session) == IMAP_COMPRESS_NOT_OFFERED)
+		report_msg(report, REPORT_WARNING, "%s does not offer COMPRESS=DEFLATE: the sessions "
+		           "go on uncompressed", ep->host);
 	return 0;
 }
 
@@ -100,6 +181,7 @@ cli_server_clear(CliServer *server)
 	CliServerOptions *o = &server->options;
 	if (server->reader.source_tz != NULL)
 		g_time_zone_unref(server->reader.source_tz);
+	tls_trust_free(server->trust);
 	g_free(server->password);
 	g_free(o->manifest);
 	g_free(o->cyrus_conf);
@@ -110,5 +192,7 @@ cli_server_clear(CliServer *server)
 	g_free(o->source_tz);
 	g_free(o->from_quoting);
 	g_strfreev(o->only_users);
+	g_free(o->tls);
+	g_free(o->ca_file);
 	memset(server, 0, sizeof *server);
 }

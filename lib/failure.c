@@ -78,6 +78,10 @@ classify_imap_error(gint code, FailureScope where)
 		return make(where, FAILURE_USER, TRUE);
 	case M2C_IMAP_ERROR_AUTH:
 		return make(where, FAILURE_USER, FALSE);
+	case M2C_IMAP_ERROR_TLS:
+		/* the server's certificate, or its lack of STARTTLS: the same for every user,
+		 * and fixed only by the administrator (--ca-file, --tls), like a refused admin */
+		return make(where, FAILURE_RUN, FALSE);
 	case M2C_IMAP_ERROR_OVERQUOTA:
 		/* the mailbox's quota root is full; others (another root) may go on */
 		return make(where, MAX(where, FAILURE_MAILBOX), TRUE);

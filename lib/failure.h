@@ -17,6 +17,7 @@
  *                                                              mid-response)
  *     NO [OVERQUOTA]                       user,    temporary  (raise the quota, rerun)
  *     login refused                        user,    permanent
+ *     certificate not verified, no STARTTLS run,     permanent  (configuration: --ca-file, --tls)
  *     NO / BAD to a command                where it happened, permanent
  *     a mailbox file locked by another     where it happened, temporary
  *     ENOENT, EACCES, not an mbox          where it happened, permanent

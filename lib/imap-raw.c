@@ -3,34 +3,12 @@
  * (libetpan's parser holds a literal whole).  Both send the command on libetpan's
  * stream and read the untagged lines raw; the tagged answer goes back to libetpan's
  * parser, so errors read as every other command's (imap-session.h). */
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "imap-session-private.h"
 
-/* Acknowledge what arrives next at once, before a response of many segments.
- * Cyrus sends a long response in several writes under Nagle's algorithm: each write
- * after the first waits for our ACK, and Linux delays that ACK by 40 ms once the
- * connection looks interactive (we sent a command right after a response).  Measured
- * on the verify bench: three 41 ms stalls per user (one per UID FETCH), 3.2 s of a
- * 3.2 s run with 0.6 s of CPU; 0.95 s with this.  TCP_QUICKACK is not sticky: it is
- * set after sending each such command. */
-static void
-ack_at_once(ImapSession *session)
-{
-#ifdef TCP_QUICKACK
-	int fd = mailstream_low_get_fd(mailstream_get_low(session->imap->imap_stream)), one = 1;
-	if (fd >= 0)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-#else
-	(void)session;
-#endif
-}
-
-/* Send "TAG command\r\n" (its answer will be long: ack_at_once); the tag's text
- * ("N ") into `tag_out` (new). */
+/* Send "TAG command\r\n" (its answer will be long: imap_session_ack_at_once); the
+ * tag's text ("N ") into `tag_out` (new). */
 static gboolean
 send_raw(ImapSession *session, const char *command, char **tag_out, GError **error)
 {
@@ -47,7 +25,7 @@ send_raw(ImapSession *session, const char *command, char **tag_out, GError **err
 		r = MAILIMAP_ERROR_STREAM;
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_session_fail(session, r, command, error);
-	ack_at_once(session);
+	imap_session_ack_at_once(session);
 	/* mailimap_send_current_tag() sent imap_tag as a decimal number */
 	*tag_out = g_strdup_printf("%d ", imap->imap_tag);
 	return TRUE;

@@ -1,6 +1,6 @@
-/* imap-session-private.h -- the session's state, shared by imap-session.c (the
- * commands libetpan parses) and imap-raw.c (the ones it cannot: DIGEST.SHA1, and
- * bodies streamed in pieces). */
+/* imap-session-private.h -- the session's state, shared by imap-connect.c (connecting,
+ * TLS, compression), imap-session.c (the commands libetpan parses) and imap-raw.c (the
+ * ones it cannot: DIGEST.SHA1, and bodies streamed in pieces). */
 #ifndef M2C_IMAP_SESSION_PRIVATE_H
 #define M2C_IMAP_SESSION_PRIVATE_H
 
@@ -12,6 +12,10 @@ struct ImapSession {
 	mailimap *imap;
 	char *host;      /* for SASL's server name and for messages */
 	gboolean broken; /* after a network or parse error: no more commands */
+	ImapTls tls;     /* in effect */
+	gboolean verified;       /* the certificate was verified */
+	gboolean want_compress;  /* the endpoint asked for COMPRESS=DEFLATE at login */
+	ImapCompress compress;
 };
 
 /* Turn libetpan's result `r` of the command described by `what` into a GError (the
@@ -42,5 +46,16 @@ void imap_raw_tagged_error(ImapSession *session, const char *command, const char
 /* imap-session.c: the error code of a NO with response code `code` (NULL: none) and
  * `text`: Cyrus 3.6 answers an APPEND over quota with a bare "NO Over quota". */
 M2cImapError imap_error_from_code(const char *code, const char *text);
+
+/* After a successful login: COMPRESS DEFLATE when `want_compress` and the server
+ * offers it (imap-session.h, imap_session_login).  FALSE only with NETWORK or
+ * PROTOCOL; a server that does not offer it leaves IMAP_COMPRESS_NOT_OFFERED. */
+gboolean imap_session_start_compress(ImapSession *session, GError **error);
+
+/* TCP_QUICKACK on the session's socket, once, right after a command is sent whose
+ * answer the server may write in several pieces: Nagle's algorithm on the server
+ * holds each piece after the first until our ACK, which Linux delays by 40 ms
+ * (imap-connect.c says where it was measured). */
+void imap_session_ack_at_once(ImapSession *session);
 
 #endif

@@ -1,4 +1,4 @@
-/* imap-session.c -- see imap-session.h.
+/* imap-session.c -- see imap-session.h; connecting is in imap-connect.c.
  *
  * libetpan reports a tagged BAD as MAILIMAP_ERROR_PROTOCOL and a NO as the command's
  * own error (MAILIMAP_ERROR_CREATE, ...), leaving the server's text in
@@ -8,10 +8,7 @@
  */
 #include "imap-session.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "etpan-auto.h"
 #include "imap-session-private.h"
@@ -105,43 +102,20 @@ imap_session_check_usable(ImapSession *session, const char *what, GError **error
 	return FALSE;
 }
 
-ImapSession *
-imap_session_connect(const char *host, guint16 port, guint timeout_s, GError **error)
-{
-	g_autoptr(mailimap) imap = mailimap_new(0, NULL);
-	ImapSession *session;
-	int r, fd, one = 1;
-
-	if (imap == NULL)
-		g_error("out of memory");
-	/* before connect: the greeting is waited for under this timeout too */
-	if (timeout_s > 0)
-		mailimap_set_timeout(imap, timeout_s);
-	r = mailimap_socket_connect(imap, host, port);
-	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-		g_set_error(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NETWORK,
-		            "cannot connect to IMAP server %s port %u (libetpan error %d)",
-		            host, port, r);
-		return NULL;
-	}
-	/* DESIGN.md: 23 msgs/s without TCP_NODELAY, 1,190 with it (literal after command) */
-	fd = mailstream_low_get_fd(mailstream_get_low(imap->imap_stream));
-	if (fd >= 0)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-	session = g_new0(ImapSession, 1);
-	session->imap = g_steal_pointer(&imap);
-	session->host = g_strdup(host);
-	return session;
-}
-
 void
 imap_session_free(ImapSession *session)
 {
 	if (session == NULL)
 		return;
-	if (!session->broken && session->imap->imap_stream != NULL)
-		(void)mailimap_logout(session->imap);
+	if (session->imap->imap_stream != NULL && !session->broken) {
+		(void)mailimap_logout(session->imap);   /* closes the stream, whatever the answer */
+	} else if (session->imap->imap_stream != NULL) {
+		/* mailimap_free() sends LOGOUT on a stream still open, and waits for the answer:
+		 * not on a connection that failed (the wait may be the whole timeout again),
+		 * nor to a server whose certificate did not verify (imap-connect.c) */
+		mailstream_close(session->imap->imap_stream);
+		session->imap->imap_stream = NULL;
+	}
 	mailimap_free(session->imap);
 	g_free(session->host);
 	g_free(session);
@@ -157,7 +131,9 @@ imap_session_login(ImapSession *session, const char *user, const char *password,
 	if (!imap_session_check_usable(session, what, error))
 		return FALSE;
 	r = mailimap_login(session->imap, user, password);
-	return r == MAILIMAP_NO_ERROR || imap_session_fail(session, r, what, error);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(session, r, what, error);
+	return imap_session_start_compress(session, error);
 }
 
 gboolean
@@ -174,7 +150,9 @@ imap_session_login_as(ImapSession *session, const char *user, const char *admin,
 	 * libetpan sends "user\0admin\0password" (verified on the wire, DESIGN.md) */
 	r = mailimap_authenticate(session->imap, "PLAIN", session->host, NULL, NULL,
 	                          user, admin, password, NULL);
-	return r == MAILIMAP_NO_ERROR || imap_session_fail(session, r, what, error);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(session, r, what, error);
+	return imap_session_start_compress(session, error);
 }
 
 gboolean
@@ -521,6 +499,8 @@ imap_session_command(ImapSession *session, const char *command, GError **error)
 	     mailstream_write(session->imap->imap_stream, "\r\n", 2) < 0 ||
 	     mailstream_flush(session->imap->imap_stream) < 0))
 		r = MAILIMAP_ERROR_STREAM;
+	if (r == MAILIMAP_NO_ERROR)
+		imap_session_ack_at_once(session);   /* CAPABILITY's answer comes in pieces */
 	if (r == MAILIMAP_NO_ERROR && mailimap_read_line(session->imap) == NULL)
 		r = MAILIMAP_ERROR_STREAM;
 	if (r == MAILIMAP_NO_ERROR)

@@ -1,8 +1,10 @@
 /* imap-session.h -- one IMAP connection to Cyrus, on libetpan.
  *
- * What every stage that talks IMAP needs: connect, log in (as the admin, as a user
- * with a password, or as a user through the admin: SASL PLAIN with an authorization
- * id), CREATE, APPEND with flags and an internal date, SELECT, FETCH, LOGOUT.
+ * What every stage that talks IMAP needs: connect (in plain text, STARTTLS or imaps,
+ * the server's certificate verified by us: tls-verify.h), log in (as the admin, as a
+ * user with a password, or as a user through the admin: SASL PLAIN with an
+ * authorization id), COMPRESS=DEFLATE, CREATE, APPEND with flags and an internal
+ * date, SELECT, FETCH, LOGOUT.
  *
  * Mailbox names are passed through as given: the caller hands them over in the form
  * the server expects (modified UTF-7, the server's separator, as the logged-in user
@@ -24,6 +26,7 @@
 #include <glib.h>
 
 #include "imap-digest.h"
+#include "tls-verify.h"
 
 #define M2C_IMAP_ERROR (m2c_imap_error_quark())
 GQuark m2c_imap_error_quark(void);
@@ -37,6 +40,8 @@ typedef enum {
 	M2C_IMAP_ERROR_OVERQUOTA,  /* NO [OVERQUOTA]: temporary once the quota is raised */
 	M2C_IMAP_ERROR_TRYCREATE,  /* NO [TRYCREATE]: the mailbox does not exist */
 	M2C_IMAP_ERROR_TOOBIG,     /* NO [TOOBIG]: a message over the server's limit */
+	M2C_IMAP_ERROR_TLS,        /* the certificate did not verify, no STARTTLS offered, the
+	                            * handshake or STARTTLS failed: configuration, permanent */
 } M2cImapError;
 
 /* TRUE for the codes after which a rerun may succeed (NETWORK, OVERQUOTA). */
@@ -44,25 +49,106 @@ gboolean imap_error_is_temporary(const GError *error);
 
 typedef struct ImapSession ImapSession;
 
-/* Connect to `host`:`port` in plain text and read the greeting.  `timeout_s` bounds
- * every later network wait (0: libetpan's default of 300 s).  TCP_NODELAY is set:
- * without it a command written in two parts waits for the peer's delayed ACK.
- * Returns a new session (free with imap_session_free) or NULL with NETWORK. */
+/* How the connection is protected. */
+typedef enum {
+	IMAP_TLS_NONE,      /* plain text */
+	IMAP_TLS_STARTTLS,  /* plain text until STARTTLS (RFC 3501 §6.2.1), then TLS */
+	IMAP_TLS_IMAPS,     /* TLS from the first byte (imaps, port 993) */
+} ImapTls;
+
+/* "none", "starttls", "imaps"; static storage. */
+const char *imap_tls_name(ImapTls tls);
+
+/* The ImapTls named `name` (one of imap_tls_name()'s words): FALSE when none is. */
+gboolean imap_tls_from_name(const char *name, ImapTls *tls_out);
+
+/* Where a session goes and how.  The strings and `trust` stay the caller's and must
+ * outlive the call to imap_session_open() (not the session). */
+typedef struct {
+	const char *host;      /* a DNS name or an IP literal; the certificate must be for it */
+	guint16 port;          /* 0: 993 with IMAP_TLS_IMAPS, else 143 */
+	guint timeout_s;       /* bounds every network wait; 0: libetpan's 300 s */
+	ImapTls tls;
+	const char *ca_file;   /* PEM CA bundle to trust instead of the system store;
+	                        * NULL: system store */
+	gboolean insecure;     /* skip certificate verification (the caller warns) */
+	gboolean compress;     /* COMPRESS=DEFLATE after login when the server offers it */
+	TlsTrust *trust;       /* the CAs of ca_file (or the system's), loaded once for many
+	                        * sessions (tls_trust_new); NULL: each session loads them */
+} ImapEndpoint;
+
+/* Connect to `ep` and read the greeting; with TLS, make it secure before returning:
+ *   IMAP_TLS_IMAPS     the TLS handshake first (SNI: the host, unless an IP literal);
+ *   IMAP_TLS_STARTTLS  the server must advertise STARTTLS -- else the connection is
+ *                      closed and this fails: never a fallback to plain text; after it
+ *                      the capabilities are read again (RFC 3501 §6.2.1);
+ * then the chain the server sent is verified for `ep->host` against `ep->trust` (or
+ * `ep->ca_file`, or the system store), unless `ep->insecure`.  Nothing is sent before
+ * the certificate is verified but STARTTLS and CAPABILITY; on a failure the connection
+ * is closed without LOGOUT.  TCP_NODELAY is set: without it a command written in two
+ * parts waits for the peer's delayed ACK.  `ep->compress` is acted on at login
+ * (imap_session_login, imap_session_login_as).
+ * Returns a new session (free with imap_session_free), or NULL with NETWORK (cannot
+ * connect, no greeting) or TLS (no CA to trust, the handshake failed, STARTTLS not
+ * offered or refused, the certificate did not verify: the message names the host and
+ * why, and suggests --ca-file or --insecure). */
+ImapSession *imap_session_open(const ImapEndpoint *ep, GError **error);
+
+/* imap_session_open() of `host`:`port` in plain text, without compression. */
 ImapSession *imap_session_connect(const char *host, guint16 port, guint timeout_s,
                                   GError **error);
 
-/* Send LOGOUT if the session is still usable, close, free.  NULL is allowed. */
+/* The TLS in effect (what the endpoint asked for, once the session is open). */
+ImapTls imap_session_get_tls(const ImapSession *session);
+
+/* TRUE when the session is in TLS and the server's certificate was verified (FALSE in
+ * plain text, and with `insecure`). */
+gboolean imap_session_is_verified(const ImapSession *session);
+
+/* Whether COMPRESS=DEFLATE is in effect. */
+typedef enum {
+	IMAP_COMPRESS_OFF,          /* not asked for, or not logged in yet */
+	IMAP_COMPRESS_ON,           /* in effect since the login */
+	IMAP_COMPRESS_NOT_OFFERED,  /* asked for, but the server does not advertise it after
+	                             * login (or said NO): the session goes on uncompressed */
+} ImapCompress;
+
+ImapCompress imap_session_get_compress(const ImapSession *session);
+
+/* Bytes through the compression layer both ways: `plain_*` as the commands and
+ * answers are, `wire_*` as deflated on the connection. */
+typedef struct {
+	guint64 plain_out, wire_out;
+	guint64 plain_in, wire_in;
+} ImapCompressStats;
+
+/* TRUE and `*stats_out` when compression is on; FALSE otherwise. */
+gboolean imap_session_compress_stats(ImapSession *session, ImapCompressStats *stats_out);
+
+/* The session's security in words, new: e.g. "STARTTLS, certificate verified,
+ * COMPRESS=DEFLATE", "imaps, certificate NOT verified (--insecure)", "plain text,
+ * uncompressed (the server does not offer COMPRESS=DEFLATE)". */
+char *imap_session_describe(const ImapSession *session);
+
+/* Send LOGOUT if the session is still usable (else close at once: no LOGOUT after a
+ * failure, nor to a server whose certificate did not verify), close, free.  NULL is
+ * allowed. */
 void imap_session_free(ImapSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ImapSession, imap_session_free)
 
-/* LOGIN `user` `password`.  AUTH when refused. */
+/* LOGIN `user` `password`.  AUTH when refused.  Then, when the endpoint asked for it,
+ * COMPRESS DEFLATE if the capabilities (read again after login) list COMPRESS=DEFLATE;
+ * if not, or if the server says NO, the session goes on uncompressed and
+ * imap_session_get_compress() says IMAP_COMPRESS_NOT_OFFERED (not an error).  NETWORK
+ * when the connection fails on the way. */
 gboolean imap_session_login(ImapSession *session, const char *user, const char *password,
                             GError **error);
 
 /* AUTHENTICATE PLAIN as `user`, authenticated as `admin` with the admin's
  * `password` (sends "user\0admin\0password").  Cyrus lets its admins do this without
  * a proxyservers setting (DESIGN.md); the session then acts as `user`: INBOX is the
- * user's, and \Seen lands in the user's seen state.  AUTH when refused. */
+ * user's, and \Seen lands in the user's seen state.  AUTH when refused.  Compression
+ * as with imap_session_login(). */
 gboolean imap_session_login_as(ImapSession *session, const char *user, const char *admin,
                                const char *password, GError **error);
 
@@ -101,7 +187,8 @@ gboolean imap_session_subscribe(ImapSession *session, const char *mailbox, GErro
 
 /* Send `command` (without tag and CRLF; the caller quotes its arguments, see
  * imap_quote) and wait for its tagged answer.  For SETQUOTA and "CREATE name
- * (PARTITION p)", which libetpan has no call for. */
+ * (PARTITION p)", which libetpan has no call for, and CAPABILITY (libetpan keeps the
+ * capabilities it sees in any answer). */
 gboolean imap_session_command(ImapSession *session, const char *command, GError **error);
 
 /* `text` as an IMAP quoted string ("a \"b\""), new.  `text` must not hold CR, LF or

@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh -- check what mbox2cyrus needs to build and test; install it when root.
 #
-# Build: cc, make, pkg-config, libetpan, GLib/GIO, libarchive, libcrypto (OpenSSL).
+# Build: cc, make, pkg-config, libetpan, GLib/GIO, libarchive, libcrypto (OpenSSL),
+# GnuTLS (checking the IMAP server's certificate).
 # Tests: prove (perl), python3 (imaplib as the independent client), and Cyrus IMAP 3.6 from Debian's packages,
 # which the tests start themselves on 127.0.0.1.  As root the missing packages are
 # installed with apt-get; otherwise the exact apt-get line is printed and this fails.
@@ -24,6 +25,8 @@ fi
 [ -f /usr/include/archive.h ] || need libarchive-dev
 [ -f /usr/include/zlib.h ] || need zlib1g-dev
 [ -f /usr/include/openssl/evp.h ] || need libssl-dev          # libcrypto: SHA-1 (verify)
+[ -f /usr/include/gnutls/x509.h ] || need libgnutls28-dev     # the server's certificate
+command -v openssl >/dev/null 2>&1 || need openssl            # tests: the test CA (CYRUS_TLS)
 command -v compress >/dev/null 2>&1 || need ncompress   # tests: .Z folders
 command -v xz >/dev/null 2>&1 || need xz-utils
 [ -x /usr/bin/time ] || need time                           # bench: peak RSS

@@ -1,6 +1,6 @@
 #!/bin/sh
-# start-cyrus.sh DIR PORT -- a throwaway Cyrus IMAP 3.6 (Debian 12 packages) for tests
-# and the demo, listening on 127.0.0.1:PORT, with everything under DIR.
+# start-cyrus.sh DIR PORT [IMAPS_PORT] -- a throwaway Cyrus IMAP 3.6 (Debian 12 packages)
+# for tests and the demo, listening on 127.0.0.1:PORT, with everything under DIR.
 #
 # Nothing in /etc, /var or /run is read or written; the processes run as user cyrus.
 # Prints CYRUS_*=value lines (admin "cyrus" and its password) on stdout once the IMAP
@@ -14,16 +14,28 @@
 #   CYRUS_VIRTDOMAINS=off|userid
 #   CYRUS_EXTRA_CONF='opt: val\nopt: val'   appended to imapd.conf
 #   CYRUS_ADMIN_PASSWORD=...   default random, kept in DIR/admin-password
+#   CYRUS_TLS=no|yes           yes: a test CA (DIR/tls/ca.pem, self-signed) and a server
+#                              certificate it signed for DNS "localhost" + IP 127.0.0.1
+#                              (DIR/tls/server.pem), STARTTLS on PORT and an imaps service
+#                              on 127.0.0.1:IMAPS_PORT (default PORT+1); prints
+#                              CYRUS_IMAPS_PORT= and CYRUS_CA_FILE= as well.  The same CA
+#                              also signs DIR/tls/wrong-name.pem (DNS "wrong.example"
+#                              only), for tests that need a certificate for another name.
 #
 # Measured facts this depends on (../../DESIGN facts, kept in README "Cyrus 3.6"):
 #  - master -C does not pass -C on: every cmd= below carries its own -C, or imapd and
 #    lmtpd silently use /etc/imapd.conf and /var/lib/cyrus;
 #  - the admin may log in as any user with SASL PLAIN (authzid) without proxyservers;
-#  - Cyrus logs only to syslog.
+#  - Cyrus logs only to syslog;
+#  - with tls_server_cert/tls_server_key set, imapd offers STARTTLS on the plain port
+#    (measured: "STARTTLS" joins the greeting's CAPABILITY) and `imapd -s` speaks TLS
+#    at once; nothing else is needed (no tls_client_ca_file: no client certificates).
 set -eu
 
-DIR=${1:?usage: start-cyrus.sh DIR PORT}
-PORT=${2:?usage: start-cyrus.sh DIR PORT}
+DIR=${1:?usage: start-cyrus.sh DIR PORT [IMAPS_PORT]}
+PORT=${2:?usage: start-cyrus.sh DIR PORT [IMAPS_PORT]}
+TLS=${CYRUS_TLS:-no}
+IMAPS_PORT=${3:-$((PORT + 1))}
 BIN=/usr/lib/cyrus/bin
 
 [ "$(id -u)" = 0 ] || { echo "start-cyrus: must run as root (master drops to user cyrus)" >&2; exit 3; }
@@ -48,19 +60,26 @@ CYRUS_ADMIN_USER=cyrus
 CYRUS_ADMIN_PASSWORD_FILE=$DIR/admin-password
 CYRUS_MASTER_PID=$(cat "$PIDFILE")
 EOT
+    if [ "$TLS" = yes ]; then
+        echo "CYRUS_IMAPS_PORT=$IMAPS_PORT"
+        echo "CYRUS_CA_FILE=$DIR/tls/ca.pem"
+    fi
 }
 
-# 0 once 127.0.0.1:PORT answers with an IMAP greeting
+# 0 once 127.0.0.1:$1 answers with an IMAP greeting (in TLS when $2 is "tls")
 greeting() {
-    python3 - "$PORT" <<'PY' 2>/dev/null
+    python3 - "$1" "${2:-}" <<'PY' 2>/dev/null
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+if sys.argv[2] == "tls":
+    import ssl
+    s = ssl._create_unverified_context().wrap_socket(s)
 sys.exit(0 if s.recv(200).startswith(b"* OK") else 1)
 PY
 }
 
 port_free() {
-    python3 - "$PORT" <<'PY'
+    python3 - "$1" <<'PY'
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try: s.bind(("127.0.0.1", int(sys.argv[1])))
@@ -76,7 +95,10 @@ fi
 if [ -f "$CONF" ] && ! grep -q "^# port: $PORT\$" "$CONF"; then
     echo "start-cyrus: $DIR was set up for another port" >&2; exit 1
 fi
-port_free || { echo "start-cyrus: 127.0.0.1:$PORT is in use" >&2; exit 2; }
+port_free "$PORT" || { echo "start-cyrus: 127.0.0.1:$PORT is in use" >&2; exit 2; }
+if [ "$TLS" = yes ]; then
+    port_free "$IMAPS_PORT" || { echo "start-cyrus: 127.0.0.1:$IMAPS_PORT is in use" >&2; exit 2; }
+fi
 
 for d in conf conf/db conf/socket conf/proc conf/log conf/lock conf/user conf/quota \
          conf/msg spool sieve socket run; do
@@ -87,6 +109,29 @@ if [ ! -s "$DIR/admin-password" ]; then
         > "$DIR/admin-password"
 fi
 chmod 600 "$DIR/admin-password"
+
+# A CA and two certificates it signs (P-256 keys: milliseconds each, RSA would cost
+# a good part of a second).  Only when asked: the default start stays as it was.
+issue() {   # issue NAME SUBJECT_ALT_NAMES
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -subj "/CN=$1" -keyout "$DIR/tls/$1.key" -out "$DIR/tls/$1.csr" 2>/dev/null
+    printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n' \
+        "$2" > "$DIR/tls/$1.ext"
+    openssl x509 -req -in "$DIR/tls/$1.csr" -CA "$DIR/tls/ca.pem" -CAkey "$DIR/tls/ca.key" \
+        -CAcreateserial -days 30 -extfile "$DIR/tls/$1.ext" -out "$DIR/tls/$1.pem" 2>/dev/null
+}
+if [ "$TLS" = yes ] && [ ! -s "$DIR/tls/server.pem" ]; then
+    command -v openssl >/dev/null || { echo "start-cyrus: CYRUS_TLS=yes needs openssl" >&2; exit 3; }
+    mkdir -p "$DIR/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+        -subj "/CN=mbox2cyrus test CA" -addext basicConstraints=critical,CA:TRUE \
+        -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$DIR/tls/ca.key" -out "$DIR/tls/ca.pem" 2>/dev/null
+    issue server "DNS:localhost,IP:127.0.0.1"
+    issue wrong-name "DNS:wrong.example"
+    chmod 644 "$DIR/tls/"*.pem
+    chmod 600 "$DIR/tls/"*.key
+fi
 
 if [ ! -f "$CONF" ]; then
     cat > "$CONF" <<EOT
@@ -109,7 +154,15 @@ unixhierarchysep: ${CYRUS_UNIXHIERSEP:-no}
 altnamespace: ${CYRUS_ALTNAMESPACE:-no}
 mailbox_legacy_dirs: ${CYRUS_LEGACY_DIRS:-no}
 EOT
+    if [ "$TLS" = yes ]; then
+        printf '# imaps port: %s\ntls_server_cert: %s\ntls_server_key: %s\n' \
+            "$IMAPS_PORT" "$DIR/tls/server.pem" "$DIR/tls/server.key" >> "$CONF"
+    fi
     if [ -n "${CYRUS_EXTRA_CONF:-}" ]; then printf '%b\n' "$CYRUS_EXTRA_CONF" >> "$CONF"; fi
+fi
+IMAPS_SERVICE=
+if [ "$TLS" = yes ]; then
+    IMAPS_SERVICE="imaps     cmd=\"imapd -s -C $CONF\" listen=\"127.0.0.1:$IMAPS_PORT\" prefork=0"
 fi
 
 cat > "$DIR/cyrus.conf" <<EOT
@@ -119,6 +172,7 @@ START {
 SERVICES {
   imap      cmd="imapd -C $CONF" listen="127.0.0.1:$PORT" prefork=0
   lmtpunix  cmd="lmtpd -C $CONF" listen="$SOCK" prefork=0
+  $IMAPS_SERVICE
 }
 EVENTS {
   checkpoint cmd="ctl_cyrusdb -C $CONF -c" period=30
@@ -134,9 +188,11 @@ rm -f "$PIDFILE" "$SOCK"
 
 CYRUS_SYSLOG_PREFIX=m2c-cyrus-$PORT "$BIN/master" -C "$CONF" -M "$DIR/cyrus.conf" -p "$PIDFILE" -d
 
-# Readiness: poll for the pid file, the LMTP socket and the IMAP greeting (20 s max).
+# Readiness: poll for the pid file, the LMTP socket and the IMAP greeting, and the
+# imaps one with CYRUS_TLS=yes (20 s max).
 i=0
-until [ -s "$PIDFILE" ] && [ -S "$SOCK" ] && greeting; do
+until [ -s "$PIDFILE" ] && [ -S "$SOCK" ] && greeting "$PORT" &&
+      { [ "$TLS" != yes ] || greeting "$IMAPS_PORT" tls; }; do
     i=$((i + 1))
     if [ $i -gt 200 ]; then
         echo "start-cyrus: no IMAP greeting on 127.0.0.1:$PORT after 20 s; stopping" >&2

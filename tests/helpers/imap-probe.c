@@ -6,7 +6,11 @@
  *        what was appended; print uid=, flags=, date=, size= and write the
  *        fetched bytes to --out FILE
  *   imap-probe CONN login USER PASSWORD             plain LOGIN
- * CONN is --port P [--host H] --admin A --password-file F.
+ *   imap-probe CONN hello                           admin login, nothing else
+ * CONN is --port P [--host H] --admin A --password-file F, and how to connect:
+ * [--tls none|starttls|imaps] [--ca-file F] [--insecure] [--compress].
+ * After a login every action prints "security=" (imap_session_describe) and, when
+ * compression is on, "plain_out= wire_out= plain_in= wire_in=" (at the end).
  * Exit 0 when every step worked; 1 with "imap-probe: CODE: message" on stderr,
  * CODE being the M2cImapError name, so the tests can check classification and text.
  */
@@ -20,7 +24,7 @@ static const char *
 code_name(const GError *error)
 {
 	static const char *const names[] = { "NETWORK", "PROTOCOL", "AUTH", "NO", "BAD",
-	                                     "OVERQUOTA", "TRYCREATE" };
+	                                     "OVERQUOTA", "TRYCREATE", "TLS" };
 	if (error->domain == M2C_IMAP_ERROR && error->code >= 0 &&
 	    (gsize)error->code < G_N_ELEMENTS(names))
 		return names[error->code];
@@ -34,12 +38,32 @@ die(const GError *error)
 	return 1;
 }
 
+/* What the session is, once logged in: for the tests' checks. */
+static void
+print_security(ImapSession *session)
+{
+	g_autofree char *how = imap_session_describe(session);
+	ImapCompressStats stats;
+
+	printf("security=%s\n", how);
+	printf("tls=%s\nverified=%d\ncompress=%s\n", imap_tls_name(imap_session_get_tls(session)),
+	       imap_session_is_verified(session),
+	       imap_session_get_compress(session) == IMAP_COMPRESS_ON ? "on"
+	       : imap_session_get_compress(session) == IMAP_COMPRESS_NOT_OFFERED ? "not-offered" : "off");
+	if (imap_session_compress_stats(session, &stats))
+		printf("plain_out=%" G_GUINT64_FORMAT "\nwire_out=%" G_GUINT64_FORMAT "\n"
+		       "plain_in=%" G_GUINT64_FORMAT "\nwire_in=%" G_GUINT64_FORMAT "\n",
+		       stats.plain_out, stats.wire_out, stats.plain_in, stats.wire_in);
+}
+
 int
 main(int argc, char **argv)
 {
-	g_autofree char *host = g_strdup("127.0.0.1"), *admin = NULL, *password_file = NULL;
+	g_autofree char *host = NULL, *admin = NULL, *password_file = NULL;
 	g_autofree char *flags_text = NULL, *date_text = NULL, *out_file = NULL;
-	g_autofree char *password = NULL;
+	g_autofree char *password = NULL, *tls = NULL, *ca_file = NULL;
+	gboolean insecure = FALSE, compress = FALSE;
+	ImapEndpoint ep = { .timeout_s = 30 };
 	int port = 0;
 	GOptionEntry entries[] = {
 		{ "host", 0, 0, G_OPTION_ARG_STRING, &host, "server", "HOST" },
@@ -49,9 +73,13 @@ main(int argc, char **argv)
 		{ "flags", 0, 0, G_OPTION_ARG_STRING, &flags_text, "flags to APPEND", "LIST" },
 		{ "date", 0, 0, G_OPTION_ARG_STRING, &date_text, "internal date, ISO 8601", "DATE" },
 		{ "out", 0, 0, G_OPTION_ARG_FILENAME, &out_file, "fetched bytes go here", "FILE" },
+		{ "tls", 0, 0, G_OPTION_ARG_STRING, &tls, "none, starttls, imaps", "HOW" },
+		{ "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, "CAs to trust", "FILE" },
+		{ "insecure", 0, 0, G_OPTION_ARG_NONE, &insecure, "no certificate check", NULL },
+		{ "compress", 0, 0, G_OPTION_ARG_NONE, &compress, "COMPRESS=DEFLATE", NULL },
 		G_OPTION_ENTRY_NULL
 	};
-	g_autoptr(GOptionContext) context = g_option_context_new("create|append|login ...");
+	g_autoptr(GOptionContext) context = g_option_context_new("create|append|login|hello ...");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(ImapSession) session = NULL;
 
@@ -65,7 +93,16 @@ main(int argc, char **argv)
 			return die(error);
 		g_strchomp(password);
 	}
-	session = imap_session_connect(host, (guint16)port, 30, &error);
+	if (tls != NULL && !imap_tls_from_name(tls, &ep.tls)) {
+		fprintf(stderr, "imap-probe: bad --tls '%s'\n", tls);
+		return 64;
+	}
+	ep.host = host != NULL ? host : "127.0.0.1";   /* GOption overwrites, never frees */
+	ep.port = (guint16)port;
+	ep.ca_file = ca_file;
+	ep.insecure = insecure;
+	ep.compress = compress;
+	session = imap_session_open(&ep, &error);
 	if (session == NULL)
 		return die(error);
 
@@ -74,12 +111,20 @@ main(int argc, char **argv)
 		    !imap_session_create(session, argv[2], &error))
 			return die(error);
 		printf("created %s\n", argv[2]);
+		print_security(session);
+		return 0;
+	}
+	if (strcmp(argv[1], "hello") == 0 && argc == 2) {
+		if (!imap_session_login(session, admin, password, &error))
+			return die(error);
+		print_security(session);
 		return 0;
 	}
 	if (strcmp(argv[1], "login") == 0 && argc == 4) {
 		if (!imap_session_login(session, argv[2], argv[3], &error))
 			return die(error);
 		printf("logged in as %s\n", argv[2]);
+		print_security(session);
 		return 0;
 	}
 	if (strcmp(argv[1], "append") == 0 && argc == 5) {
@@ -115,6 +160,7 @@ main(int argc, char **argv)
 		    !g_file_set_contents(out_file, g_bytes_get_data(fetched->body, NULL),
 		                         (gssize)g_bytes_get_size(fetched->body), &error))
 			return die(error);
+		print_security(session);
 		return 0;
 	}
 	fprintf(stderr, "imap-probe: unknown action or wrong arguments\n");

@@ -3,6 +3,7 @@
     import m2ctest as t
     t.need_root()                          # skip_all unless root (Cyrus needs it)
     with t.Cyrus(unixhiersep=True) as cy:  # started on a free port, always stopped
+    with t.Cyrus(tls=True) as cy:          # + STARTTLS, cy.imaps_port, cy.ca_file
         cy.stop_master()                   # imapd down, the files kept (removed at the end)
         imap = cy.admin()                  # imaplib, logged in as the admin
         t.is_(got, expected, "what")       # prints file:line and both values on failure
@@ -126,18 +127,26 @@ class Cyrus:
 
     Knobs as in tests/cyrus/start-cyrus.sh.  Stopped (and its dir removed) by stop(),
     by leaving the with-block, at exit, and on SIGTERM/SIGINT/SIGHUP.
+
+    tls=True (CYRUS_TLS=yes): STARTTLS on .port, imaps on .imaps_port, the server's
+    certificate (DNS localhost, IP 127.0.0.1) signed by the test CA in .ca_file (not
+    in the system's store); .tls_dir also holds wrong-name.pem/.key, signed by the same
+    CA for DNS "wrong.example" only.  Without it .imaps_port and .ca_file are None.
     """
 
     def __init__(self, unixhiersep=False, altnamespace=False, legacy_dirs=False,
-                 virtdomains=False, extra_conf=''):
+                 virtdomains=False, extra_conf='', tls=False):
         self.env = dict(os.environ,
                         CYRUS_UNIXHIERSEP='yes' if unixhiersep else 'no',
                         CYRUS_ALTNAMESPACE='yes' if altnamespace else 'no',
                         CYRUS_LEGACY_DIRS='yes' if legacy_dirs else 'no',
                         CYRUS_VIRTDOMAINS='userid' if virtdomains else 'off',
-                        CYRUS_EXTRA_CONF=extra_conf)
+                        CYRUS_EXTRA_CONF=extra_conf,
+                        CYRUS_TLS='yes' if tls else 'no')
+        self.tls = tls
         self.sep = '/' if unixhiersep else '.'
         self.dir = None
+        self.imaps_port = self.ca_file = self.tls_dir = None
 
     def start(self):
         # short path: the LMTP socket path must stay under 108 bytes
@@ -148,8 +157,12 @@ class Cyrus:
                 f.write(self.dir + '\n')
         _running.append(self)
         for _attempt in range(5):
-            port = free_port()
-            p = run([os.path.join(CYRUS_SCRIPTS, 'start-cyrus.sh'), self.dir, str(port)],
+            ports = [str(free_port())]
+            while self.tls and len(ports) < 2:    # two different ones
+                other = str(free_port())
+                if other != ports[0]:
+                    ports.append(other)
+            p = run([os.path.join(CYRUS_SCRIPTS, 'start-cyrus.sh'), self.dir] + ports,
                     env=self.env)
             if p.returncode != 2:       # 2: port taken meanwhile, try another
                 break
@@ -164,6 +177,10 @@ class Cyrus:
         self.admin_user = info['CYRUS_ADMIN_USER']
         self.password_file = info['CYRUS_ADMIN_PASSWORD_FILE']
         self.master_pid = int(info['CYRUS_MASTER_PID'])
+        if self.tls:
+            self.imaps_port = int(info['CYRUS_IMAPS_PORT'])
+            self.ca_file = info['CYRUS_CA_FILE']
+            self.tls_dir = os.path.dirname(self.ca_file)
         with open(self.password_file) as f:
             self.admin_password = f.read().strip()
         return self

@@ -303,6 +303,7 @@ test_failure_classify(void)
 	g_autoptr(GError) net = g_error_new_literal(M2C_IMAP_ERROR, M2C_IMAP_ERROR_NETWORK, "lost");
 	g_autoptr(GError) no = g_error_new_literal(M2C_IMAP_ERROR, M2C_IMAP_ERROR_NO, "NO");
 	g_autoptr(GError) quota = g_error_new_literal(M2C_IMAP_ERROR, M2C_IMAP_ERROR_OVERQUOTA, "quota");
+	g_autoptr(GError) tls = g_error_new_literal(M2C_IMAP_ERROR, M2C_IMAP_ERROR_TLS, "not verified");
 	g_autoptr(GError) timeout = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
 	g_autoptr(GError) other = g_error_new_literal(g_quark_from_static_string("m2c-test-unknown"),
 	                                              1, "unknown");
@@ -327,6 +328,7 @@ test_failure_classify(void)
 		assert_failure(failure_classify(no, w), w, FALSE);
 		/* over quota: the mailbox's quota root; the user's other mailboxes may go on */
 		assert_failure(failure_classify(quota, w), MAX(w, FAILURE_MAILBOX), TRUE);
+		assert_failure(failure_classify(tls, w), FAILURE_RUN, FALSE);
 		assert_failure(failure_classify(timeout, w), w, TRUE);
 		/* what is not known is permanent, where it happened */
 		assert_failure(failure_classify(other, w), w, FALSE);
