@@ -307,4 +307,37 @@ with t.Cyrus() as cy:
     p = m2c('verify', cy, manifest, '--tls', 'starttls', '--ca-file', ca)
     t.ok(p.returncode == 78 and len(lines_with(p, 'does not offer STARTTLS')) == 1, '(e) ... verify: 78, said once', err(p))
 
+# convert --method imap over TLS: the self-signed server refused (78, nothing made),
+# with --ca-file over imaps and --compress every message there (checked through
+# python's ssl + imaplib), --insecure works and warns
+with t.Cyrus(tls=True) as cy:
+    ca = cy.ca_file
+    manifest = os.path.join(TMP, 'samples-imap.tsv')
+    t.run([t.BIN, 'mapnames', '--users', os.path.join(SAMPLES, 'users.txt'),
+           '--home-template', os.path.join(SAMPLES, 'home', '%u'), '--spool-dir',
+           os.path.join(SAMPLES, 'spool'), '--no-owner-check', '--cyrus-conf', cy.conf, '-o', manifest])
+    p = m2c('convert', cy, manifest, '--method', 'imap', '--tls', 'imaps', port=cy.imaps_port)
+    t.ok(p.returncode == 78 and len(lines_with(p, 'not verified')) == 1,
+         'imap method: a self-signed server is refused (78), the reason said once', err(p))
+    t.is_(user_mailboxes(cy), [], 'imap method: ... nothing was created')
+    p = m2c('convert', cy, manifest, '--method', 'imap', '--tls', 'imaps', '--ca-file', ca,
+            '--compress', '-v', port=cy.imaps_port)
+    t.is_(p.returncode, 0, 'imap method: --tls imaps --ca-file --compress: 0', err(p)[-1500:])
+    t.ok(len(lines_with(p, 'certificate verified, COMPRESS=DEFLATE')) == 1,
+         'imap method: ... says once that it is verified and compressed', err(p)[-1500:])
+    ctx = ssl.create_default_context(cafile=ca)
+    imap = imaplib.IMAP4_SSL('127.0.0.1', cy.imaps_port, ssl_context=ctx)
+    token = ('alice\0%s\0%s' % (cy.admin_user, cy.admin_password)).encode()
+    imap.authenticate('PLAIN', lambda _: token)
+    typ, data = imap.select('INBOX', readonly=True)
+    t.is_(data[0], b'3', 'imap method: alice\'s INBOX holds its 3 messages (imaplib over TLS)')
+    imap.logout()
+    p = m2c('verify', cy, manifest, '--tls', 'imaps', '--ca-file', ca, port=cy.imaps_port)
+    t.ok(p.returncode == 0 and b'12 messages' in p.stderr and b'as the imap method fixed' in p.stderr,
+         'imap method: verify over TLS agrees (12 messages, the 8-bit ones as fixed)', err(p)[-800:])
+    p = m2c('convert', cy, manifest, '--method', 'imap', '--tls', 'starttls', '--insecure', '-v')
+    t.ok(p.returncode == 0 and len(lines_with(p, 'not verified (--insecure)')) == 1 and
+         b'already converted by an earlier run' in p.stderr,
+         'imap method: --insecure works (a rerun: nothing to do) and warns once', err(p)[-1500:])
+
 t.done()

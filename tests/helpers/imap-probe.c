@@ -24,7 +24,7 @@ static const char *
 code_name(const GError *error)
 {
 	static const char *const names[] = { "NETWORK", "PROTOCOL", "AUTH", "NO", "BAD",
-	                                     "OVERQUOTA", "TRYCREATE", "TLS" };
+	                                     "OVERQUOTA", "TRYCREATE", "TOOBIG", "TLS" };
 	if (error->domain == M2C_IMAP_ERROR && error->code >= 0 &&
 	    (gsize)error->code < G_N_ELEMENTS(names))
 		return names[error->code];
