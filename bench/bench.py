@@ -30,13 +30,21 @@ def run(argv, repeat=3):
     return best
 
 
-def record(name, value, unit, baseline, baseline_value, ratio):
+def _round(x):
+    return round(x, 3) if isinstance(x, float) else x
+
+
+def record(name, value, unit, baseline, baseline_value, ratio, **extra):
+    """Store one entry.  value and ratio may be None (the measured side could not run:
+    say why in an extra field, e.g. note=...); `extra` fields follow the six."""
     entries = []
     if os.path.exists(RESULTS):
         with open(RESULTS) as f:
             entries = [e for e in json.load(f) if e.get('name') != name]
-    entries.append({'name': name, 'value': round(value, 3), 'unit': unit, 'baseline': baseline,
-                    'baseline_value': round(baseline_value, 3), 'ratio': round(ratio, 3)})
+    entry = {'name': name, 'value': _round(value), 'unit': unit, 'baseline': baseline,
+             'baseline_value': _round(baseline_value), 'ratio': _round(ratio)}
+    entry.update((k, _round(v)) for k, v in extra.items())
+    entries.append(entry)
     with open(RESULTS, 'w') as f:
         json.dump(entries, f, indent=1)
         f.write('\n')

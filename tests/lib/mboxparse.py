@@ -28,15 +28,20 @@ def _epoch(m, tz):
     return int(local.replace(tzinfo=tz).timestamp())
 
 
-def split(data, strict=True):
+def split(data, strict=True, valid_only=False):
     """The raw messages: lists of lines (without LF), From_ line first.  `strict`: every
-    From_ line must be as backout writes it (else any "From " line after an empty one)."""
+    From_ line must be as backout writes it (else any "From " line after an empty one).
+    `valid_only` (with strict False): a "From " line after an empty one starts a message
+    only when it has FROM_RE's form; any other is body text, as c-client (its VALID())
+    and mbox2cyrus's reader (lib/from-line.h: no date, no separator) read it.
+    bench/gen-mbox.py's "From this line, ..." can follow a header's empty line."""
     lines = data.split(b'\n')
     if lines and lines[-1] == b'':
         lines.pop()
     msgs, cur = [], None
     for i, line in enumerate(lines):
-        if line.startswith(b'From ') and (i == 0 or lines[i - 1] == b''):
+        if (line.startswith(b'From ') and (i == 0 or lines[i - 1] == b'')
+                and (not valid_only or FROM_RE.match(line))):
             if strict and FROM_RE.match(line) is None:
                 raise ValueError('line %d: not a From_ line backout would write: %r' % (i + 1, line))
             cur = [line]
@@ -48,11 +53,11 @@ def split(data, strict=True):
     return msgs
 
 
-def parse(data, tz=None, strict=True):
+def parse(data, tz=None, strict=True, valid_only=False):
     """See the top.  Not `strict`: other From_ lines too (an old file merged into);
-    their sender and epoch are None."""
+    their sender and epoch are None.  `valid_only`: as for split()."""
     folder, out = None, []
-    for lines in split(data, strict):
+    for lines in split(data, strict, valid_only):
         m = FROM_RE.match(lines[0])
         ok_sep = len(lines) >= 2 and lines[-1] == b''
         body_lines = lines[1:-1] if ok_sep else lines[1:]
