@@ -48,7 +48,6 @@ imap_run_new(const MethodSettings *settings, GError **error)
 	}
 	run->state_dir = g_strdup(settings->state_dir);
 	run->fix.enabled = settings->fixes;
-	run->fix.header_charset = settings->header_charset;
 	run->header_charset = g_strdup(settings->header_charset);
 	run->fix.header_charset = run->header_charset;
 	run->batch_messages = settings->batch_messages > 0 ? settings->batch_messages : 500;
