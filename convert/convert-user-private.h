@@ -53,8 +53,9 @@ typedef struct {
 	gboolean done_before;    /* the journal says the user was done */
 	guint failures_before;   /* failures an earlier run recorded and left open */
 	guint failures;          /* failures this run */
-	ImapSession *admin;
-	ImapSession *owner;      /* logged in as the user through the admin; made on demand */
+	ImapSession *admin;      /* the admin's; with ctx->own_login, the user's own */
+	ImapSession *owner;      /* logged in as the user through the admin; made on demand
+	                          * (never with ctx->own_login: `admin` is the owner's) */
 	MethodUser *method_user;
 	UserAccess *access;      /* who the user is, to open their files */
 } Job;
@@ -110,7 +111,8 @@ Failure job_fail(Job *job, const char *key, FailureScope where, const GError *er
 void source_fail(Job *job, Source *s, const char *text);
 void mailbox_fail(Job *job, Mailbox *mb, const char *text);
 
-/* The session as the user (made on the first call; owned by the job). */
+/* The session as the user (made on the first call; owned by the job): with
+ * ctx->own_login, the job's only session, job->admin. */
 ImapSession *job_owner_session(Job *job, GError **error);
 
 /* The user's own name of the admin's `mailbox` (new), NULL when not the user's. */

@@ -7,8 +7,9 @@
  * safe to redo:
  *   0. read the user's journal: what earlier runs did, and what failed.
  *   1. CREATE each mailbox not CREATED, the INBOX first (Cyrus makes folders only
- *      below it), on --partition; SETQUOTA the INBOX.  A mailbox that exists already
- *      is counted: its messages are its baseline (refused when the method needs an
+ *      below it), on --partition; SETQUOTA the INBOX (upload: the user CREATEs by
+ *      their own names, no partition, no quota).  A mailbox that exists already is
+ *      counted: its messages are its baseline (refused when the method needs an
  *      empty mailbox).
  *   2. the method starts on the user (e.g. finds the mailboxes' directories).
  *   3. each source in manifest order: DELIVERED by an earlier run, the method
@@ -75,12 +76,29 @@ mailbox_is_finished(const Mailbox *mb)
 	return mb->finished_line > 0 && mb->finished_line > last_delivery(mb);
 }
 
+/* A session logged in as `login` with the run's password: the admin's, or with
+ * own_login the user's own.  NULL with NETWORK or AUTH. */
+static ImapSession *
+login_session(ConvertContext *ctx, const char *login, GError **error)
+{
+	g_autoptr(ImapSession) session = imap_session_open(&ctx->server->endpoint, error);
+	if (session == NULL || !imap_session_login(session, login, ctx->server->password, error))
+		return NULL;
+	return g_steal_pointer(&session);
+}
+
 /* The session as the user (SASL PLAIN authzid): only the owner may read a user's
- * mailboxes in Cyrus -- the admin's STATUS on them is "Permission denied" (measured). */
+ * mailboxes in Cyrus -- the admin's STATUS on them is "Permission denied" (measured).
+ * upload (own_login) has logged in as the user: its one session is the owner's. */
 ImapSession *
 job_owner_session(Job *job, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
+	if (ctx->own_login != NULL) {
+		if (job->admin == NULL)
+			job->admin = login_session(ctx, ctx->own_login, error);
+		return job->admin;
+	}
 	if (job->owner == NULL) {
 		job->owner = imap_session_open(&ctx->server->endpoint, error);
 		if (job->owner != NULL &&
@@ -132,7 +150,13 @@ create_mailbox(Job *job, Mailbox *mb, GError **error)
 	guint32 messages = 0;
 	gboolean created;
 
-	if (ctx->partition != NULL) {
+	if (ctx->own_login != NULL) {
+		/* upload: the user creates their own mailboxes by their own names (Cyrus 3.6
+		 * lets a user CREATE their INBOX too: measured) */
+		g_autofree char *personal = job_personal_name(job, mb->name);
+		g_assert(personal != NULL && ctx->partition == NULL && ctx->quota_kb < 0);
+		created = imap_session_create(job->admin, personal, &local);
+	} else if (ctx->partition != NULL) {
 		/* Cyrus 3.6 takes RFC 4466's form with the partition as an atom: "CREATE name
 		 * partition" and a quoted partition are BAD (measured); cmd-convert.c lets
 		 * only atoms through */
@@ -616,17 +640,21 @@ recall_done_user(Job *job, GError **error)
 	return TRUE;
 }
 
-/* The admin's session.  When the server cannot be reached or refuses the admin, no
- * user can go on: a failure of the run (69 or 78), and the users not started yet are
- * not started (a refused login costs 3 s each: never try it once per user). */
+/* The admin's session (upload: the user's own).  When the server cannot be reached
+ * or refuses the login, no user can go on: a failure of the run (69 or 78), and the
+ * users not started yet are not started (a refused login costs 3 s each: never try
+ * it once per user). */
 static gboolean
 admin_session(Job *job)
 {
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) error = NULL;
 
-	job->admin = imap_session_open(&ctx->server->endpoint, &error);
-	if (job->admin != NULL && imap_session_login(job->admin, ctx->server->admin, ctx->server->password, &error))
+	if (ctx->own_login != NULL)
+		(void)job_owner_session(job, &error);
+	else
+		job->admin = login_session(ctx, ctx->server->admin, &error);
+	if (job->admin != NULL)
 		return TRUE;
 	gboolean refused = g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH) ||
 	                   g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_TLS);

@@ -20,6 +20,12 @@
 typedef struct {
 	/* server: host, admin, password, naming; the reader's settings (cli-server.h) */
 	const CliServer *server;
+	/* NULL: convert, which logs in as the admin, and as each user through the admin.
+	 * Else upload: the one user's own login name, server->password being theirs.  One
+	 * session, LOGIN as that name, does all (job_owner_session() is the same one);
+	 * mailboxes are CREATEd by the user's own names, and `partition` and `quota_kb`
+	 * must be NULL and < 0 (no SETQUOTA: only an admin may). */
+	const char *own_login;
 	const char *partition;       /* NULL: Cyrus's default */
 	gint64 quota_kb;             /* < 0: none */
 	/* the method, and its state for the run */

@@ -42,14 +42,15 @@ is_loopback(const char *host)
 	       g_ascii_strcasecmp(host, "localhost") == 0;
 }
 
-static int
-configure_endpoint(CliServer *server, const char *prog, Report *report)
+int
+cli_server_configure_endpoint(CliServer *server, const char *prog, gboolean tls_always,
+                              Report *report)
 {
 	const CliServerOptions *o = &server->options;
 	ImapEndpoint *ep = &server->endpoint;
 	g_autoptr(GError) error = NULL;
 
-	ep->tls = is_loopback(server->host) ? IMAP_TLS_NONE : IMAP_TLS_STARTTLS;
+	ep->tls = is_loopback(server->host) && !tls_always ? IMAP_TLS_NONE : IMAP_TLS_STARTTLS;
 	if (o->tls != NULL && !imap_tls_from_name(o->tls, &ep->tls))
 		return cli_usage_error(prog, "--tls must be none, starttls or imaps");
 	if (o->port < 0 || o->port > 65535)
@@ -110,7 +111,7 @@ cli_server_configure(CliServer *server, const char *prog, Report *report)
 	server->host = o->host ? o->host : "127.0.0.1";
 	server->admin = o->admin ? o->admin : "cyrus";
 	server->timeout = 300;
-	return configure_endpoint(server, prog, report);
+	return cli_server_configure_endpoint(server, prog, FALSE, report);
 }
 
 /* The admin's password: after the settings that can only be wrong, so that a dry run

@@ -80,6 +80,13 @@ void cli_server_add_entries(GOptionContext *context, CliServer *server,
  * exit status. */
 int cli_server_configure(CliServer *server, const char *prog, Report *report);
 
+/* The endpoint from --host (server->host, set), --port, --tls, --ca-file, --insecure,
+ * --compress: for a command that fills CliServer itself (upload).  TLS by default
+ * unless the host is the loopback and not `tls_always`.  Returns 0, or the exit
+ * status (64, 78). */
+int cli_server_configure_endpoint(CliServer *server, const char *prog, gboolean tls_always,
+                                  Report *report);
+
 /* Read the admin's password from --password-file (after cli_server_configure; a dry
  * run needs none).  Returns 0, or the exit status (64, 78). */
 int cli_server_read_password(CliServer *server, const char *prog, Report *report);

@@ -26,4 +26,17 @@ int cli_usage_error(const char *prog, const char *format, ...) G_GNUC_PRINTF(2, 
  * Returns EX_UNAVAILABLE (69), or EX_USAGE for an unknown option. */
 int cli_not_built(const char *name, const char *summary, int argc, char **argv);
 
+/* A password from the first line of `path` (a CR before its LF dropped), new.  NULL
+ * with a G_FILE_ERROR when the file cannot be read, or G_IO_ERROR_INVALID_DATA when
+ * its first line is empty. */
+char *cli_password_from_file(const char *path, GError **error);
+
+/* Ask for a password on the controlling terminal (/dev/tty, not standard input):
+ * `prompt`, then a line read byte by byte with echo and signals off (^C cancels
+ * without leaving the terminal silent; erase and ^U work), then the terminal as it
+ * was.  New, or NULL with
+ * G_IO_ERROR_NOT_FOUND (no terminal), G_IO_ERROR_CANCELLED (^C, ^D, end of input)
+ * or G_IO_ERROR_FAILED (a read or terminal error). */
+char *cli_ask_password(const char *prompt, GError **error);
+
 #endif

@@ -472,6 +472,31 @@ imap_session_add_flags(ImapSession *session, const guint32 *uids, gsize n_uids,
 }
 
 gboolean
+imap_session_namespace(ImapSession *session, char **prefix_out, char *delimiter_out,
+                       GError **error)
+{
+	struct mailimap_namespace_data *ns = NULL;
+	int r;
+
+	*prefix_out = NULL;
+	*delimiter_out = 0;
+	if (!imap_session_check_usable(session, "NAMESPACE", error))
+		return FALSE;
+	r = mailimap_namespace(session->imap, &ns);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(session, r, "NAMESPACE", error);
+	if (ns != NULL && ns->ns_personal != NULL && ns->ns_personal->ns_data_list != NULL &&
+	    clist_begin(ns->ns_personal->ns_data_list) != NULL) {
+		struct mailimap_namespace_info *info = clist_content(clist_begin(ns->ns_personal->ns_data_list));
+		*prefix_out = g_strdup(info->ns_prefix != NULL ? info->ns_prefix : "");
+		*delimiter_out = info->ns_delimiter;
+	}
+	if (ns != NULL)
+		mailimap_namespace_data_free(ns);
+	return TRUE;
+}
+
+gboolean
 imap_session_subscribe(ImapSession *session, const char *mailbox, GError **error)
 {
 	g_autofree char *what = g_strdup_printf("SUBSCRIBE \"%s\"", mailbox);

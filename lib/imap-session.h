@@ -182,6 +182,15 @@ gboolean imap_session_status(ImapSession *session, const char *mailbox, guint32 
 gboolean imap_session_add_flags(ImapSession *session, const guint32 *uids, gsize n_uids,
                                 const char *const *flags, GError **error);
 
+/* NAMESPACE (RFC 2342): the first personal namespace, as the logged-in user sees it.
+ * TRUE with `*prefix_out` (new; "INBOX." or "" on Cyrus, as altnamespace is off or
+ * on) and `*delimiter_out` ('.' or '/'; 0 when the server sent NIL), or TRUE with
+ * `*prefix_out` NULL when the server lists no personal namespace: Cyrus 3.6 answers
+ * NIL for a user whose INBOX does not exist yet (measured).  FALSE with an error
+ * (NO, BAD when the server has no NAMESPACE). */
+gboolean imap_session_namespace(ImapSession *session, char **prefix_out, char *delimiter_out,
+                                GError **error);
+
 /* SUBSCRIBE `mailbox`. */
 gboolean imap_session_subscribe(ImapSession *session, const char *mailbox, GError **error);
 

@@ -19,6 +19,7 @@
 #include "discover.h"
 #include "mailbox-name.h"
 #include "manifest.h"
+#include "map-user.h"
 #include "mbox-reader.h"
 #include "report.h"
 
@@ -43,16 +44,6 @@ typedef struct {
 	char *output;
 	gboolean verbose;
 } MapConfig;
-
-/* --special-use: Pine, mutt and elm folder names to the conventional ones. */
-static const struct {
-	const char *from, *to;
-} special_use[] = {
-	{ "sent-mail", "Sent" }, { "sent", "Sent" }, { "Sent", "Sent" },
-	{ "saved-messages", "Saved" },
-	{ "postponed-msgs", "Drafts" }, { "postponed", "Drafts" }, { "Drafts", "Drafts" },
-	{ "drafts", "Drafts" }, { "Trash", "Trash" }, { "trash", "Trash" },
-};
 
 /* Add a copy of `user` to `users` unless `seen` has it.  `seen` borrows its keys
  * from `users`, which outlives it; never from the lines of --users, freed as soon
@@ -90,127 +81,6 @@ read_users(const MapConfig *config, char **args, GError **error)
 	for (char **a = args; a != NULL && *a != NULL; a++)
 		add_user(users, seen, *a);
 	return g_steal_pointer(&users);
-}
-
-static void
-append_note(GString *notes, const char *text)
-{
-	if (text != NULL && *text != '\0')
-		g_string_append_printf(notes, "%s%s", notes->len ? "; " : "", text);
-}
-
-/* --scan: count what the reader finds. */
-static void
-count_messages(ManifestRow *row, const char *path, const MboxReaderSettings *settings,
-               Report *report)
-{
-	g_autoptr(GError) error = NULL;
-	MboxMessage *m;
-	gint64 n = 0;
-	g_autoptr(MboxReader) reader = mbox_reader_open(path, settings, &error);
-	while (reader != NULL && (m = mbox_reader_next(reader, &error)) != NULL) {
-		n++;
-		mbox_message_free(m);
-	}
-	if (error != NULL) {
-		report_at(report, REPORT_WARNING, path, 0, -1, "%s", error->message);
-		g_autofree char *old = row->note;
-		row->note = g_strdup_printf("%s%sscan: %s", old ? old : "", old ? "; " : "",
-		                            error->message);
-		return;
-	}
-	row->messages = n;
-	row->bytes = mbox_reader_summary(reader)->size;
-}
-
-/* A skip row for `path` of `user`, said as a warning. */
-static void
-add_skip(GPtrArray *rows, const char *user, const char *path, const char *note, Report *report)
-{
-	report_at(report, REPORT_WARNING, path, 0, -1, "skipped: %s", note);
-	g_ptr_array_add(rows, manifest_row_new(user, NULL, path, path ? strlen(path) : 0,
-	                                       MANIFEST_SKIP, note));
-}
-
-/* `sources`: path -> the user it was given to, for all users so far. */
-static void
-map_user(const MapConfig *config, const DiscoverSettings *ds, const MailboxNaming *naming,
-         MailboxNameSet *names, GHashTable *sources, const char *user, GPtrArray *rows,
-         Report *report)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree char *prefix = NULL, *domain = NULL, *home = NULL;
-	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify)found_free);
-	g_autoptr(GHashTable) subs = NULL;
-
-	if (!mailbox_name_user(naming, user, &prefix, &domain, &error) ||
-	    !discover_user(ds, user, found, &home, &error)) {
-		report_msg(report, REPORT_FAILED, "user \"%s\": %s", user, error->message);
-		g_ptr_array_add(rows, manifest_row_new(user, NULL, NULL, 0, MANIFEST_SKIP, error->message));
-		return;
-	}
-	subs = discover_subscriptions(ds, user, home);
-	mailbox_name_set_add_inbox(names, prefix, domain);
-
-	for (guint i = 0; i < found->len; i++) {
-		Found *f = g_ptr_array_index(found, i);
-		g_autoptr(GString) notes = g_string_new(NULL);
-		g_autofree char *mailbox = NULL;
-		ManifestRow *row;
-
-		/* two users with one home (--no-owner-check): the mail goes to the first only */
-		const char *owner = f->action != MANIFEST_SKIP && f->path != NULL
-		                    ? g_hash_table_lookup(sources, f->path) : NULL;
-		if (owner != NULL) {
-			g_autofree char *note = g_strdup_printf("mapped for user %s already (it would be "
-			                                        "delivered twice)", owner);
-			add_skip(rows, user, f->path, note, report);
-			continue;
-		}
-		append_note(notes, f->note);
-		if (f->action == MANIFEST_INBOX) {
-			mailbox = g_strconcat(prefix, domain, NULL);
-		} else if (f->action == MANIFEST_FOLDER) {
-			guint n = g_strv_length(f->components);
-			g_auto(GStrv) mapped = g_new0(char *, n + 1);
-			for (guint k = 0; k < n; k++) {
-				const char *c = f->components[k];
-				for (gsize s = 0; config->special_use && n == 1 && s < G_N_ELEMENTS(special_use); s++)
-					if (strcmp(c, special_use[s].from) == 0) {
-						if (strcmp(c, special_use[s].to) != 0)
-							g_string_append_printf(notes, "%sspecial use: %s is %s",
-							                       notes->len ? "; " : "", c, special_use[s].to);
-						c = special_use[s].to;
-						break;
-					}
-				mapped[k] = mailbox_name_map_component(naming, c, strlen(c), notes);
-			}
-			mailbox = mailbox_name_set_add(names, prefix, domain, mapped, notes, &error);
-		}
-		if (f->action == MANIFEST_FOLDER && mailbox == NULL) {
-			/* the directories above it alone make a name Cyrus refuses (490 bytes) */
-			g_autofree char *note = g_strdup_printf("no mailbox name fits: %s (give it one "
-			                                        "in the manifest)", error->message);
-			g_clear_error(&error);
-			add_skip(rows, user, f->path, note, report);
-			continue;
-		}
-		if (f->action != MANIFEST_SKIP && f->path != NULL)
-			g_hash_table_insert(sources, g_strdup(f->path), g_strdup(user));
-		row = manifest_row_new(user, mailbox, f->path, f->path ? strlen(f->path) : 0,
-		                       f->action, notes->str);
-		if (f->action == MANIFEST_INBOX)
-			row->subscribed = 1;
-		else if (f->action == MANIFEST_FOLDER)
-			row->subscribed = f->relative != NULL && g_hash_table_contains(subs, f->relative);
-		if (config->scan && f->action != MANIFEST_SKIP && f->path != NULL)
-			count_messages(row, f->path, &config->reader, report);
-		else if (config->scan && f->action == MANIFEST_INBOX)
-			row->messages = row->bytes = 0;
-		if (f->action == MANIFEST_SKIP)
-			report_at(report, REPORT_INFO, f->path, 0, -1, "skipped: %s", f->note);
-		g_ptr_array_add(rows, row);
-	}
 }
 
 static int
@@ -412,8 +282,12 @@ cmd_mapnames(int argc, char **argv)
 	report = report_new("mbox2cyrus mapnames", stderr, config.verbose);
 	names = mailbox_name_set_new(&naming);
 	sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	MapUserSettings map = {
+		.discover = &ds, .naming = &naming, .special_use = config.special_use,
+		.scan = config.scan ? &config.reader : NULL,
+	};
 	for (guint i = 0; i < users->len; i++)
-		map_user(&config, &ds, &naming, names, sources, g_ptr_array_index(users, i), rows, report);
+		map_user(&map, names, sources, g_ptr_array_index(users, i), rows, report);
 
 	status = finish(&config, &naming, &ds, rows, users->len, report);
 out:
