@@ -118,6 +118,15 @@ ImapSession *job_owner_session(Job *job, GError **error);
 /* The user's own name of the admin's `mailbox` (new), NULL when not the user's. */
 char *job_personal_name(Job *job, const char *mailbox);
 
+/* convert-deliver.c: step 3, every source not delivered yet delivered (in manifest
+ * order), the others recalled.  FALSE with an error only for failures wider than a
+ * mailbox. */
+gboolean job_deliver_sources(Job *job, GError **error);
+
+/* Every delivered source recalled (a user an earlier run finished: counts and problems
+ * for a true report).  FALSE with a damaged journal. */
+gboolean job_recall_sources(Job *job, GError **error);
+
 /* convert-flags.c: flag groups, "\\Seen $Label1" -> GArray of guint32 UIDs. */
 GHashTable *flag_groups_new(void);
 void flag_groups_add(GHashTable *groups, const MboxMessage *m, guint32 uid);
