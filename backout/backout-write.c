@@ -221,7 +221,7 @@ appended_check(const BackoutAppend *a, gpointer data, GError **error)
 
 	g_array_set_clear_func(now, source_digest_clear);
 	rs.quoting = w->fw->quoting;
-	if (!source_digests_read(ctx->manifest, &rs, &message_fix_defaults, w->job->access,
+	if (!source_digests_read(ctx->manifest, &rs, &ctx->server->fix, w->job->access,
 	                         w->fw->path, now, NULL, NULL, NULL,
 	                         error))
 		return FALSE;

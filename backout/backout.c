@@ -243,7 +243,7 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 		if (pin != NULL && !mbox_quoting_from_name(pin->detail, &rs.quoting))
 			pin = NULL;
 		MboxQuoting decided = rs.quoting;
-		if (!source_digests_read(ctx->manifest, &rs, &message_fix_defaults, job->access, path, d, NULL, NULL, &decided,
+		if (!source_digests_read(ctx->manifest, &rs, &ctx->server->fix, job->access, path, d, NULL, NULL, &decided,
 		                         &error)) {
 			gboolean gone = g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 			if (merge && !gone) {
@@ -264,7 +264,7 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 			if (said != MBOX_QUOTING_AUTO && said != decided) {
 				g_array_set_size(d, 0);
 				rs.quoting = said;
-				if (!source_digests_read(ctx->manifest, &rs, &message_fix_defaults, job->access, path, d, NULL, NULL,
+				if (!source_digests_read(ctx->manifest, &rs, &ctx->server->fix, job->access, path, d, NULL, NULL,
 				                         &decided, &error)) {
 					backout_fail(job, FAILURE_MAILBOX, path, 0, error);
 					return FALSE;

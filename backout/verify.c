@@ -111,7 +111,7 @@ source_read(Job *job, const UserAccess *access, const char *path, GArray *messag
             GError **error)
 {
 	const VerifyContext *ctx = job->ctx;
-	return source_digests_read(ctx->manifest, &ctx->server->reader, &message_fix_defaults, access, path, messages,
+	return source_digests_read(ctx->manifest, &ctx->server->reader, &ctx->server->fix, access, path, messages,
 	                           source_empty, job, NULL, error);
 }
 

@@ -41,7 +41,6 @@ typedef struct {
 	char *fsync;
 	char **no_fix;
 	char *state_dir_resolved;   /* --state, or MANIFEST.state */
-	char *header_charset;
 	int batch_messages;
 	gint64 batch_bytes;
 } ConvertConfig;
@@ -129,16 +128,13 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report)
 			                       MESSAGE_FIX_NAMES);
 		fixes &= ~kind;
 	}
-	MessageFixSettings check = { .enabled = fixes, .header_charset = config->header_charset };
-	if (!message_fix_settings_check(&check, &error))
-		return cli_usage_error(PROG, "--header-charset: %s", error->message);
 	if (config->batch_messages < 0 || config->batch_bytes < 0)
 		return cli_usage_error(PROG, "--batch-messages and --batch-bytes must be positive");
 	if (config->dry_run)
 		return 0;
 	MethodSettings ms = {
 		.state_dir = config->state_dir_resolved, .fixes = fixes,
-		.header_charset = config->header_charset, .batch_messages = (guint)config->batch_messages,
+		.header_charset = config->server.options.header_charset, .batch_messages = (guint)config->batch_messages,
 		.batch_bytes = (guint64)config->batch_bytes,
 		.cyrus_conf = config->server.options.cyrus_conf, .cyrus_bin = config->cyrus_bin,
 		.cyrus_user = config->cyrus_user, .fsync = config->fsync, .reader = &config->server.reader,
@@ -167,7 +163,6 @@ config_clear(ConvertConfig *config)
 	g_free(config->state);
 	g_free(config->fsync);
 	g_strfreev(config->no_fix);
-	g_free(config->header_charset);
 	g_free(config->state_dir_resolved);
 }
 
@@ -186,7 +181,6 @@ cmd_convert(int argc, char **argv)
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &config.dry_run, "print the plan; change nothing", NULL },
 		{ "fsync", 0, 0, G_OPTION_ARG_STRING, &config.fsync, "none, batch (default: per mailbox) or each", "WHEN" },
 		{ "no-fix", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config.no_fix, "imap: leave this kind of message as it is (" MESSAGE_FIX_NAMES "; repeatable)", "KIND" },
-		{ "header-charset", 0, 0, G_OPTION_ARG_STRING, &config.header_charset, "imap: the charset of raw 8-bit header bytes (default: detected)", "CHARSET" },
 		{ "batch-messages", 0, 0, G_OPTION_ARG_INT, &config.batch_messages, "imap: messages per APPEND command (default 500)", "N" },
 		{ "batch-bytes", 0, 0, G_OPTION_ARG_INT64, &config.batch_bytes, "imap: bytes per APPEND command (default 32 MiB)", "BYTES" },
 		G_OPTION_ENTRY_NULL

@@ -23,6 +23,7 @@ cli_server_add_entries(GOptionContext *context, CliServer *server, const char *m
 		{ "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report, "write a JSON report", "FILE" },
 		{ "source-tz", 0, 0, G_OPTION_ARG_STRING, &o->source_tz, "the old host's zone (default: local)", "TZ" },
 		{ "from-quoting", 0, 0, G_OPTION_ARG_STRING, &o->from_quoting, "auto, mboxrd, mboxo, none", "Q" },
+		{ "header-charset", 0, 0, G_OPTION_ARG_STRING, &o->header_charset, "the charset of raw 8-bit header bytes, for the imap method's RFC 2047 fix (default: detected)", "CHARSET" },
 		{ "user", 'u', 0, G_OPTION_ARG_STRING_ARRAY, &o->only_users, "only this user (repeatable)", "USER" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, verbose_help, NULL },
 		{ "tls", 0, 0, G_OPTION_ARG_STRING, &o->tls, "none, starttls or imaps (default: none for 127.0.0.1, ::1 and localhost, else starttls)", "HOW" },
@@ -101,6 +102,10 @@ cli_server_configure(CliServer *server, const char *prog, Report *report)
 	if (o->source_tz != NULL &&
 	    (server->reader.source_tz = g_time_zone_new_identifier(o->source_tz)) == NULL)
 		return cli_usage_error(prog, "--source-tz: unknown zone '%s'", o->source_tz);
+	message_fix_settings_init(&server->fix);
+	server->fix.header_charset = o->header_charset;
+	if (!message_fix_settings_check(&server->fix, &error))
+		return cli_usage_error(prog, "--header-charset: %s", error->message);
 	conf = cyrus_conf_load(o->cyrus_conf, &error);
 	if (conf == NULL) {
 		report_msg(report, REPORT_CONFIG, "--cyrus-conf: %s", error->message);
@@ -192,6 +197,7 @@ cli_server_clear(CliServer *server)
 	g_free(o->report);
 	g_free(o->source_tz);
 	g_free(o->from_quoting);
+	g_free(o->header_charset);
 	g_strfreev(o->only_users);
 	g_free(o->tls);
 	g_free(o->ca_file);

@@ -28,6 +28,7 @@
 #include "mailbox-name.h"
 #include "manifest.h"
 #include "mbox-reader.h"
+#include "message-fix.h"
 #include "report.h"
 
 /* What the options say, as given (GOption fills it; free with cli_server_clear). */
@@ -42,6 +43,7 @@ typedef struct {
 	char *report;
 	char *source_tz;
 	char *from_quoting;
+	char *header_charset;   /* raw 8-bit headers (message-fix.h), as convert --method imap read them */
 	char **only_users;
 	gboolean verbose;
 	char *tls;
@@ -61,6 +63,8 @@ typedef struct {
 	MailboxNaming naming;        /* from imapd.conf */
 	gboolean altnamespace;
 	MboxReaderSettings reader;   /* --source-tz, --from-quoting */
+	MessageFixSettings fix;      /* --header-charset: how convert --method imap stores a
+	                              * message (verify and backout match it so too) */
 	ImapEndpoint endpoint;       /* host, port, timeout, --tls, --ca-file, --insecure,
 	                              * --compress: what every session opens
 	                              * (imap_session_open(&server->endpoint, ...)) */
