@@ -7,6 +7,7 @@
 import email.header, json, os, shutil, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 import m2ctest as t
+import mboxparse
 
 t.need_root()
 import mailsite as gen
@@ -58,6 +59,26 @@ for jobs in ('1', '4'):
               v.stdout.decode()[-800:], v.stderr.decode()[-1500:])
         t.ok(b'fixed' in v.stderr or b'fixed' in v.stdout,
              'jobs %s: ... and says which messages were stored with fixes' % jobs, v.stderr.decode()[-500:])
+        if jobs == '1':
+            # backout knows the fixed messages: each goes back to the file it came from
+            out = os.path.join(TMP, 'back')
+            few = site.users[:5]
+            b = t.run([t.BIN, 'backout', '--manifest', manifest, '--cyrus-conf', cy.conf, '--port',
+                       str(cy.port), '--password-file', cy.password_file, '--into', out]
+                      + [a for u in few for a in ('--user', u)])
+            t.is_(b.returncode, 0, 'backout of an imap-converted site: exit 0', b.stderr.decode()[-800:])
+            wrong = []
+            for (u, f), msgs in site.expected.items():
+                if u not in few:
+                    continue
+                src = (os.path.join(site.spool, u) if f is None
+                       else os.path.join(TMP, 'home', u, 'Mail', f))
+                back = out + src
+                got = mboxparse.parse(open(back, 'rb').read(), None)[1] if os.path.exists(back) else []
+                if len(got) != len(msgs):
+                    wrong.append('%s: %d messages, %d in the source' % (back, len(got), len(msgs)))
+            t.is_(wrong, [], 'backout: every message (the RFC 2047-fixed ones too) back in the '
+                  'file it came from, none in another')
         p = convert(cy, manifest, '-v')
         t.ok(p.returncode == 0 and p.stderr.count(b'already converted by an earlier run') == N_USERS,
              'jobs %s: a rerun after success changes nothing and says so for every user' % jobs,
