@@ -273,19 +273,21 @@ stored(Ctx *c, Prepared *p, guint32 uid, gboolean now)
 		c->t->stored(c->t->data, p->m, uid);
 }
 
-/* Journal messages part_first..seen. */
+/* Journal messages part_first..last: every message before them is journaled, and
+ * the quarantine holds no message after `last` (one_message() ends the command being
+ * sent before it quarantines a message), so its size now is the part's qz. */
 static gboolean
-record_part(Ctx *c, GError **error)
+record_part(Ctx *c, guint64 last, GError **error)
 {
 	gint64 qz;
-	if (c->seen < c->part_first)
+	if (last < c->part_first)
 		return TRUE;
 	if (!quarantine_size(c->mu->quarantine, &qz, error))
 		return FALSE;
-	g_autofree char *detail = imap_part_format(c->part_first, c->seen, c->part_uids, c->part_q, qz);
+	g_autofree char *detail = imap_part_format(c->part_first, last, c->part_uids, c->part_q, qz);
 	if (!c->t->checkpoint(c->t->data, detail, error))
 		return FALSE;
-	c->part_first = c->seen + 1;
+	c->part_first = last + 1;
 	g_array_set_size(c->part_uids, 0);
 	g_array_set_size(c->part_q, 0);
 	return TRUE;
@@ -319,7 +321,9 @@ append_alone(Ctx *c, Prepared *p, GError **error)
 }
 
 /* End the command being sent and read its answer: its messages stored, or, when it
- * was refused, sent again one by one.  Then journal the part. */
+ * was refused, sent again one by one, each journaled as soon as it is stored or
+ * quarantined (a rerun finds an unjournaled message by its digest only while no
+ * refused one lies between it and the journal's last part).  Then journal the part. */
 static gboolean
 flush(Ctx *c, GError **error)
 {
@@ -346,12 +350,14 @@ flush(Ctx *c, GError **error)
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
-	for (guint i = 0; !ok && i < c->batch->len; i++)
-		if (!append_alone(c, g_ptr_array_index(c->batch, i), error))
+	for (guint i = 0; !ok && i < c->batch->len; i++) {
+		Prepared *p = g_ptr_array_index(c->batch, i);
+		if (!append_alone(c, p, error) || !record_part(c, p->m->number, error))
 			return FALSE;
+	}
 	g_ptr_array_set_size(c->batch, 0);
 	c->batch_bytes = 0;
-	return record_part(c, error);
+	return record_part(c, c->seen, error);
 }
 
 /* 4: add `p` (owned from now on) to the command being sent. */
@@ -507,6 +513,11 @@ one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
 		return FALSE;
 	}
 	if (p->size == 0 || (limit > 0 && p->size > limit)) {
+		/* the quarantine in message order: the command being sent is ended first */
+		if (c->cmd != NULL && !flush(c, error)) {
+			prepared_free(p);
+			return FALSE;
+		}
 		g_autofree char *why = p->size == 0 ?
 			g_strdup("an empty message, which Cyrus refuses (\"Zero-length message literal\")") :
 			g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over the server's APPENDLIMIT of %"
