@@ -51,6 +51,7 @@ typedef struct {
 	GArray *uids;            /* guint32 by message number - 1 */
 	/* the part not yet journaled: messages part_first..seen */
 	guint64 part_first, seen;
+	gint64 qz_journaled;     /* the quarantine's size the last record says; -1: none */
 	GArray *part_uids;       /* guint32 */
 	GArray *part_q;          /* guint64 */
 	/* the APPEND command being sent */
@@ -287,6 +288,7 @@ record_part(Ctx *c, guint64 last, GError **error)
 	g_autofree char *detail = imap_part_format(c->part_first, last, c->part_uids, c->part_q, qz);
 	if (!c->t->checkpoint(c->t->data, detail, error))
 		return FALSE;
+	c->qz_journaled = qz;
 	c->part_first = last + 1;
 	g_array_set_size(c->part_uids, 0);
 	g_array_set_size(c->part_q, 0);
@@ -539,7 +541,7 @@ gboolean
 imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
                     Delivery *d, guint32 *uidvalidity_out, GError **error)
 {
-	Ctx c = { .mu = mu, .t = t, .reader = reader, .d = d, .part_first = 1 };
+	Ctx c = { .mu = mu, .t = t, .reader = reader, .d = d, .part_first = 1, .qz_journaled = -1 };
 	ImapRecords r;
 	gboolean ok = FALSE;
 	guint32 uidnext;
@@ -564,6 +566,7 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 	if (r.begun) {
 		if (!resume_check(&c, &r, error))
 			goto out;
+		c.qz_journaled = r.qz;
 		c.part_first = r.last + 1;
 	} else {
 		gint64 qz;
@@ -572,6 +575,7 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 		g_autofree char *begin = imap_begin_format(c.uidvalidity, uidnext, qz);
 		if (!t->checkpoint(t->data, begin, error))
 			goto out;
+		c.qz_journaled = qz;
 	}
 	c.seen = c.part_first - 1;
 	while ((m = mbox_reader_next(reader, error)) != NULL)
@@ -591,6 +595,10 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 	if (ok)
 		d->uids = g_steal_pointer(&c.uids);
 out:
+	/* a failed delivery leaves in the quarantine only what its records say is there:
+	 * the next source of the user appends after it, and a rerun does the rest again */
+	if (!ok && c.qz_journaled >= 0)
+		(void)quarantine_truncate(mu->quarantine, c.qz_journaled, NULL);
 	g_clear_pointer(&c.cmd, imap_append_free);
 	if (c.batch != NULL)
 		g_ptr_array_unref(c.batch);
