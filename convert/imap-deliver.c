@@ -4,7 +4,8 @@
  * Each message, in source order:
  *   1. made acceptable (prepare): message-fix.h's fixes; an INTERNALDATE at or
  *      before the epoch becomes 1970-01-01 00:00:01 UTC (Cyrus stores the time of
- *      delivery for 0 and answers BAD before 1970: measured); a keyword beyond
+ *      delivery for 0 and answers BAD before 1970: measured), one after 2^32 - 1
+ *      seconds 2106-02-07 06:28:15 UTC (Cyrus stores it wrapped); a keyword beyond
  *      Cyrus's 100 per mailbox is left off; each change reported for the message.
  *      Its literal is held when small (<= 1 MiB), else counted now and streamed from
  *      the reader again when sent;
@@ -153,6 +154,12 @@ prepare(Ctx *c, Prepared *p, gboolean want_digest, gboolean say, GError **error)
 		if (say)
 			report(c, m, TRUE, "a date at or before 1970-01-01 00:00:00 UTC, which Cyrus "
 			       "replaces by the time of delivery: stored as 1970-01-01 00:00:01 UTC");
+	} else if (g_date_time_to_unix(m->date) > G_MAXUINT32) {
+		/* Cyrus keeps an INTERNALDATE in 32 bits: a later one is stored wrapped */
+		p->date = g_date_time_new_from_unix_utc(G_MAXUINT32);
+		if (say)
+			report(c, m, TRUE, "a date after 2106-02-07 06:28:15 UTC, which Cyrus cannot "
+			       "keep (it would store it wrapped): stored as 2106-02-07 06:28:15 UTC");
 	} else {
 		p->date = g_date_time_ref(m->date);
 	}
