@@ -446,12 +446,14 @@ resume_check(Ctx *c, const ImapRecords *r, GError **error)
 	return TRUE;
 }
 
-/* A message the journal says is stored: it must be there with its digest. */
+/* A message the journal says is stored: it must be there with its digest.  What was
+ * fixed in it is said again: the journal keeps no problem of a stored message, and
+ * the report of the run that stored it is lost with that run when it was killed. */
 static gboolean
 check_claimed(Ctx *c, Prepared *p, guint32 uid, GError **error)
 {
 	const ImapDigest *dg = g_hash_table_lookup(c->by_uid, GUINT_TO_POINTER(uid));
-	if (!prepare(c, p, TRUE, FALSE, error))
+	if (!prepare(c, p, TRUE, TRUE, error))
 		return FALSE;
 	if (dg == NULL || memcmp(dg->sha1, p->sha1, 20) != 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "message %" G_GUINT64_FORMAT " of the "
