@@ -10,6 +10,10 @@
 #   m4, m5; --batch-messages 3; killed after the first command's part is journaled
 #   (the 4th literal), rerun with --report.
 # Expected: the rerun's report names messages 2 and 3 as fixed (stored).
+# (a) passes since check_claimed() says the fixes again; (b) the same folder delivered
+# whole before the kill, which came in the user's next folder: the rerun recalls the
+# delivered source from the journal without reading it, and nothing says its fixes --
+# they would have to be journaled (a record for a stored message's problem).
 import json, os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 import m2ctest as t
@@ -18,8 +22,10 @@ t.need_root()
 import reviewlib as r
 
 site = r.Site('rv8')
-u = site.user('a', inbox=r.msg(b'm1') + r.msg(b'm2 nul', b'a NUL \x00 here\n') +
-              r.msg(b'm3 colonless', headers=b'this line has no colon\n') + r.msg(b'm4') + r.msg(b'm5'))
+FOLDER = (r.msg(b'm1') + r.msg(b'm2 nul', b'a NUL \x00 here\n') +
+          r.msg(b'm3 colonless', headers=b'this line has no colon\n') + r.msg(b'm4') + r.msg(b'm5'))
+u = site.user('a', inbox=FOLDER)
+ub = site.user('b', inbox=FOLDER, folders={'later': r.msg(b'l1') + r.msg(b'l2') + r.msg(b'l3') + r.msg(b'l4')})
 
 with t.Cyrus() as cy:
     m = site.mapnames(cy, [u])
@@ -34,5 +40,18 @@ with t.Cyrus() as cy:
     rep = json.load(open(report))
     probs = [(pr['msg'], pr['skipped']) for us in rep['users'] for mb in us['mailboxes'] for pr in mb['problems']]
     t.ok((2, False) in probs and (3, False) in probs,
-         'the report of the run that finished names the two fixed messages', probs, r.tail(p))
+         '(a) the report of the run that finished names the two fixed messages', probs, r.tail(p))
+
+    # (b) the folder delivered whole, the kill in the next one (its second command)
+    m = site.mapnames(cy, [ub], 'b.tsv')
+    p = r.convert(cy, m, '--batch-messages', '3', fault='literal:9')
+    t.is_(p.returncode, -9, '(b) killed in the next folder')
+    p = r.convert(cy, m, '--batch-messages', '3', '--report', report)
+    t.is_(p.returncode, 0, '(b) the rerun finishes', r.tail(p))
+    rep = json.load(open(report))
+    probs = [(pr['msg'], pr['skipped']) for us in rep['users'] for mb in us['mailboxes']
+             if mb['mailbox'] == 'user.' + ub for pr in mb['problems']]
+    t.ok((2, False) in probs and (3, False) in probs,
+         '(b) the report of the run that finished names the fixes of the folder delivered before the kill',
+         probs, r.tail(p))
 t.done()
