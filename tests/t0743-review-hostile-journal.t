@@ -15,6 +15,9 @@ import m2ctest as t
 t.need_root()
 import reviewlib as r
 
+if b'AddressSanitizer' in open(t.BIN, 'rb').read():
+    t.skip_all('an address-space limit and AddressSanitizer do not mix (make SANITIZE=1)')
+
 site = r.Site('rv3')
 ua = site.user('a', inbox=r.msg(b'm1') + r.msg(b'm2'))
 ub = site.user('b', inbox=r.msg(b'm1') + r.msg(b'm2'))
