@@ -15,7 +15,7 @@ import m2ctest as t
 t.need_root()
 import reviewlib as r
 
-if b'AddressSanitizer' in open(t.BIN, 'rb').read():
+if b'__asan_init' in open(t.BIN, 'rb').read():
     t.skip_all('an address-space limit and AddressSanitizer do not mix (make SANITIZE=1)')
 
 site = r.Site('rv3')
