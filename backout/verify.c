@@ -309,8 +309,10 @@ compare(Job *job, GArray *src, GPtrArray *cyrus)
 			          "8-bit headers encoded, NUL removed, ...)", job->result->user, job->mailbox,
 			          d->uid);
 		}
-		/* the imap method sends a date at or before the epoch as 00:00:01 UTC */
-		if (s->date != d->internaldate && !(s->date <= 0 && d->internaldate == 1)) {
+		/* the imap method sends a date at or before the epoch as 00:00:01 UTC, one
+		 * after what Cyrus keeps in 32 bits as 2106-02-07 06:28:15 UTC */
+		if (s->date != d->internaldate && !(s->date <= 0 && d->internaldate == 1) &&
+		    !(s->date > G_MAXUINT32 && d->internaldate == G_MAXUINT32)) {
 			g_autofree char *want = date_text(s->date);
 			g_autofree char *got = date_text(d->internaldate);
 			difference(job, VERIFY_DATE, s->source, s->number, s->offset, d->uid,

@@ -41,6 +41,7 @@ journal_problems(Job *job, Source *s, GError **error)
 	for (guint i = 0; i < s->problems->len; i++)
 		if (!journal_append(job->journal, STEP_PROBLEM, s->key, g_ptr_array_index(s->problems, i), error))
 			return FALSE;
+	s->kept_out_now += s->problems->len;
 	g_ptr_array_set_size(s->problems, 0);
 	return TRUE;
 }
@@ -142,14 +143,22 @@ deliver(Job *job, Source *s, const DeliveryTarget *target, GError **error)
 		g_clear_pointer(&reader, mbox_reader_free);
 	const JournalRecord *read = journal_find(job->journal, STEP_READ, s->key);
 	gboolean first = read == NULL || strcmp(read->detail, READ_NOTHING_STORED) == 0;
+	DeliveryTarget fresh = *target;
 	if (!first && s->checkpoints->len > 0)
 		report_old_problems(job, s);   /* journaled with the parts stored before */
-	if (reader != NULL && first && !journal_append(job->journal, STEP_READ, s->key, identity, error))
-		return FALSE;
+	if (reader != NULL && first) {
+		if (!journal_append(job->journal, STEP_READ, s->key, identity, error))
+			return FALSE;
+		/* a delivery begins on a file: what an earlier try that stored nothing
+		 * checkpointed is forgotten, as job_load_journal() forgets it on a rerun */
+		g_ptr_array_set_size(s->checkpoints, 0);
+		fresh.checkpoints = source_checkpoints(s);
+	}
 	if (reader == NULL ||
-	    !ctx->method->deliver(job->method_user, target, reader, &s->delivery, &detail, &local)) {
-		/* nothing of it stored by a first try: the next try may read another file */
-		if (reader != NULL && first && s->stored_now == 0 &&
+	    !ctx->method->deliver(job->method_user, &fresh, reader, &s->delivery, &detail, &local)) {
+		/* nothing of it stored, nor journaled as kept out, by a first try: the next
+		 * try may read another file */
+		if (reader != NULL && first && s->stored_now == 0 && s->kept_out_now == 0 &&
 		    !journal_append(job->journal, STEP_READ, s->key, READ_NOTHING_STORED, error))
 			return FALSE;
 		if (failure_classify(local, FAILURE_MAILBOX).scope > FAILURE_MAILBOX) {

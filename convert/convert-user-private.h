@@ -23,6 +23,8 @@ typedef struct {
 	gboolean flagged, subscribed;
 	gboolean failed;         /* this run */
 	guint64 stored_now;      /* messages its delivery in this run found or put in place */
+	guint64 kept_out_now;    /* messages not stored that its delivery in this run
+	                          * journaled (PROBLEM: a method's quarantine) */
 	GHashTable *flag_groups; /* "\\Seen $Label1" -> GArray of UIDs, from the delivery;
 	                          * NULL after a resume (then read again) */
 	GPtrArray *problems;     /* details of messages not stored, to journal before the

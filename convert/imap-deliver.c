@@ -4,7 +4,8 @@
  * Each message, in source order:
  *   1. made acceptable (prepare): message-fix.h's fixes; an INTERNALDATE at or
  *      before the epoch becomes 1970-01-01 00:00:01 UTC (Cyrus stores the time of
- *      delivery for 0 and answers BAD before 1970: measured); a keyword beyond
+ *      delivery for 0 and answers BAD before 1970: measured), one after 2^32 - 1
+ *      seconds 2106-02-07 06:28:15 UTC (Cyrus stores it wrapped); a keyword beyond
  *      Cyrus's 100 per mailbox is left off; each change reported for the message.
  *      Its literal is held when small (<= 1 MiB), else counted now and streamed from
  *      the reader again when sent;
@@ -51,6 +52,7 @@ typedef struct {
 	GArray *uids;            /* guint32 by message number - 1 */
 	/* the part not yet journaled: messages part_first..seen */
 	guint64 part_first, seen;
+	gint64 qz_journaled;     /* the quarantine's size the last record says; -1: none */
 	GArray *part_uids;       /* guint32 */
 	GArray *part_q;          /* guint64 */
 	/* the APPEND command being sent */
@@ -152,6 +154,12 @@ prepare(Ctx *c, Prepared *p, gboolean want_digest, gboolean say, GError **error)
 		if (say)
 			report(c, m, TRUE, "a date at or before 1970-01-01 00:00:00 UTC, which Cyrus "
 			       "replaces by the time of delivery: stored as 1970-01-01 00:00:01 UTC");
+	} else if (g_date_time_to_unix(m->date) > G_MAXUINT32) {
+		/* Cyrus keeps an INTERNALDATE in 32 bits: a later one is stored wrapped */
+		p->date = g_date_time_new_from_unix_utc(G_MAXUINT32);
+		if (say)
+			report(c, m, TRUE, "a date after 2106-02-07 06:28:15 UTC, which Cyrus cannot "
+			       "keep (it would store it wrapped): stored as 2106-02-07 06:28:15 UTC");
 	} else {
 		p->date = g_date_time_ref(m->date);
 	}
@@ -273,19 +281,22 @@ stored(Ctx *c, Prepared *p, guint32 uid, gboolean now)
 		c->t->stored(c->t->data, p->m, uid);
 }
 
-/* Journal messages part_first..seen. */
+/* Journal messages part_first..last: every message before them is journaled, and
+ * the quarantine holds no message after `last` (one_message() ends the command being
+ * sent before it quarantines a message), so its size now is the part's qz. */
 static gboolean
-record_part(Ctx *c, GError **error)
+record_part(Ctx *c, guint64 last, GError **error)
 {
 	gint64 qz;
-	if (c->seen < c->part_first)
+	if (last < c->part_first)
 		return TRUE;
 	if (!quarantine_size(c->mu->quarantine, &qz, error))
 		return FALSE;
-	g_autofree char *detail = imap_part_format(c->part_first, c->seen, c->part_uids, c->part_q, qz);
+	g_autofree char *detail = imap_part_format(c->part_first, last, c->part_uids, c->part_q, qz);
 	if (!c->t->checkpoint(c->t->data, detail, error))
 		return FALSE;
-	c->part_first = c->seen + 1;
+	c->qz_journaled = qz;
+	c->part_first = last + 1;
 	g_array_set_size(c->part_uids, 0);
 	g_array_set_size(c->part_q, 0);
 	return TRUE;
@@ -319,7 +330,9 @@ append_alone(Ctx *c, Prepared *p, GError **error)
 }
 
 /* End the command being sent and read its answer: its messages stored, or, when it
- * was refused, sent again one by one.  Then journal the part. */
+ * was refused, sent again one by one, each journaled as soon as it is stored or
+ * quarantined (a rerun finds an unjournaled message by its digest only while no
+ * refused one lies between it and the journal's last part).  Then journal the part. */
 static gboolean
 flush(Ctx *c, GError **error)
 {
@@ -346,12 +359,14 @@ flush(Ctx *c, GError **error)
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
-	for (guint i = 0; !ok && i < c->batch->len; i++)
-		if (!append_alone(c, g_ptr_array_index(c->batch, i), error))
+	for (guint i = 0; !ok && i < c->batch->len; i++) {
+		Prepared *p = g_ptr_array_index(c->batch, i);
+		if (!append_alone(c, p, error) || !record_part(c, p->m->number, error))
 			return FALSE;
+	}
 	g_ptr_array_set_size(c->batch, 0);
 	c->batch_bytes = 0;
-	return record_part(c, error);
+	return record_part(c, c->seen, error);
 }
 
 /* 4: add `p` (owned from now on) to the command being sent. */
@@ -431,12 +446,14 @@ resume_check(Ctx *c, const ImapRecords *r, GError **error)
 	return TRUE;
 }
 
-/* A message the journal says is stored: it must be there with its digest. */
+/* A message the journal says is stored: it must be there with its digest.  What was
+ * fixed in it is said again: the journal keeps no problem of a stored message, and
+ * the report of the run that stored it is lost with that run when it was killed. */
 static gboolean
 check_claimed(Ctx *c, Prepared *p, guint32 uid, GError **error)
 {
 	const ImapDigest *dg = g_hash_table_lookup(c->by_uid, GUINT_TO_POINTER(uid));
-	if (!prepare(c, p, TRUE, FALSE, error))
+	if (!prepare(c, p, TRUE, TRUE, error))
 		return FALSE;
 	if (dg == NULL || memcmp(dg->sha1, p->sha1, 20) != 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "message %" G_GUINT64_FORMAT " of the "
@@ -507,6 +524,11 @@ one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
 		return FALSE;
 	}
 	if (p->size == 0 || (limit > 0 && p->size > limit)) {
+		/* the quarantine in message order: the command being sent is ended first */
+		if (c->cmd != NULL && !flush(c, error)) {
+			prepared_free(p);
+			return FALSE;
+		}
 		g_autofree char *why = p->size == 0 ?
 			g_strdup("an empty message, which Cyrus refuses (\"Zero-length message literal\")") :
 			g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over the server's APPENDLIMIT of %"
@@ -528,7 +550,7 @@ gboolean
 imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
                     Delivery *d, guint32 *uidvalidity_out, GError **error)
 {
-	Ctx c = { .mu = mu, .t = t, .reader = reader, .d = d, .part_first = 1 };
+	Ctx c = { .mu = mu, .t = t, .reader = reader, .d = d, .part_first = 1, .qz_journaled = -1 };
 	ImapRecords r;
 	gboolean ok = FALSE;
 	guint32 uidnext;
@@ -553,6 +575,7 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 	if (r.begun) {
 		if (!resume_check(&c, &r, error))
 			goto out;
+		c.qz_journaled = r.qz;
 		c.part_first = r.last + 1;
 	} else {
 		gint64 qz;
@@ -561,6 +584,7 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 		g_autofree char *begin = imap_begin_format(c.uidvalidity, uidnext, qz);
 		if (!t->checkpoint(t->data, begin, error))
 			goto out;
+		c.qz_journaled = qz;
 	}
 	c.seen = c.part_first - 1;
 	while ((m = mbox_reader_next(reader, error)) != NULL)
@@ -580,6 +604,10 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 	if (ok)
 		d->uids = g_steal_pointer(&c.uids);
 out:
+	/* a failed delivery leaves in the quarantine only what its records say is there:
+	 * the next source of the user appends after it, and a rerun does the rest again */
+	if (!ok && c.qz_journaled >= 0)
+		(void)quarantine_truncate(mu->quarantine, c.qz_journaled, NULL);
 	g_clear_pointer(&c.cmd, imap_append_free);
 	if (c.batch != NULL)
 		g_ptr_array_unref(c.batch);

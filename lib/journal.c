@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "failure.h"
@@ -174,14 +176,27 @@ journal_open(const char *state_dir, const char *name, const char *const *steps, 
 		journal_free(j);
 		return NULL;
 	}
-	if (!read_existing(j, error)) {
-		journal_free(j);
-		return NULL;
-	}
 	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (j->fd < 0) {
 		g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_IO, "%s: %s", j->path,
 		            g_strerror(errno));
+		journal_free(j);
+		return NULL;
+	}
+	/* one run at a time: two that read the same journal would both redo what is left
+	 * (an imap delivery: every message appended twice); held until journal_free() */
+	if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		if (e == EWOULDBLOCK)
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "%s is in use by another run "
+			            "(wait for it to end, then run again)", j->path);
+		else
+			g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_IO, "%s: cannot lock: %s",
+			            j->path, g_strerror(e));
+		journal_free(j);
+		return NULL;
+	}
+	if (!read_existing(j, error)) {
 		journal_free(j);
 		return NULL;
 	}

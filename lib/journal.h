@@ -13,7 +13,11 @@
  * Any other line that is not a record is damage: journal_open() fails naming FILE:LINE
  * (never a silent resume from zero, which would redo or skip work blindly).
  *
- * Errors: M2C_JOURNAL_ERROR_IO (cannot read or create), _DAMAGED (FILE:LINE); an append
+ * A journal is open in one run at a time (an exclusive flock(2) on the file, held until
+ * journal_free()): two runs that read it at once would both do what is left.
+ *
+ * Errors: M2C_JOURNAL_ERROR_IO (cannot read or create), _DAMAGED (FILE:LINE),
+ * G_IO_ERROR_BUSY (another run has it open: temporary); an append
  * that fails sets a G_FILE_ERROR that keeps its errno (failure.h: a full disk is
  * temporary and stops the run).
  */

@@ -263,12 +263,26 @@ write_field(BlockState *st, const char *field, gsize len, gssize colon, const ch
 		return;
 	}
 
-	gsize raw_left = 0;
+	gsize raw_left = 0, start = st->out->len;
 	g_autofree char *name = tsv_escape_cut(field, (gsize)colon, 40);
 	/* with ISO-2022-JP on, its escapes in a field of another charset are encoded too,
 	 * or the next run of the filter would find them */
-	if (message_fix_encode_field(st->out, field, len, (gsize)colon, field_kind(field, (gsize)colon),
-	                             charset, (fix->enabled & MESSAGE_FIX_ISO_2022_JP) != 0, &raw_left)) {
+	gboolean encoded = message_fix_encode_field(st->out, field, len, (gsize)colon,
+	                                            field_kind(field, (gsize)colon), charset,
+	                                            (fix->enabled & MESSAGE_FIX_ISO_2022_JP) != 0,
+	                                            &raw_left);
+	/* 8-bit bytes left inside an address: made X here, as APPEND would make them --
+	 * sent as Cyrus stores them, the message keeps the digest (DIGEST.SHA1) that a
+	 * resume and verify look for */
+	gsize made_x = 0;
+	for (gsize i = start; i < st->out->len; i++)
+		if ((guchar)st->out->str[i] >= 0x80) {
+			st->out->str[i] = 'X';
+			made_x++;
+		}
+	if (made_x > 0)
+		fix->applied |= MESSAGE_FIX_8BIT_HEADERS;
+	if (encoded) {
 		fix->applied |= bit;
 		if (note_counts(&st->encoded)) {
 			if (given_failed != NULL)
@@ -280,9 +294,9 @@ write_field(BlockState *st, const char *field, gsize len, gssize colon, const ch
 				                     charset);
 		}
 	}
-	if (raw_left > 0 && note_counts(&st->left_raw))
-		message_fix_add_note(fix, "%s: %zu 8-bit byte%s inside an address left unchanged "
-		                     "(APPEND makes each an X)", name, raw_left, raw_left == 1 ? "" : "s");
+	if (made_x > 0 && note_counts(&st->left_raw))
+		message_fix_add_note(fix, "%s: %zu 8-bit byte%s inside an address made X (as APPEND "
+		                     "would make each)", name, made_x, made_x == 1 ? "" : "s");
 	g_string_append_len(st->out, ending, (gssize)ending_len);
 }
 

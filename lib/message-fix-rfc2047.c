@@ -194,6 +194,23 @@ lex(Lexer *lx, FieldKind kind)
 	return tokens;
 }
 
+/* Does the word hold an '@' of its own -- not the trail byte of a two-byte character
+ * (Big5 A4 40, Shift_JIS 83 40, GBK 81 40 ...)? */
+static gboolean
+has_at_sign(const Lexer *lexer, const Token *t)
+{
+	Lexer lx = *lexer;
+	lx.jis_mode = t->jis_mode;
+	lx.len = t->start + t->len;
+	for (gsize i = t->start; i < lx.len;) {
+		gsize n = unit_length(&lx, i);
+		if (n == 1 && lx.v[i] == '@')
+			return TRUE;
+		i += n;
+	}
+	return FALSE;
+}
+
 static gboolean
 is_encodable(const Lexer *lx, const Token *t, FieldKind kind)
 {
@@ -204,7 +221,7 @@ is_encodable(const Lexer *lx, const Token *t, FieldKind kind)
 	if (t->kind != TOK_WORD)
 		return FALSE;
 	/* a bare address: its bytes are the address's, not a name's */
-	return kind != FIELD_ADDRESS || t->depth > 0 || memchr(lx->v + t->start, '@', t->len) == NULL;
+	return kind != FIELD_ADDRESS || t->depth > 0 || !has_at_sign(lx, t);
 }
 
 static gboolean

@@ -159,6 +159,22 @@ header_flush(MessageFix *fix, gsize len, gsize terminator_len, GError **error)
 	g_autoptr(GString) out = g_string_sized_new(len + terminator_len + 64);
 
 	message_fix_header_block(fix, fix->header->str, len, out);
+	if (fix->enabled & MESSAGE_FIX_8BIT_HEADERS) {
+		/* what no field's encoding took (a line that starts no field): APPEND would
+		 * make it X, so it is made X here (message-fix-header.c: why) */
+		guint64 made_x = 0;
+		for (gsize i = 0; i < out->len; i++)
+			if ((guchar)out->str[i] >= 0x80) {
+				out->str[i] = 'X';
+				made_x++;
+			}
+		if (made_x > 0) {
+			fix->applied |= MESSAGE_FIX_8BIT_HEADERS;
+			message_fix_add_note(fix, "%" G_GUINT64_FORMAT " 8-bit header byte%s outside any "
+			                     "field made X (as APPEND would make each)", made_x,
+			                     made_x == 1 ? "" : "s");
+		}
+	}
 	g_string_append_len(out, fix->header->str + len, (gssize)terminator_len);
 	fix->in_header = FALSE;
 	if (!emit(fix, out->str, out->len, error))

@@ -60,14 +60,18 @@
  *         References, In-Reply-To, Content-ID): display-name words and quoted strings
  *         (a quoted string loses its quotes: "\"Doe, J\xF6rg\" <j@x>" becomes
  *         "=?UTF-8?B?RG9lLCBKw7ZyZw==?= <j@x>", the encoded-word hides the comma) and
- *         words in comments; never inside <...> nor a bare word with '@': those bytes
- *         stay as they are (a note says so: APPEND makes them X);
+ *         words in comments; never inside <...> nor a bare word with '@' (an '@' of
+ *         its own, not a two-byte character's trail byte): those bytes are made X, as
+ *         APPEND would make them (a note says so) -- sent as Cyrus stores them, the
+ *         message keeps the digest that a resume and verify look for;
  *       - MIME fields (Content-* but Content-ID): a quoted string or a word with
  *         8-bit bytes becomes encoded-words inside double quotes, e.g.
  *         name="=?UTF-8?B?...?=" (what mail clients write and read; RFC 2231 is
  *         not used).
  *     The field name, the colon, every ASCII word and every blank outside a run stay;
- *     a field with nothing to encode (its 8-bit bytes all in addresses) stays whole.
+ *     a field with nothing to encode (its 8-bit bytes all in addresses) is not
+ *     refolded.  An 8-bit byte in the header block outside any field (a line that
+ *     starts none) is made X too.
  *  3. MESSAGE_FIX_ISO_2022_JP (opt-in, not in MESSAGE_FIX_ALL: APPEND keeps 7-bit
  *     ISO-2022-JP, and the reader does not flag it).  A field without 8-bit bytes
  *     holding ESC $ B or ESC $ @ is decoded as ISO-2022-JP and encoded as in rule 2,
