@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "imap-append.h"
 #include "imap-session.h"
 #include "manifest-source.h"
 #include "source-digest.h"
@@ -54,6 +55,7 @@ typedef struct {
 	const VerifyContext *ctx;
 	VerifyUser *result;
 	const char *mailbox;
+	guint64 append_limit;    /* the server's APPENDLIMIT (0: none said) */
 } Job;
 
 /* Record and report one difference. */
@@ -99,8 +101,8 @@ static void
 source_empty(const char *path, guint64 number, gint64 offset, gpointer data)
 {
 	difference(data, VERIFY_NOT_STORED, path, number, offset, 0,
-	           "an empty message: convert's spool method cannot store it "
-	           "(reconstruct deletes empty files)");
+	           "an empty message: Cyrus cannot store it (convert --method spool leaves it "
+	           "out; --method imap keeps it in the user's quarantine mbox, STATE/quarantine/)");
 }
 
 /* Step 3a: every message of `path` into `messages` (SourceDigest), hashed as convert
@@ -262,8 +264,15 @@ compare(Job *job, GArray *src, GPtrArray *cyrus)
 			if (pair[k] >= 0)
 				continue;   /* out of order: reported below */
 			if (!content) {
-				difference(job, VERIFY_MISSING, s->source, s->number, s->offset, 0,
-				           "not in Cyrus (%" G_GUINT64_FORMAT " bytes)", s->size);
+				if (job->append_limit > 0 && s->size > job->append_limit)
+					difference(job, VERIFY_MISSING, s->source, s->number, s->offset, 0,
+					           "not in Cyrus (%" G_GUINT64_FORMAT " bytes, over the server's "
+					           "APPENDLIMIT of %" G_GUINT64_FORMAT ": convert --method imap keeps "
+					           "such a message in the user's quarantine mbox, STATE/quarantine/)",
+					           s->size, job->append_limit);
+				else
+					difference(job, VERIFY_MISSING, s->source, s->number, s->offset, 0,
+					           "not in Cyrus (%" G_GUINT64_FORMAT " bytes)", s->size);
 				continue;
 			}
 			while (cyrus_paired[c] >= 0)
@@ -405,11 +414,15 @@ verify_user(const VerifyContext *ctx, const char *user, GPtrArray *rows)
 	session = imap_session_open(&ctx->server->endpoint, &error);
 	if (session != NULL && !imap_session_login_as(session, user, ctx->server->admin, ctx->server->password, &error))
 		g_clear_pointer(&session, imap_session_free);
+	ImapAppendCaps caps;
+	if (session != NULL && !imap_append_caps(session, &caps, &error))
+		g_clear_pointer(&session, imap_session_free);
 	if (session == NULL) {
 		failure(&job, imap_severity(error, TRUE), NULL, error);
 		result->mailboxes_failed = mailboxes->len;
 		return result;
 	}
+	job.append_limit = caps.append_limit;
 	/* 3. each mailbox */
 	for (guint k = 0; k < mailboxes->len; k++)
 		verify_mailbox(&job, g_ptr_array_index(mailboxes, k), access, session, prefix, domain);

@@ -21,8 +21,8 @@ problem(gpointer data, const MboxMessage *m, gboolean stored, const char *text)
 	convert_results_problem(ctx->results, s->result, s->path, m->number, m->from_offset, !stored, text);
 	report_at(ctx->report, stored ? REPORT_WARNING : REPORT_FAILED, s->path, m->number,
 	          m->from_offset, "%s%s", stored ? "" : "not stored: ", text);
-	if (!stored)
-		g_ptr_array_add(s->problems, problem_detail_format(m->number, m->from_offset, text));
+	g_ptr_array_add(stored ? s->warnings : s->problems,
+	                problem_detail_format(m->number, m->from_offset, text));
 }
 
 /* DeliveryTarget.stored: remember each message's flags for step 5. */
@@ -34,15 +34,19 @@ stored(gpointer data, const MboxMessage *m, guint32 uid)
 	flag_groups_add(td->source->flag_groups, m, uid);
 }
 
-/* Problems reported so far by this delivery: journaled (a rerun says them again). */
+/* Problems and warnings reported so far by this delivery: journaled, each kind in
+ * one write (a rerun says them again). */
 static gboolean
 journal_problems(Job *job, Source *s, GError **error)
 {
-	for (guint i = 0; i < s->problems->len; i++)
-		if (!journal_append(job->journal, STEP_PROBLEM, s->key, g_ptr_array_index(s->problems, i), error))
-			return FALSE;
+	if (!journal_append_many(job->journal, STEP_PROBLEM, s->key, (const char *const *)s->problems->pdata,
+	                         s->problems->len, error) ||
+	    !journal_append_many(job->journal, STEP_WARNING, s->key, (const char *const *)s->warnings->pdata,
+	                         s->warnings->len, error))
+		return FALSE;
 	s->kept_out_now += s->problems->len;
 	g_ptr_array_set_size(s->problems, 0);
+	g_ptr_array_set_size(s->warnings, 0);
 	return TRUE;
 }
 
@@ -105,6 +109,15 @@ report_old_problems(Job *job, Source *s)
 		report_at(ctx->report, REPORT_FAILED, s->path, msgno, offset, "not stored (an earlier "
 		          "run): %s", text);
 	}
+	for (guint i = 0; i < s->old_warnings->len; i++) {
+		guint64 msgno;
+		gint64 offset;
+		const char *text;
+		if (!problem_detail_parse(g_ptr_array_index(s->old_warnings, i), &msgno, &offset, &text))
+			continue;
+		convert_results_problem(ctx->results, s->result, s->path, msgno, offset, FALSE, text);
+		report_at(ctx->report, REPORT_WARNING, s->path, msgno, offset, "(an earlier run) %s", text);
+	}
 }
 
 /* An earlier run's delivery of `s`: the method takes its detail back. */
@@ -123,6 +136,24 @@ recall(Job *job, Source *s, const DeliveryTarget *target, GError **error)
 	count_delivery(job, s);
 	report_old_problems(job, s);
 	return TRUE;
+}
+
+/* The method found a checkpoint of `s` it did not write: the journal's FILE:LINE. */
+static gboolean
+damaged_checkpoint(Job *job, Source *s, const GError *local, GError **error)
+{
+	guint line = 0;
+	for (guint i = 0; i < journal_n_records(job->journal) && line == 0; i++) {
+		const JournalRecord *r = journal_record_at(job->journal, i);
+		if (strcmp(r->step, STEP_CHECKPOINT) != 0 || strcmp(r->key, s->key) != 0)
+			continue;
+		g_autofree char *shown = g_strndup(r->detail, 80);   /* as the method quotes it */
+		if (strstr(local->message, shown) != NULL)
+			line = r->line;
+	}
+	g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED, "%s:%u: damaged journal "
+	            "line: %s", journal_path(job->journal), line, local->message);
+	return FALSE;
 }
 
 /* Step 3 for one source not delivered before.  FALSE with an error only for failures
@@ -158,6 +189,8 @@ deliver(Job *job, Source *s, const DeliveryTarget *target, GError **error)
 	    !ctx->method->deliver(job->method_user, &fresh, reader, &s->delivery, &detail, &local)) {
 		/* nothing of it stored, nor journaled as kept out, by a first try: the next
 		 * try may read another file */
+		if (g_error_matches(local, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED))
+			return damaged_checkpoint(job, s, local, error);
 		if (reader != NULL && first && s->stored_now == 0 && s->kept_out_now == 0 &&
 		    !journal_append(job->journal, STEP_READ, s->key, READ_NOTHING_STORED, error))
 			return FALSE;
@@ -176,9 +209,25 @@ deliver(Job *job, Source *s, const DeliveryTarget *target, GError **error)
 	return TRUE;
 }
 
+/* Every checkpoint of the user's journal, in order (borrowed), NULL-terminated. */
+static GPtrArray *
+user_checkpoints(Job *job)
+{
+	GPtrArray *all = g_ptr_array_new_null_terminated(0, NULL, TRUE);
+	for (guint i = 0; i < journal_n_records(job->journal); i++) {
+		const JournalRecord *r = journal_record_at(job->journal, i);
+		if (strcmp(r->step, STEP_CHECKPOINT) == 0)
+			g_ptr_array_add(all, (gpointer)r->detail);
+	}
+	g_ptr_array_add(all, NULL);   /* pdata even when empty */
+	g_ptr_array_set_size(all, all->len - 1);
+	return all;
+}
+
 gboolean
 job_deliver_sources(Job *job, GError **error)
 {
+	g_autoptr(GPtrArray) all = user_checkpoints(job);
 	for (guint i = 0; i < job->sources->len; i++) {
 		Source *s = g_ptr_array_index(job->sources, i);
 		TargetData td = { job, s };
@@ -186,7 +235,8 @@ job_deliver_sources(Job *job, GError **error)
 			.mailbox = s->mailbox->name, .source = s->path,
 			.n_sources = sources_with_files(s->mailbox),
 			.problem = problem, .stored = stored, .note = note, .checkpoint = checkpoint,
-			.checkpoints = source_checkpoints(s), .data = &td,
+			.checkpoints = source_checkpoints(s),
+			.user_checkpoints = (const char *const *)all->pdata, .data = &td,
 		};
 		if (s->path == NULL || s->mailbox->failed)
 			continue;

@@ -13,7 +13,7 @@
 
 const char *const convert_journal_steps[] = {
 	STEP_CREATED, STEP_READ, STEP_DELIVERED, STEP_FINISHED, STEP_FLAGGED, STEP_SUBSCRIBED,
-	STEP_PROBLEM, STEP_FAILED, STEP_DONE, STEP_CHECKPOINT, NULL
+	STEP_PROBLEM, STEP_FAILED, STEP_DONE, STEP_CHECKPOINT, STEP_WARNING, NULL
 };
 
 gboolean
@@ -175,8 +175,10 @@ job_load_journal(Job *job, GError **error)
 				s->delivered_line = r->line;   /* the detail is the method's: recall */
 		} else if (strcmp(r->step, STEP_READ) == 0) {
 			/* a delivery begins on a file: what was checkpointed before is of another */
-			if ((s = source_of_key(job, r->key)) != NULL && strcmp(r->detail, READ_NOTHING_STORED) != 0)
+			if ((s = source_of_key(job, r->key)) != NULL && strcmp(r->detail, READ_NOTHING_STORED) != 0) {
 				g_ptr_array_set_size(s->checkpoints, 0);
+				g_ptr_array_set_size(s->old_warnings, 0);   /* of the messages stored then */
+			}
 		} else if (strcmp(r->step, STEP_CHECKPOINT) == 0) {
 			if ((s = source_of_key(job, r->key)) != NULL)
 				g_ptr_array_add(s->checkpoints, (gpointer)r->detail);   /* the method's */
@@ -187,7 +189,8 @@ job_load_journal(Job *job, GError **error)
 				s->flagged = TRUE;
 			else
 				s->subscribed = TRUE;
-		} else if (strcmp(r->step, STEP_PROBLEM) == 0) {
+		} else if (strcmp(r->step, STEP_PROBLEM) == 0 || strcmp(r->step, STEP_WARNING) == 0) {
+			gboolean warning = strcmp(r->step, STEP_WARNING) == 0;
 			guint64 msgno;
 			gint64 offset;
 			const char *text;
@@ -196,11 +199,9 @@ job_load_journal(Job *job, GError **error)
 			if ((s = source_of_key(job, r->key)) == NULL)
 				continue;
 			/* a delivery redone after a crash journals its problems again */
-			gboolean seen = FALSE;
-			for (guint k = 0; k < s->old_problems->len && !seen; k++)
-				seen = strcmp(g_ptr_array_index(s->old_problems, k), r->detail) == 0;
-			if (!seen)
-				g_ptr_array_add(s->old_problems, (gpointer)r->detail);
+			char *seen = g_strconcat(warning ? "W" : "P", r->detail, NULL);
+			if (g_hash_table_add(s->old_seen, seen))
+				g_ptr_array_add(warning ? s->old_warnings : s->old_problems, (gpointer)r->detail);
 		} else if (strcmp(r->step, STEP_FAILED) == 0) {
 			Failure f;
 			const char *text;

@@ -30,6 +30,11 @@ typedef struct {
 	GPtrArray *problems;     /* details of messages not stored, to journal before the
 	                          * delivery record (new strings) */
 	GPtrArray *old_problems; /* the same, from an earlier run's journal (borrowed) */
+	GPtrArray *warnings;     /* details of stored messages changed or short of something
+	                          * (a fix, a keyword left off), to journal with the next
+	                          * checkpoint or the delivery record (new strings) */
+	GPtrArray *old_warnings; /* the same, from the journal (borrowed) */
+	GHashTable *old_seen;    /* "P"/"W" + detail: what is in old_problems/old_warnings */
 	GPtrArray *checkpoints;  /* the method's CHECKPOINT details since the last READ
 	                          * (borrowed from the journal) */
 } Source;
@@ -80,6 +85,9 @@ extern const char *const convert_journal_steps[];
 #define STEP_DONE       "done"         /* key: "": the whole user */
 #define STEP_CHECKPOINT "checkpoint"   /* key: source key; detail: the method's, a part
                                         * of a delivery stored (method.h) */
+#define STEP_WARNING    "warning"      /* key: source key; a message stored, but changed
+                                        * or short of something: "msg=N offset=K TEXT",
+                                        * said again by every rerun */
 
 /* Read the journal into the job's sources and mailboxes; FALSE with
  * M2C_JOURNAL_ERROR_DAMAGED naming FILE:LINE when a record makes no sense. */

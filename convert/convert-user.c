@@ -41,6 +41,9 @@ source_free(Source *s)
 	g_clear_pointer(&s->flag_groups, g_hash_table_unref);
 	g_clear_pointer(&s->problems, g_ptr_array_unref);
 	g_clear_pointer(&s->old_problems, g_ptr_array_unref);
+	g_clear_pointer(&s->warnings, g_ptr_array_unref);
+	g_clear_pointer(&s->old_warnings, g_ptr_array_unref);
+	g_clear_pointer(&s->old_seen, g_hash_table_unref);
 	g_clear_pointer(&s->checkpoints, g_ptr_array_unref);
 	g_free(s->path);
 	g_free(s->key);
@@ -328,8 +331,11 @@ finish_mailboxes(Job *job, GError **error)
 		g_autoptr(GError) local = NULL;
 		guint64 delivered = 0;
 		guint32 have = 0;
-		for (guint k = 0; k < mb->sources->len; k++)
-			delivered += ((Source *)g_ptr_array_index(mb->sources, k))->delivery.stored;
+		/* what a delivery found in the mailbox is in its baseline already */
+		for (guint k = 0; k < mb->sources->len; k++) {
+			const Delivery *d = &((Source *)g_ptr_array_index(mb->sources, k))->delivery;
+			delivered += d->stored - MIN(d->found, d->stored);
+		}
 		if (!owner_status(job, mb->name, &have, &local)) {
 			if (is_session_error(local)) {
 				g_propagate_error(error, g_steal_pointer(&local));
@@ -414,6 +420,9 @@ prepare(Job *job, GPtrArray *rows, GError **error)
 		s->result = convert_results_mailbox(ctx->results, job->user, row->mailbox, s->path);
 		s->problems = g_ptr_array_new_with_free_func(g_free);
 		s->old_problems = g_ptr_array_new();
+		s->warnings = g_ptr_array_new_with_free_func(g_free);
+		s->old_warnings = g_ptr_array_new();
+		s->old_seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 		s->checkpoints = g_ptr_array_new_null_terminated(0, NULL, TRUE);
 		g_ptr_array_add(s->mailbox->sources, s);
 		g_ptr_array_add(job->sources, s);

@@ -59,13 +59,10 @@ typedef struct {
 	ImapAppend *cmd;
 	GPtrArray *batch;        /* Prepared *, in order */
 	guint64 batch_bytes;
-	/* resume */
-	GHashTable *by_uid;      /* uid -> ImapDigest *, the mailbox's (borrowed from digests) */
-	GPtrArray *digests;
-	GPtrArray *adoptable;    /* ImapDigest * after what the journal knows, by UID */
-	guint adopt_next;
-	gboolean adopting;
-	guint adopted;
+	MessageFixSettings fix;  /* the run's, or those the delivery began with */
+	/* what the mailbox holds already (imap-resume.c); NULL when it was empty */
+	ImapResume *resume;
+	gboolean adopting;       /* until the first message is appended */
 } Ctx;
 
 static void
@@ -165,7 +162,7 @@ prepare(Ctx *c, Prepared *p, gboolean want_digest, gboolean say, GError **error)
 	}
 	if (want_digest)
 		p->sum = g_checksum_new(G_CHECKSUM_SHA1);
-	if (!message_fix_copy(c->reader, m, &c->mu->run->fix, prepare_write, p, &fix, error)) {
+	if (!message_fix_copy(c->reader, m, &c->fix, prepare_write, p, &fix, error)) {
 		message_fix_free(fix);
 		return FALSE;
 	}
@@ -222,7 +219,7 @@ produce(gpointer data, ImapLiteralWrite write, gpointer write_data, GError **err
 		return write((const char *)p->bytes->data + half, p->bytes->len - half, write_data, error);
 	}
 	Counted counted = { write, write_data, p->size };
-	if (!message_fix_copy(pr->c->reader, p->m, &pr->c->mu->run->fix, counted_write, &counted, NULL, error))
+	if (!message_fix_copy(pr->c->reader, p->m, &pr->c->fix, counted_write, &counted, NULL, error))
 		return FALSE;
 	if (counted.left != 0) {
 		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message shrank while it "
@@ -399,68 +396,16 @@ send(Ctx *c, Prepared *p, GError **error)
 	return flush(c, error);   /* refused before a literal: the answer says so again */
 }
 
-/* ---- 3. resume ---- */
+/* ---- 3. what the mailbox holds already ---- */
 
-static gboolean
-resume_check(Ctx *c, const ImapRecords *r, GError **error)
-{
-	guint32 top = 0;
-	g_autoptr(GHashTable) claimed = g_hash_table_new(g_direct_hash, g_direct_equal);
-
-	if (r->uidvalidity != c->uidvalidity) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "its UIDVALIDITY is %u, %u when an "
-		            "earlier run began to append to it: the mailbox was made again meanwhile; "
-		            "what the journal says is stored is not known to be there (delete the "
-		            "mailbox and this source's lines from the journal, then rerun)",
-		            c->uidvalidity, r->uidvalidity);
-		return FALSE;
-	}
-	if (!quarantine_truncate(c->mu->quarantine, r->qz, error) ||
-	    !imap_session_fetch_digests(c->mu->session, &c->digests, error))
-		return FALSE;
-	c->by_uid = g_hash_table_new(g_direct_hash, g_direct_equal);
-	for (guint i = 0; i < c->digests->len; i++) {
-		ImapDigest *dg = g_ptr_array_index(c->digests, i);
-		g_hash_table_insert(c->by_uid, GUINT_TO_POINTER(dg->uid), dg);
-	}
-	for (guint i = 0; i < r->uids->len; i++) {
-		guint32 uid = g_array_index(r->uids, guint32, i);
-		if (uid == 0)
-			continue;
-		if (!g_hash_table_contains(c->by_uid, GUINT_TO_POINTER(uid))) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the journal says message %u is "
-			            "UID %u, which the mailbox does not hold (expunged since?): not appended "
-			            "again without a word; see the journal", i + 1, uid);
-			return FALSE;
-		}
-		g_hash_table_add(claimed, GUINT_TO_POINTER(uid));
-		top = MAX(top, uid);
-	}
-	c->adoptable = g_ptr_array_new();
-	for (guint i = 0; i < c->digests->len; i++) {
-		ImapDigest *dg = g_ptr_array_index(c->digests, i);
-		if (dg->uid >= r->uidnext && dg->uid > top && !g_hash_table_contains(claimed, GUINT_TO_POINTER(dg->uid)))
-			g_ptr_array_add(c->adoptable, dg);
-	}
-	c->adopting = c->adoptable->len > 0;
-	return TRUE;
-}
-
-/* A message the journal says is stored: it must be there with its digest.  What was
- * fixed in it is said again: the journal keeps no problem of a stored message, and
- * the report of the run that stored it is lost with that run when it was killed. */
+/* A message a part of the journal says is UID `uid`: the mailbox must agree.  What
+ * was fixed in it was journaled with its part, and convert says it again. */
 static gboolean
 check_claimed(Ctx *c, Prepared *p, guint32 uid, GError **error)
 {
-	const ImapDigest *dg = g_hash_table_lookup(c->by_uid, GUINT_TO_POINTER(uid));
-	if (!prepare(c, p, TRUE, TRUE, error))
+	if (!prepare(c, p, TRUE, FALSE, error) ||
+	    !imap_resume_claimed(c->resume, p->m->number, uid, p->sha1, error))
 		return FALSE;
-	if (dg == NULL || memcmp(dg->sha1, p->sha1, 20) != 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "message %" G_GUINT64_FORMAT " of the "
-		            "source is not the message UID %u holds, which the journal says it is: not "
-		            "appended again without a word; see the journal", p->m->number, uid);
-		return FALSE;
-	}
 	c->d->stored++;
 	c->d->bytes += (gint64)p->size;
 	if (c->t->stored != NULL)
@@ -468,19 +413,15 @@ check_claimed(Ctx *c, Prepared *p, guint32 uid, GError **error)
 	return TRUE;
 }
 
-/* Is `p` the next message an unanswered APPEND of an earlier run stored? */
+/* Is `p` in the mailbox already (imap-resume.c)?  Then it is taken as stored. */
 static gboolean
 adopt(Ctx *c, Prepared *p)
 {
-	if (!c->adopting)
+	guint32 uid = c->adopting ? imap_resume_adopt(c->resume, p->sha1) : 0;
+	if (uid == 0)
 		return FALSE;
-	const ImapDigest *dg = g_ptr_array_index(c->adoptable, c->adopt_next);
-	if (memcmp(dg->sha1, p->sha1, 20) != 0)
-		return FALSE;
-	stored(c, p, dg->uid, FALSE);
+	stored(c, p, uid, FALSE);
 	c->seen = p->m->number;
-	c->adopting = ++c->adopt_next < c->adoptable->len;
-	c->adopted++;
 	return TRUE;
 }
 
@@ -501,6 +442,21 @@ mailbox_keywords(Ctx *c)
 	return set;
 }
 
+/* No bytes, or only empty lines (the reader gives the last message of a file, "From
+ * ...\n\n", as one empty line): nothing Cyrus would store. */
+static gboolean
+is_empty(const Prepared *p)
+{
+	if (p->size == 0)
+		return TRUE;
+	if (p->bytes == NULL || p->bytes->len != p->size)
+		return FALSE;   /* over 1 MiB: not empty */
+	for (guint i = 0; i < p->bytes->len; i++)
+		if (p->bytes->data[i] != '\r' && p->bytes->data[i] != '\n')
+			return FALSE;
+	return TRUE;
+}
+
 static gboolean
 one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
 {
@@ -510,6 +466,13 @@ one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
 
 	p->m = m;
 	c->d->messages++;
+	if (m->number > IMAP_MAX_MESSAGES) {
+		prepared_free(p);
+		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_NOT_MBOX, "more than %u messages in "
+		            "one file: split it (formail -s, or git mailsplit) and give each part a row",
+		            IMAP_MAX_MESSAGES);
+		return FALSE;
+	}
 	if (m->number > c->uids->len)
 		g_array_set_size(c->uids, (guint)m->number);
 	if (m->number <= r->last) {   /* a part of an earlier run covers it */
@@ -523,13 +486,13 @@ one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
 		prepared_free(p);
 		return FALSE;
 	}
-	if (p->size == 0 || (limit > 0 && p->size > limit)) {
+	if (is_empty(p) || (limit > 0 && p->size > limit)) {
 		/* the quarantine in message order: the command being sent is ended first */
 		if (c->cmd != NULL && !flush(c, error)) {
 			prepared_free(p);
 			return FALSE;
 		}
-		g_autofree char *why = p->size == 0 ?
+		g_autofree char *why = is_empty(p) ?
 			g_strdup("an empty message, which Cyrus refuses (\"Zero-length message literal\")") :
 			g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over the server's APPENDLIMIT of %"
 			                G_GUINT64_FORMAT, p->size, limit);
@@ -546,14 +509,51 @@ one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
 	return send(c, p, error);
 }
 
+/* The quarantine as the journal last spoke of it: what a killed run wrote after its
+ * last record goes (that run's rerun puts it there again).  Once per user, before its
+ * first delivery: a source's own records would cut what a later source kept. */
+static gboolean
+check_quarantine(MethodUser *mu, const DeliveryTarget *t, GError **error)
+{
+	if (mu->quarantine_checked)
+		return TRUE;
+	gint64 last = imap_records_last_qz(t->user_checkpoints);
+	if (last >= 0 && !quarantine_truncate(mu->quarantine, last, error))
+		return FALSE;
+	mu->quarantine_checked = TRUE;
+	return TRUE;
+}
+
+/* The fixes a delivery goes on with: those it began with (the digests of what it
+ * stored depend on them), said when they are not this run's. */
+static void
+resume_fixes(Ctx *c, const ImapRecords *r)
+{
+	const MessageFixSettings *now = &c->mu->run->fix;
+	c->fix.enabled = r->fixes;
+	c->fix.header_charset = r->header_charset;
+	if (r->fixes == now->enabled &&
+	    g_strcmp0(r->header_charset, now->header_charset) == 0)
+		return;
+	if (c->t->note != NULL) {
+		g_autofree char *text = g_strdup_printf("goes on with the fixes its delivery began "
+		                "with (fix=%u, --header-charset %s), not this run's: the messages "
+		                "stored so far were sent so", r->fixes,
+		                r->header_charset ? r->header_charset : "detected");
+		c->t->note(c->t->data, text);
+	}
+}
+
 gboolean
 imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
                     Delivery *d, guint32 *uidvalidity_out, GError **error)
 {
-	Ctx c = { .mu = mu, .t = t, .reader = reader, .d = d, .part_first = 1, .qz_journaled = -1 };
+	Ctx c = { .mu = mu, .t = t, .reader = reader, .d = d, .part_first = 1, .qz_journaled = -1,
+	          .fix = mu->run->fix };
 	ImapRecords r;
 	gboolean ok = FALSE;
-	guint32 uidnext;
+	guint32 uidnext, exists = 0;
+	g_autofree char *note = NULL;
 	MboxMessage *m;
 
 	if (!imap_records_parse(t->checkpoints, &r, error))
@@ -568,23 +568,39 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 		            t->mailbox, mu->user);
 		goto out;
 	}
-	if (!imap_session_select(mu->session, c.personal, TRUE, NULL, &c.uidvalidity, error))
+	if (!check_quarantine(mu, t, error) ||
+	    !imap_session_select(mu->session, c.personal, TRUE, &exists, &c.uidvalidity, error))
 		goto out;
 	uidnext = imap_session_selected_uidnext(mu->session);
 	c.keywords = mailbox_keywords(&c);
 	if (r.begun) {
-		if (!resume_check(&c, &r, error))
+		if (r.uidvalidity != c.uidvalidity) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "its UIDVALIDITY is %u, %u when "
+			            "an earlier run began to append to it: the mailbox was made again "
+			            "meanwhile; what the journal says is stored is not known to be there "
+			            "(delete the mailbox and this source's lines from the journal, then "
+			            "rerun)", c.uidvalidity, r.uidvalidity);
 			goto out;
+		}
+		resume_fixes(&c, &r);
 		c.qz_journaled = r.qz;
 		c.part_first = r.last + 1;
 	} else {
 		gint64 qz;
 		if (!quarantine_size(mu->quarantine, &qz, error))
 			goto out;
-		g_autofree char *begin = imap_begin_format(c.uidvalidity, uidnext, qz);
+		g_autofree char *begin = imap_begin_format(c.uidvalidity, uidnext, qz, &c.fix);
 		if (!t->checkpoint(t->data, begin, error))
 			goto out;
 		c.qz_journaled = qz;
+	}
+	/* what the mailbox holds may be this source's already: never appended twice */
+	if (r.begun || exists > 0) {
+		c.resume = imap_resume_new(mu->session, &r, g_hash_table_lookup(mu->claimed, t->mailbox),
+		                           error);
+		if (c.resume == NULL)
+			goto out;
+		c.adopting = imap_resume_has_candidates(c.resume);
 	}
 	c.seen = c.part_first - 1;
 	while ((m = mbox_reader_next(reader, error)) != NULL)
@@ -594,15 +610,19 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 		goto out;
 	ok = flush(&c, error);
 	*uidvalidity_out = c.uidvalidity;
-	if (c.adopted > 0 && t->note != NULL) {
-		g_autofree char *text = g_strdup_printf("found %u message%s in \"%s\" that an earlier "
-		                "run's APPEND stored without its answer reaching the journal (by digest, "
-		                "after UID %u): taken as they are, not appended again", c.adopted,
-		                c.adopted == 1 ? "" : "s", c.personal, r.uidnext);
-		t->note(t->data, text);
-	}
-	if (ok)
+	note = imap_resume_note(c.resume, c.personal);
+	if (note != NULL && t->note != NULL)
+		t->note(t->data, note);
+	if (ok) {
+		/* found: in the mailbox before this delivery began (convert's baseline) */
+		guint32 began = r.begun ? r.uidnext : uidnext;
+		for (guint i = 0; i < c.uids->len; i++) {
+			guint32 uid = g_array_index(c.uids, guint32, i);
+			d->found += uid != 0 && uid < began;
+		}
+		imap_user_claim(mu, t->mailbox, c.uids);
 		d->uids = g_steal_pointer(&c.uids);
+	}
 out:
 	/* a failed delivery leaves in the quarantine only what its records say is there:
 	 * the next source of the user appends after it, and a rerun does the rest again */
@@ -614,9 +634,7 @@ out:
 	g_clear_pointer(&c.uids, g_array_unref);
 	g_clear_pointer(&c.part_uids, g_array_unref);
 	g_clear_pointer(&c.part_q, g_array_unref);
-	g_clear_pointer(&c.by_uid, g_hash_table_unref);
-	g_clear_pointer(&c.adoptable, g_ptr_array_unref);
-	g_clear_pointer(&c.digests, g_ptr_array_unref);
+	g_clear_pointer(&c.resume, imap_resume_free);
 	g_free(c.personal);
 	imap_records_clear(&r);
 	return ok;

@@ -35,6 +35,7 @@
 
 #include <gio/gio.h>
 
+#include "journal.h"
 #include "tsv.h"
 
 static MethodRun *
@@ -77,6 +78,8 @@ imap_user_new(MethodRun *run, const char *user, const char *const *mailboxes,
 	mu->session = session;
 	mu->personal = personal;
 	mu->personal_data = personal_data;
+	mu->claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                    (GDestroyNotify)g_hash_table_unref);
 	mu->keywords = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                     (GDestroyNotify)g_hash_table_unref);
 	mu->quarantine = quarantine_new(run->state_dir, user);
@@ -101,16 +104,48 @@ imap_user_free(MethodUser *mu)
 		return;
 	g_free(mu->user);
 	g_hash_table_unref(mu->keywords);
+	g_hash_table_unref(mu->claimed);
 	quarantine_free(mu->quarantine);
 	g_free(mu);
+}
+
+void
+imap_user_claim(MethodUser *mu, const char *mailbox, const GArray *uids)
+{
+	GHashTable *set = g_hash_table_lookup(mu->claimed, mailbox);
+	if (set == NULL) {
+		set = g_hash_table_new(g_direct_hash, g_direct_equal);
+		g_hash_table_insert(mu->claimed, g_strdup(mailbox), set);
+	}
+	for (guint i = 0; uids != NULL && i < uids->len; i++)
+		if (g_array_index(uids, guint32, i) != 0)
+			g_hash_table_add(set, GUINT_TO_POINTER(g_array_index(uids, guint32, i)));
 }
 
 /* ---- the records ---- */
 
 char *
-imap_begin_format(guint32 uidvalidity, guint32 uidnext, gint64 qz)
+imap_begin_format(guint32 uidvalidity, guint32 uidnext, gint64 qz, const MessageFixSettings *fix)
 {
-	return g_strdup_printf("begin v=%u next=%u qz=%" G_GINT64_FORMAT, uidvalidity, uidnext, qz);
+	/* charset names are iconv's: letters, digits, - _ . : ( ) -- never a blank */
+	return g_strdup_printf("begin v=%u next=%u qz=%" G_GINT64_FORMAT " fix=%u cs=%s", uidvalidity,
+	                       uidnext, qz, fix->enabled, fix->header_charset ? fix->header_charset : "-");
+}
+
+gint64
+imap_records_last_qz(const char *const *checkpoints)
+{
+	gint64 last = -1;
+	for (guint i = 0; checkpoints != NULL && checkpoints[i] != NULL; i++) {
+		const char *q = strstr(checkpoints[i], " qz=");
+		guint64 n;
+		if (q == NULL)
+			continue;
+		g_autofree char *digits = g_strndup(q + 4, strcspn(q + 4, " "));
+		if (tsv_parse_number(digits, G_MAXINT64 >> 1, &n))
+			last = MAX(last, (gint64)n);
+	}
+	return last;
 }
 
 /* "1:3,5" of `n` UIDs, "-" when none */
@@ -193,7 +228,9 @@ uid_set_parse(const char *text, guint64 limit, GArray *out)
 static gboolean
 bad_record(const char *detail, GError **error)
 {
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not an imap checkpoint: \"%.80s\"", detail);
+	/* the journal's own error: convert names its file and line (method.h) */
+	g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED,
+	            "not an imap checkpoint: \"%.80s\"", detail);
 	return FALSE;
 }
 
@@ -210,15 +247,21 @@ imap_records_parse(const char *const *checkpoints, ImapRecords *r, GError **erro
 		guint n = g_strv_length(f);
 		guint64 x, y, z;
 		if (i == 0) {
-			if (n != 4 || strcmp(f[0], "begin") != 0 ||
+			guint64 fx;
+			const char *cs;
+			if (n != 6 || strcmp(f[0], "begin") != 0 ||
 			    !field(f[1], "v", &v) || !number(v, G_MAXUINT32, &x) || x == 0 ||
 			    !field(f[2], "next", &v) || !number(v, G_MAXUINT32, &y) ||
-			    !field(f[3], "qz", &v) || !number(v, G_MAXINT64 >> 1, &z))
+			    !field(f[3], "qz", &v) || !number(v, G_MAXINT64 >> 1, &z) ||
+			    !field(f[4], "fix", &v) || !number(v, MESSAGE_FIX_ALL | MESSAGE_FIX_ISO_2022_JP, &fx) ||
+			    !field(f[5], "cs", &cs) || *cs == '\0')
 				return bad_record(c, error);
 			r->begun = TRUE;
 			r->uidvalidity = (guint32)x;
 			r->uidnext = (guint32)y;
 			r->qz = (gint64)z;
+			r->fixes = (guint)fx;
+			r->header_charset = strcmp(cs, "-") == 0 ? NULL : g_strdup(cs);
 			continue;
 		}
 		const char *dash;
@@ -228,7 +271,8 @@ imap_records_parse(const char *const *checkpoints, ImapRecords *r, GError **erro
 		    (dash = strchr(v, '-')) == NULL)
 			return bad_record(c, error);
 		g_autofree char *first = g_strndup(v, (gsize)(dash - v));
-		if (!number(first, G_MAXUINT32, &a) || !number(dash + 1, G_MAXUINT32, &b) ||
+		/* b bounded before anything is allocated for it */
+		if (!number(first, G_MAXUINT32, &a) || !number(dash + 1, IMAP_MAX_MESSAGES, &b) ||
 		    a != r->last + 1 || b < a || !field(f[2], "u", &v) || !uid_set_parse(v, b - a + 1, u) ||
 		    !field(f[3], "q", &v) || !field(f[4], "qz", &v))
 			return bad_record(c, error);
@@ -260,6 +304,7 @@ imap_records_parse(const char *const *checkpoints, ImapRecords *r, GError **erro
 void
 imap_records_clear(ImapRecords *r)
 {
+	g_clear_pointer(&r->header_charset, g_free);
 	g_clear_pointer(&r->uids, g_array_unref);
 	g_clear_pointer(&r->quarantined, g_hash_table_unref);
 }
@@ -268,7 +313,8 @@ static char *
 detail_format(guint32 uidvalidity, const Delivery *d)
 {
 	return g_strdup_printf("v=%u messages=%" G_GUINT64_FORMAT " stored=%" G_GUINT64_FORMAT
-	                       " bytes=%" G_GINT64_FORMAT, uidvalidity, d->messages, d->stored, d->bytes);
+	                       " found=%" G_GUINT64_FORMAT " bytes=%" G_GINT64_FORMAT, uidvalidity,
+	                       d->messages, d->stored, d->found, d->bytes);
 }
 
 static gboolean
@@ -279,12 +325,13 @@ imap_recall(MethodUser *mu, const DeliveryTarget *target, const char *detail,
 	guint64 v, m, s, b;
 	const char *x;
 	ImapRecords r;
-	(void)mu;
 
-	if (g_strv_length(f) != 4 || !field(f[0], "v", &x) || !number(x, G_MAXUINT32, &v) ||
+	guint64 found;
+	if (g_strv_length(f) != 5 || !field(f[0], "v", &x) || !number(x, G_MAXUINT32, &v) ||
 	    !field(f[1], "messages", &x) || !number(x, G_MAXUINT32, &m) ||
 	    !field(f[2], "stored", &x) || !number(x, m, &s) ||
-	    !field(f[3], "bytes", &x) || !number(x, G_MAXINT64 >> 16, &b))
+	    !field(f[3], "found", &x) || !number(x, s, &found) ||
+	    !field(f[4], "bytes", &x) || !number(x, G_MAXINT64 >> 16, &b))
 		return bad_record(detail, error);
 	if (!imap_records_parse(target->checkpoints, &r, error)) {
 		imap_records_clear(&r);
@@ -293,7 +340,9 @@ imap_recall(MethodUser *mu, const DeliveryTarget *target, const char *detail,
 	memset(delivery, 0, sizeof *delivery);
 	delivery->messages = m;
 	delivery->stored = s;
+	delivery->found = found;
 	delivery->bytes = (gint64)b;
+	imap_user_claim(mu, target->mailbox, r.uids);
 	delivery->uids = g_steal_pointer(&r.uids);
 	imap_records_clear(&r);
 	return TRUE;

@@ -76,6 +76,8 @@ typedef struct {
 	guint64 messages;    /* messages read from the source */
 	guint64 stored;      /* of them, in the mailbox now (this call or an earlier run) */
 	guint64 written;     /* of them, stored by this call */
+	guint64 found;       /* of `stored`, messages that were in the mailbox before this
+	                      * tool's journal knew it (its baseline): found, not stored */
 	gint64 bytes;        /* bytes of the stored messages, as stored */
 	gboolean x_uid;      /* their UIDs are the source's X-UIDs */
 	gpointer uids;       /* the method's own record of the UIDs given (may be NULL) */
@@ -100,6 +102,9 @@ typedef struct {
 	/* what checkpoint() recorded for this source in earlier runs, in order, since its
 	 * delivery last began on a file (NULL-terminated; empty when none) */
 	const char *const *checkpoints;
+	/* ... and for every source of the user, in journal order (a method's state that
+	 * spans its sources: the imap method's quarantine) */
+	const char *const *user_checkpoints;
 	gpointer data;
 } DeliveryTarget;
 
@@ -138,7 +143,9 @@ typedef struct {
 
 	/* Deliver every message of `reader` (open, at its first message) to `target`:
 	 * fill `delivery` and `*detail_out` (new; what recall() will be given).  FALSE
-	 * with an error when the source or the mailbox failed (mailbox scope). */
+	 * with an error when the source or the mailbox failed (mailbox scope); with
+	 * M2C_JOURNAL_ERROR_DAMAGED when a checkpoint is not one this method wrote
+	 * (convert names the file and line, and stops the user: exit 65). */
 	gboolean (*deliver)(MethodUser *user, const DeliveryTarget *target, MboxReader *reader,
 	                    Delivery *delivery, char **detail_out, GError **error);
 

@@ -250,25 +250,30 @@ journal_is_resumed(const Journal *journal)
 }
 
 gboolean
-journal_append(Journal *journal, const char *step, const char *key, const char *detail,
-               GError **error)
+journal_append_many(Journal *journal, const char *step, const char *key,
+                    const char *const *details, guint n, GError **error)
 {
 	const char *name = known_step(journal, step);
-	const char *d = detail != NULL ? detail : "";
-	g_autoptr(GString) line = g_string_new(step);
+	g_autoptr(GString) lines = g_string_new(NULL);
 
 	g_assert(name != NULL);   /* the caller's own step names: a bug otherwise */
-	g_string_append_c(line, '\t');
-	tsv_escape_append(line, key, strlen(key));
-	g_string_append_c(line, '\t');
-	tsv_escape_append(line, d, strlen(d));
-	g_string_append_c(line, '\n');
-	/* one write of one line: O_APPEND keeps it whole between processes */
-	ssize_t w = write(journal->fd, line->str, line->len);
-	if (w != (ssize_t)line->len || fsync(journal->fd) != 0) {
+	if (n == 0)
+		return TRUE;
+	for (guint i = 0; i < n; i++) {
+		const char *d = details[i] != NULL ? details[i] : "";
+		g_string_append(lines, step);
+		g_string_append_c(lines, '\t');
+		tsv_escape_append(lines, key, strlen(key));
+		g_string_append_c(lines, '\t');
+		tsv_escape_append(lines, d, strlen(d));
+		g_string_append_c(lines, '\n');
+	}
+	/* one write of whole lines: O_APPEND keeps them whole between processes */
+	ssize_t w = write(journal->fd, lines->str, lines->len);
+	if (w != (ssize_t)lines->len || fsync(journal->fd) != 0) {
 		int errsv = w < 0 ? errno : errno ? errno : EIO;
 		/* a short write leaves a torn line: cut it so the file stays whole */
-		if (w > 0 && w < (ssize_t)line->len) {
+		if (w > 0 && w < (ssize_t)lines->len) {
 			struct stat st;
 			if (fstat(journal->fd, &st) == 0)
 				(void)ftruncate(journal->fd, st.st_size - w);
@@ -276,7 +281,17 @@ journal_append(Journal *journal, const char *step, const char *key, const char *
 		failure_set_errno(error, errsv, "journal %s", journal->path);
 		return FALSE;
 	}
-	journal->lines++;
-	remember(journal, name, g_strdup(key), g_strdup(d), journal->lines);
+	for (guint i = 0; i < n; i++) {
+		journal->lines++;
+		remember(journal, name, g_strdup(key), g_strdup(details[i] != NULL ? details[i] : ""),
+		         journal->lines);
+	}
 	return TRUE;
+}
+
+gboolean
+journal_append(Journal *journal, const char *step, const char *key, const char *detail,
+               GError **error)
+{
+	return journal_append_many(journal, step, key, &detail, 1, error);
 }

@@ -68,6 +68,11 @@ const JournalRecord *journal_record_at(const Journal *journal, guint index);
 gboolean journal_append(Journal *journal, const char *step, const char *key,
                         const char *detail, GError **error);
 
+/* `n` records of `step` for `key` at once: one write, one fsync (many small notes
+ * cost one sync).  As journal_append otherwise. */
+gboolean journal_append_many(Journal *journal, const char *step, const char *key,
+                             const char *const *details, guint n, GError **error);
+
 /* TRUE when the journal held at least one record when it was opened. */
 gboolean journal_is_resumed(const Journal *journal);
 

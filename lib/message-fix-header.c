@@ -343,6 +343,7 @@ message_fix_header_block(MessageFix *fix, const char *block, gsize len, GString 
 	g_autoptr(GString) field = g_string_new(NULL);
 	gssize colon = -1;
 	guint bare_crs = 0, line_number = 0;
+	gsize out_start = out->len;
 
 	/* rule 5, header half */
 	if (fix->enabled & MESSAGE_FIX_BARE_CR)
@@ -403,5 +404,20 @@ message_fix_header_block(MessageFix *fix, const char *block, gsize len, GString 
 		fix->applied |= MESSAGE_FIX_BARE_CR;
 		message_fix_add_note(fix, "%u bare CR%s in the header block made spaces", bare_crs,
 		                     bare_crs == 1 ? "" : "s");
+	}
+	/* 8-bit headers not encoded (--no-fix 8bit-headers): made X here, as APPEND makes
+	 * them, so that what is sent is what Cyrus stores and its digest is known */
+	if (!(fix->enabled & MESSAGE_FIX_8BIT_HEADERS)) {
+		guint made_x = 0;
+		for (gsize i = out_start; i < out->len; i++)
+			if ((guchar)out->str[i] >= 0x80) {
+				out->str[i] = 'X';
+				made_x++;
+			}
+		if (made_x > 0) {
+			fix->applied |= MESSAGE_FIX_8BIT_HEADERS;
+			message_fix_add_note(fix, "%u 8-bit header byte%s made X, as Cyrus makes them "
+			                     "(8-bit headers not encoded)", made_x, made_x == 1 ? "" : "s");
+		}
 	}
 }

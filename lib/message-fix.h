@@ -82,7 +82,9 @@
  *     the header block becomes a space (APPEND refuses it there: "Message contains
  *     invalid header").  In the body it stays: Cyrus 3.6 stores it (measured).
  *  6. Nothing else changes: a message that needs no fix comes out byte for byte, and
- *     a fix that is not enabled leaves its bytes as they are.  The output depends on
+ *     a fix that is not enabled leaves its bytes as they are -- but for 8-bit header
+ *     bytes: with MESSAGE_FIX_8BIT_HEADERS off each is made 'X', as APPEND would make
+ *     it (so that what is sent is what Cyrus stores, and its digest is known).  The output depends on
  *     the bytes and the settings only (and the C library's iconv tables), never on
  *     where the pieces were cut, so verify can run the filter again and get the same
  *     digest.  Run on its own output, the filter changes nothing.

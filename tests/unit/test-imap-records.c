@@ -23,10 +23,11 @@ test_round_trip(void)
 	g_array_append_vals(u2, uids2, 1);
 	g_array_append_vals(q2, quar2, 2);
 
-	g_autofree char *begin = imap_begin_format(1796036488, 7, 0);
+	MessageFixSettings fix = { .enabled = MESSAGE_FIX_ALL & ~MESSAGE_FIX_NUL, .header_charset = "EUC-JP" };
+	g_autofree char *begin = imap_begin_format(1796036488, 7, 0, &fix);
 	g_autofree char *p1 = imap_part_format(1, 5, u1, q1, 1200);
 	g_autofree char *p2 = imap_part_format(6, 8, u2, q2, 9000);
-	g_assert_cmpstr(begin, ==, "begin v=1796036488 next=7 qz=0");
+	g_assert_cmpstr(begin, ==, "begin v=1796036488 next=7 qz=0 fix=13 cs=EUC-JP");
 	g_assert_cmpstr(p1, ==, "part m=1-5 u=7:9,12 q=3 qz=1200");
 	g_assert_cmpstr(p2, ==, "part m=6-8 u=13 q=6,7 qz=9000");
 
@@ -41,6 +42,9 @@ test_round_trip(void)
 	g_assert_cmpuint(r.last, ==, 8);
 	g_assert_cmpuint(r.stored, ==, 5);
 	g_assert_cmpint(r.qz, ==, 9000);
+	g_assert_cmpuint(r.fixes, ==, 13);
+	g_assert_cmpstr(r.header_charset, ==, "EUC-JP");
+	g_assert_cmpint(imap_records_last_qz(cps), ==, 9000);
 	guint32 want[] = { 7, 8, 0, 9, 12, 0, 0, 13 };
 	g_assert_cmpuint(r.uids->len, ==, 8);
 	for (guint i = 0; i < 8; i++)
@@ -63,22 +67,25 @@ test_damaged(void)
 {
 	static const char *const bad[][3] = {
 		{ "part m=1-1 u=5 q=- qz=0", NULL },                              /* no begin first */
-		{ "begin v=0 next=1 qz=0", NULL },                                /* UIDVALIDITY 0 */
-		{ "begin v=1 next=1", NULL },
-		{ "begin v=-1 next=1 qz=0", NULL },
-		{ "begin v=4294967296 next=1 qz=0", NULL },
-		{ "begin v=1 next=1 qz=0", "part m=2-3 u=5:6 q=- qz=0" },          /* not from 1 */
-		{ "begin v=1 next=1 qz=0", "part m=1-3 u=5:6 q=- qz=0" },          /* 2 UIDs, 3 messages */
-		{ "begin v=1 next=1 qz=0", "part m=1-2 u=5:7 q=- qz=0" },          /* 3 UIDs, 2 messages */
-		{ "begin v=1 next=1 qz=0", "part m=1-2 u=5 q=2,2 qz=0" },          /* quarantined twice */
-		{ "begin v=1 next=1 qz=0", "part m=1-2 u=5 q=3 qz=0" },            /* outside the part */
-		{ "begin v=1 next=1 qz=0", "part m=1-2 u=6:5 q=- qz=0" },          /* a falling range */
-		{ "begin v=1 next=1 qz=0", "part m=1-2 u=0:1 q=- qz=0" },          /* UID 0 */
-		{ "begin v=1 next=1 qz=0", "part m=1-2 u=5,+6 q=- qz=0" },
-		{ "begin v=1 next=1 qz=0", "part m=1-2 u=5:6 q=- qz=-1" },
-		{ "begin v=1 next=1 qz=0", "part m=2-1 u=- q=- qz=0" },
-		{ "begin v=1 next=1 qz=0", "part m=1-2 u=5:6 q=- qz=0 extra" },
-		{ "begin v=1 next=1 qz=0", "part m=1-2 u=5:6 q=- qz=0\t" },
+		{ "begin v=0 next=1 qz=0 fix=15 cs=-", NULL },                    /* UIDVALIDITY 0 */
+		{ "begin v=1 next=1 qz=0", NULL },                                /* no fixes */
+		{ "begin v=1 next=1 qz=0 fix=999 cs=-", NULL },
+		{ "begin v=1 next=1 qz=0 fix=15 cs=", NULL },
+		{ "begin v=-1 next=1 qz=0 fix=15 cs=-", NULL },
+		{ "begin v=4294967296 next=1 qz=0 fix=15 cs=-", NULL },
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-4000000000 u=1:4000000000 q=- qz=0" },
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=2-3 u=5:6 q=- qz=0" },          /* not from 1 */
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-3 u=5:6 q=- qz=0" },          /* 2 UIDs, 3 messages */
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-2 u=5:7 q=- qz=0" },          /* 3 UIDs, 2 messages */
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-2 u=5 q=2,2 qz=0" },          /* quarantined twice */
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-2 u=5 q=3 qz=0" },            /* outside the part */
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-2 u=6:5 q=- qz=0" },          /* a falling range */
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-2 u=0:1 q=- qz=0" },          /* UID 0 */
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-2 u=5,+6 q=- qz=0" },
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-2 u=5:6 q=- qz=-1" },
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=2-1 u=- q=- qz=0" },
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-2 u=5:6 q=- qz=0 extra" },
+		{ "begin v=1 next=1 qz=0 fix=15 cs=-", "part m=1-2 u=5:6 q=- qz=0\t" },
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
 		const char *cps[] = { bad[i][0], bad[i][1], NULL };
