@@ -157,17 +157,7 @@ def check(cy, expected, subscribed):
         if typ != 'OK':
             problems.append('%s: SELECT %s' % (name, data))
             continue
-        got = []
-        if int(data[0]) > 0:
-            typ, data = imap.uid('FETCH', '1:*', '(UID FLAGS INTERNALDATE BODY.PEEK[])')
-            for item in data:
-                if isinstance(item, tuple):
-                    meta, body = item
-                    uid = int(meta.split(b'UID ')[1].split()[0])
-                    flags = set(meta.split(b'FLAGS (')[1].split(b')')[0].decode().split()) - {'\\Recent'}
-                    epoch = int(time.mktime(imaplib.Internaldate2tuple(meta)))
-                    got.append((uid, body, flags, epoch))
-        got.sort()
+        got = t.fetch_messages(imap) if int(data[0]) > 0 else []
         if len(got) != len(msgs):
             problems.append('%s: %d messages, expected %d' % (name, len(got), len(msgs)))
             continue

@@ -91,19 +91,7 @@ def convert(cy, manifest, *extra):
 
 
 def subjects(imap, box):
-    typ, data = imap.select(box, readonly=True)
-    if typ != 'OK':
-        return None
-    if int(data[0]) == 0:
-        return []
-    typ, data = imap.uid('FETCH', '1:*', '(INTERNALDATE FLAGS BODY.PEEK[])')
-    out = []
-    for item in data:
-        if isinstance(item, tuple):
-            hdr = item[1].split(b'\r\n\r\n', 1)[0]
-            subj = [l for l in hdr.split(b'\r\n') if l.lower().startswith(b'subject:')]
-            out.append((subj[0][8:].strip() if subj else None, item[0], item[1]))
-    return out
+    return t.mailbox_messages(imap, box)
 
 
 with t.Cyrus(extra_conf='maxmessagesize: %d' % LIMIT) as cy:

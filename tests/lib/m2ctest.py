@@ -226,6 +226,40 @@ class Cyrus:
         return self.sep.join(('user', user) + folders)
 
 
+def fetch_messages(imap):
+    """Every message of the mailbox selected on `imap`, in UID order: (uid, bytes,
+    flags without \\Recent, INTERNALDATE as seconds since the epoch)."""
+    import time
+    typ, data = imap.uid('FETCH', '1:*', '(UID FLAGS INTERNALDATE BODY.PEEK[])')
+    got = []
+    for item in data:
+        if isinstance(item, tuple):
+            meta, body = item
+            uid = int(meta.split(b'UID ')[1].split()[0])
+            flags = set(meta.split(b'FLAGS (')[1].split(b')')[0].decode().split()) - {'\\Recent'}
+            epoch = int(time.mktime(imaplib.Internaldate2tuple(meta)))
+            got.append((uid, body, flags, epoch))
+    return sorted(got)
+
+
+def mailbox_messages(imap, box):
+    """[(subject or None, fetch line, bytes)] of `box` in UID order; None when it cannot
+    be selected."""
+    typ, data = imap.select(box if box.startswith('"') else '"%s"' % box, readonly=True)
+    if typ != 'OK':
+        return None
+    if int(data[0]) == 0:
+        return []
+    typ, data = imap.uid('FETCH', '1:*', '(INTERNALDATE FLAGS BODY.PEEK[])')
+    out = []
+    for item in data:
+        if isinstance(item, tuple):
+            hdr = item[1].split(b'\r\n\r\n', 1)[0]
+            subj = [l for l in hdr.split(b'\r\n') if l.lower().startswith(b'subject:')]
+            out.append((subj[0][8:].strip() if subj else None, item[0], item[1]))
+    return out
+
+
 def list_mailboxes(imap, pattern='*'):
     """LIST "" pattern through imaplib; the names as the server spells them."""
     import re

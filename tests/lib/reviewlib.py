@@ -85,21 +85,8 @@ def convert(cy, manifest, *extra, fault=None, env=None, timeout=300):
 
 
 def messages(imap, box):
-    """[(subject or None, fetch-line, bytes)] of `box` in UID order; None when it
-    cannot be selected."""
-    typ, data = imap.select('"%s"' % box, readonly=True)
-    if typ != 'OK':
-        return None
-    if int(data[0]) == 0:
-        return []
-    typ, data = imap.uid('FETCH', '1:*', '(INTERNALDATE FLAGS BODY.PEEK[])')
-    out = []
-    for item in data:
-        if isinstance(item, tuple):
-            hdr = item[1].split(b'\r\n\r\n', 1)[0]
-            subj = [l for l in hdr.split(b'\r\n') if l.lower().startswith(b'subject:')]
-            out.append((subj[0][8:].strip() if subj else None, item[0], item[1]))
-    return out
+    """m2ctest.mailbox_messages."""
+    return t.mailbox_messages(imap, box)
 
 
 def subjects(imap, box):
