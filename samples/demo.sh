@@ -53,6 +53,16 @@ stage mapnames --users "$SITE/users.txt" --home-template "$SITE/home/%u" \
       --spool-dir "$SITE/spool" --no-owner-check --special-use --scan \
       ${CYRUS_CONF:+--cyrus-conf "$CYRUS_CONF"} -o "$OUT/mailboxes.tsv" &&
 { say "the manifest ($OUT/mailboxes.tsv), for review before convert"; cat "$OUT/mailboxes.tsv"; } &&
+for fmt in aliases qmail sieve; do
+    stage forwards --users "$SITE/users.txt" --home-template "$SITE/home/%u" --no-owner-check \
+          --format "$fmt" -o "$OUT/forwards-$fmt" --report "$OUT/forwards-$fmt.json"
+    say "~/.forward as $fmt ($OUT/forwards-$fmt)"
+    if [ -d "$OUT/forwards-$fmt" ]; then
+        for f in "$OUT/forwards-$fmt"/.qmail-* "$OUT/forwards-$fmt"/*.sieve; do
+            [ -f "$f" ] && { echo "--- $f"; cat "$f"; }
+        done
+    elif [ -f "$OUT/forwards-$fmt" ]; then cat "$OUT/forwards-$fmt"; fi
+done
 if [ -n "$CY" ]; then
     stage convert --method spool --manifest "$OUT/mailboxes.tsv" --cyrus-conf "$CYRUS_CONF" \
           --port "$CYRUS_IMAP_PORT" --password-file "$CYRUS_ADMIN_PASSWORD_FILE" \
