@@ -37,6 +37,7 @@ typedef struct {
 	const char *host;
 	guint16 port;
 	const char *user;
+	const char *admin;
 	GSocketConnection *connection;
 	GDataInputStream *in;
 	GOutputStream *out;
@@ -303,8 +304,8 @@ run_command(SieveSession *s, const char *step, const GString *command, const cha
 		            script_name, s->user, s->host, s->port, step, words, response.text);
 	else
 		g_set_error(error, M2C_MANAGESIEVE_ERROR, refused,
-		            "managesieve login for user \"%s\" refused by %s port %u at %s: %s%s",
-		            s->user, s->host, s->port, step, words, response.text);
+		            "managesieve login of admin \"%s\" for user \"%s\" refused by %s port %u at %s: %s%s",
+		            s->admin, s->user, s->host, s->port, step, words, response.text);
 	sieve_response_clear(&response);
 	return FALSE;
 }
@@ -388,7 +389,7 @@ gboolean
 managesieve_install(const char *host, guint16 port, const char *admin, const char *password,
                     const char *user, const char *name, const char *script, GError **error)
 {
-	SieveSession s = { .host = host, .port = port, .user = user };
+	SieveSession s = { .host = host, .port = port, .user = user, .admin = admin };
 	g_autoptr(GString) command = g_string_new(NULL);
 	g_autoptr(GString) token = g_string_new(NULL);
 	g_autofree char *token64 = NULL;
@@ -410,10 +411,8 @@ managesieve_install(const char *host, guint16 port, const char *admin, const cha
 	memset(token->str, 0, token->len);
 	g_string_printf(command, "AUTHENTICATE \"PLAIN\" \"%s\"\r\n", token64);
 	memset(token64, 0, strlen(token64));
-	if (!run_command(&s, "AUTHENTICATE", command, NULL, M2C_MANAGESIEVE_ERROR_AUTH, error)) {
-		g_prefix_error(error, "as admin \"%s\": ", admin);
+	if (!run_command(&s, "AUTHENTICATE", command, NULL, M2C_MANAGESIEVE_ERROR_AUTH, error))
 		goto out;
-	}
 
 	/* The script always as a literal, {n+}: timsieved 3.6 refuses a plain {n}. */
 	g_string_assign(command, "PUTSCRIPT ");

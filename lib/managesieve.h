@@ -10,6 +10,8 @@
  *    an admin (`admins:` in imapd.conf) logs in as the user; no proxyservers needed;
  *  - client literals must be non-synchronising, {n+} (RFC 5804 §4's only client
  *    form): a plain {n} gets NO "Did not specify legal script data length";
+ *  - the user must have a mailbox (user.alice): for one without, AUTHENTICATE gets
+ *    the same NO "Authentication Error" as a wrong password;
  *  - a script that does not compile gets NO with the compiler's lines, sent as a
  *    literal: NO {57} "line 2: address 'x': syntax error\r\nline 3: ...";
  *  - the source is kept in the user's #sieve mailbox (user.alice.#sieve), the
@@ -35,7 +37,9 @@ typedef enum {
 	M2C_MANAGESIEVE_ERROR_PROTOCOL, /* an answer we cannot parse, one over a limit,
 	                                 * or no SASL PLAIN offered */
 	M2C_MANAGESIEVE_ERROR_AUTH,     /* AUTHENTICATE refused: wrong admin password,
-	                                 * not an admin, or no such user */
+	                                 * not an admin, or a user without a mailbox
+	                                 * (timsieved 3.6: NO "Authentication Error"
+	                                 * for all of them) */
 	M2C_MANAGESIEVE_ERROR_NO,       /* PUTSCRIPT or SETACTIVE refused (a script that
 	                                 * does not compile, over quota, ...): permanent
 	                                 * unless the server's code was TRYLATER */
