@@ -1,5 +1,5 @@
 #!/bin/sh
-# start-cyrus.sh DIR PORT [IMAPS_PORT] -- a throwaway Cyrus IMAP 3.6 (Debian 12 packages)
+# start-cyrus.sh DIR PORT [IMAPS_PORT [SIEVE_PORT]] -- a throwaway Cyrus IMAP 3.6 (Debian 12 packages)
 # for tests and the demo, listening on 127.0.0.1:PORT, with everything under DIR.
 #
 # Nothing in /etc, /var or /run is read or written; the processes run as user cyrus.
@@ -21,6 +21,12 @@
 #                              CYRUS_IMAPS_PORT= and CYRUS_CA_FILE= as well.  The same CA
 #                              also signs DIR/tls/wrong-name.pem (DNS "wrong.example"
 #                              only), for tests that need a certificate for another name.
+#   CYRUS_SIEVE=no|yes         yes: a ManageSieve service (timsieved) on 127.0.0.1:SIEVE_PORT
+#                              (the 4th argument, default PORT+2), sieveusehomedir: no, and
+#                              sendmail: DIR/capture-sendmail, which takes what lmtpd's
+#                              sieve sends (a redirect) over SMTP and keeps it in
+#                              DIR/sent/<n>.eml (the format is described below).
+#                              Prints CYRUS_SIEVE_PORT= and CYRUS_SENT_DIR= as well.
 #
 # Measured facts this depends on (../../DESIGN facts, kept in README "Cyrus 3.6"):
 #  - master -C does not pass -C on: every cmd= below carries its own -C, or imapd and
@@ -32,10 +38,12 @@
 #    at once; nothing else is needed (no tls_client_ca_file: no client certificates).
 set -eu
 
-DIR=${1:?usage: start-cyrus.sh DIR PORT [IMAPS_PORT]}
-PORT=${2:?usage: start-cyrus.sh DIR PORT [IMAPS_PORT]}
+DIR=${1:?usage: start-cyrus.sh DIR PORT [IMAPS_PORT [SIEVE_PORT]]}
+PORT=${2:?usage: start-cyrus.sh DIR PORT [IMAPS_PORT [SIEVE_PORT]]}
 TLS=${CYRUS_TLS:-no}
+SIEVE=${CYRUS_SIEVE:-no}
 IMAPS_PORT=${3:-$((PORT + 1))}
+SIEVE_PORT=${4:-$((PORT + 2))}
 BIN=/usr/lib/cyrus/bin
 
 [ "$(id -u)" = 0 ] || { echo "start-cyrus: must run as root (master drops to user cyrus)" >&2; exit 3; }
@@ -64,6 +72,24 @@ EOT
         echo "CYRUS_IMAPS_PORT=$IMAPS_PORT"
         echo "CYRUS_CA_FILE=$DIR/tls/ca.pem"
     fi
+    if [ "$SIEVE" = yes ]; then
+        echo "CYRUS_SIEVE_PORT=$SIEVE_PORT"
+        echo "CYRUS_SENT_DIR=$DIR/sent"
+    fi
+}
+
+# 0 once 127.0.0.1:$1 answers with a ManageSieve greeting (its last line: OK)
+sieve_greeting() {
+    python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+got = b""
+while not (got.startswith(b"OK") or b"\r\nOK" in got):
+    more = s.recv(4096)
+    if not more:
+        sys.exit(1)
+    got += more
+PY
 }
 
 # 0 once 127.0.0.1:$1 answers with an IMAP greeting (in TLS when $2 is "tls")
@@ -98,6 +124,9 @@ fi
 port_free "$PORT" || { echo "start-cyrus: 127.0.0.1:$PORT is in use" >&2; exit 2; }
 if [ "$TLS" = yes ]; then
     port_free "$IMAPS_PORT" || { echo "start-cyrus: 127.0.0.1:$IMAPS_PORT is in use" >&2; exit 2; }
+fi
+if [ "$SIEVE" = yes ]; then
+    port_free "$SIEVE_PORT" || { echo "start-cyrus: 127.0.0.1:$SIEVE_PORT is in use" >&2; exit 2; }
 fi
 
 for d in conf conf/db conf/socket conf/proc conf/log conf/lock conf/user conf/quota \
@@ -158,7 +187,63 @@ EOT
         printf '# imaps port: %s\ntls_server_cert: %s\ntls_server_key: %s\n' \
             "$IMAPS_PORT" "$DIR/tls/server.pem" "$DIR/tls/server.key" >> "$CONF"
     fi
+    if [ "$SIEVE" = yes ]; then
+        printf '# sieve port: %s\nsieveusehomedir: no\nsendmail: %s\n' \
+            "$SIEVE_PORT" "$DIR/capture-sendmail" >> "$CONF"
+    fi
     if [ -n "${CYRUS_EXTRA_CONF:-}" ]; then printf '%b\n' "$CYRUS_EXTRA_CONF" >> "$CONF"; fi
+fi
+# What lmtpd's sieve sends (a redirect), kept for the tests.  Cyrus 3.6 runs
+# "$sendmail -bs" (measured: its only arguments) and speaks SMTP on the pipe
+# (imap/smtpclient.c), so this is a small SMTP server on stdin/stdout: each message
+# goes to DIR/sent/<n>.eml (n counts up; written under a temporary name, then linked
+# into place, so a reader never sees half of one), after three lines
+#   X-Capture-Args: -bs
+#   X-Capture-From: <envelope sender>
+#   X-Capture-To: <recipient>          (one line per RCPT TO)
+# and with the dot-stuffing undone and lines ending in LF.
+if [ "$SIEVE" = yes ]; then
+    mkdir -p "$DIR/sent"
+    cat > "$DIR/capture-sendmail" <<'EOT'
+#!/bin/sh
+dir=$(dirname "$0")/sent
+args=$*
+cr=$(printf '\r')
+from= rcpts=
+reply() { printf '%s\r\n' "$1"; }
+reply "220 capture-sendmail ESMTP"
+while IFS= read -r line; do
+    line=${line%"$cr"}
+    case $line in
+    [EeHh][Hh][Ll][Oo]*) reply "250 capture-sendmail" ;;
+    [Mm][Aa][Ii][Ll]' '*) from=${line#*:}; rcpts=; reply "250 2.1.0 ok" ;;
+    [Rr][Cc][Pp][Tt]' '*) rcpts="$rcpts${line#*:}
+"; reply "250 2.1.5 ok" ;;
+    [Dd][Aa][Tt][Aa])
+        reply "354 go ahead"
+        tmp=$(mktemp "$dir/.new.XXXXXX") || { reply "451 4.3.0 mktemp"; continue; }
+        { printf 'X-Capture-Args: %s\nX-Capture-From: %s\n' "$args" "$from"
+          printf '%s' "$rcpts" | sed 's/^/X-Capture-To: /'
+          while IFS= read -r body; do
+              body=${body%"$cr"}
+              [ "$body" = . ] && break
+              case $body in ..*) body=${body#.} ;; esac
+              printf '%s\n' "$body"
+          done; } > "$tmp"
+        n=$(ls "$dir" | grep -c '\.eml$')
+        until ln "$tmp" "$dir/$((n + 1)).eml" 2>/dev/null; do n=$((n + 1)); done
+        rm -f "$tmp"
+        reply "250 2.0.0 captured" ;;
+    [Qq][Uu][Ii][Tt]*) reply "221 2.0.0 bye"; exit 0 ;;
+    *) reply "250 ok" ;;
+    esac
+done
+EOT
+    chmod 755 "$DIR/capture-sendmail"
+fi
+SIEVE_SERVICE=
+if [ "$SIEVE" = yes ]; then
+    SIEVE_SERVICE="sieve     cmd=\"timsieved -C $CONF\" listen=\"127.0.0.1:$SIEVE_PORT\" prefork=0"
 fi
 IMAPS_SERVICE=
 if [ "$TLS" = yes ]; then
@@ -173,6 +258,7 @@ SERVICES {
   imap      cmd="imapd -C $CONF" listen="127.0.0.1:$PORT" prefork=0
   lmtpunix  cmd="lmtpd -C $CONF" listen="$SOCK" prefork=0
   $IMAPS_SERVICE
+  $SIEVE_SERVICE
 }
 EVENTS {
   checkpoint cmd="ctl_cyrusdb -C $CONF -c" period=30
@@ -192,7 +278,8 @@ CYRUS_SYSLOG_PREFIX=m2c-cyrus-$PORT "$BIN/master" -C "$CONF" -M "$DIR/cyrus.conf
 # imaps one with CYRUS_TLS=yes (20 s max).
 i=0
 until [ -s "$PIDFILE" ] && [ -S "$SOCK" ] && greeting "$PORT" &&
-      { [ "$TLS" != yes ] || greeting "$IMAPS_PORT" tls; }; do
+      { [ "$TLS" != yes ] || greeting "$IMAPS_PORT" tls; } &&
+      { [ "$SIEVE" != yes ] || sieve_greeting "$SIEVE_PORT"; }; do
     i=$((i + 1))
     if [ $i -gt 200 ]; then
         echo "start-cyrus: no IMAP greeting on 127.0.0.1:$PORT after 20 s; stopping" >&2

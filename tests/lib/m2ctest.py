@@ -4,6 +4,7 @@
     t.need_root()                          # skip_all unless root (Cyrus needs it)
     with t.Cyrus(unixhiersep=True) as cy:  # started on a free port, always stopped
     with t.Cyrus(tls=True) as cy:          # + STARTTLS, cy.imaps_port, cy.ca_file
+    with t.Cyrus(sieve=True) as cy:        # + timsieved on cy.sieve_port, redirects in cy.sent_dir
         cy.stop_master()                   # imapd down, the files kept (removed at the end)
         imap = cy.admin()                  # imaplib, logged in as the admin
         t.is_(got, expected, "what")       # prints file:line and both values on failure
@@ -132,18 +133,25 @@ class Cyrus:
     certificate (DNS localhost, IP 127.0.0.1) signed by the test CA in .ca_file (not
     in the system's store); .tls_dir also holds wrong-name.pem/.key, signed by the same
     CA for DNS "wrong.example" only.  Without it .imaps_port and .ca_file are None.
+
+    sieve=True (CYRUS_SIEVE=yes): timsieved (ManageSieve, plain) on .sieve_port; what
+    lmtpd's sieve sends (redirects) lands in .sent_dir as <n>.eml, each after the lines
+    X-Capture-Args/-From/-To (start-cyrus.sh).  Without it both are None.
     """
 
     def __init__(self, unixhiersep=False, altnamespace=False, legacy_dirs=False,
-                 virtdomains=False, extra_conf='', tls=False):
+                 virtdomains=False, extra_conf='', tls=False, sieve=False):
         self.env = dict(os.environ,
                         CYRUS_UNIXHIERSEP='yes' if unixhiersep else 'no',
                         CYRUS_ALTNAMESPACE='yes' if altnamespace else 'no',
                         CYRUS_LEGACY_DIRS='yes' if legacy_dirs else 'no',
                         CYRUS_VIRTDOMAINS='userid' if virtdomains else 'off',
                         CYRUS_EXTRA_CONF=extra_conf,
-                        CYRUS_TLS='yes' if tls else 'no')
+                        CYRUS_TLS='yes' if tls else 'no',
+                        CYRUS_SIEVE='yes' if sieve else 'no')
         self.tls = tls
+        self.sieve = sieve
+        self.sieve_port = self.sent_dir = None
         self.sep = '/' if unixhiersep else '.'
         self.dir = None
         self.imaps_port = self.ca_file = self.tls_dir = None
@@ -157,10 +165,12 @@ class Cyrus:
                 f.write(self.dir + '\n')
         _running.append(self)
         for _attempt in range(5):
+            # imap, then imaps (with tls, or as a placeholder before sieve's), sieve
+            want = 3 if self.sieve else 2 if self.tls else 1
             ports = [str(free_port())]
-            while self.tls and len(ports) < 2:    # two different ones
+            while len(ports) < want:              # all different
                 other = str(free_port())
-                if other != ports[0]:
+                if other not in ports:
                     ports.append(other)
             p = run([os.path.join(CYRUS_SCRIPTS, 'start-cyrus.sh'), self.dir] + ports,
                     env=self.env)
@@ -181,6 +191,9 @@ class Cyrus:
             self.imaps_port = int(info['CYRUS_IMAPS_PORT'])
             self.ca_file = info['CYRUS_CA_FILE']
             self.tls_dir = os.path.dirname(self.ca_file)
+        if self.sieve:
+            self.sieve_port = int(info['CYRUS_SIEVE_PORT'])
+            self.sent_dir = info['CYRUS_SENT_DIR']
         with open(self.password_file) as f:
             self.admin_password = f.read().strip()
         return self
