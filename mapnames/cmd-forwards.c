@@ -42,7 +42,6 @@ typedef struct {
 	char *cyrus_bin;
 	char *local_domain;
 	gboolean install;
-	char *cyrus_conf;
 	int sieve_port;
 	char *host;
 	char *admin;
@@ -334,10 +333,9 @@ cmd_forwards(int argc, char **argv)
 		{ "cyrus-bin", 0, 0, G_OPTION_ARG_FILENAME, &config.cyrus_bin, "Cyrus's programs (deliver, sievec; default /usr/lib/cyrus/bin)", "DIR" },
 		{ "local-domain", 0, 0, G_OPTION_ARG_STRING, &config.local_domain, "domain for bare local names (bob -> bob@D)", "D" },
 		{ "install", 0, 0, G_OPTION_ARG_NONE, &config.install, "sieve: install each script and make it active", NULL },
-		{ "cyrus-conf", 0, 0, G_OPTION_ARG_FILENAME, &config.cyrus_conf, "with --install as root: compile into the sievedir", "FILE" },
-		{ "sieve-port", 0, 0, G_OPTION_ARG_INT, &config.sieve_port, "with --install: ManageSieve port", "P" },
-		{ "host", 0, 0, G_OPTION_ARG_STRING, &config.host, "with --install: ManageSieve server (default localhost)", "H" },
-		{ "admin", 0, 0, G_OPTION_ARG_STRING, &config.admin, "with --install: Cyrus admin", "NAME" },
+		{ "sieve-port", 0, 0, G_OPTION_ARG_INT, &config.sieve_port, "with --install: ManageSieve port (default 4190)", "P" },
+		{ "host", 0, 0, G_OPTION_ARG_STRING, &config.host, "with --install: ManageSieve server (default 127.0.0.1)", "H" },
+		{ "admin", 0, 0, G_OPTION_ARG_STRING, &config.admin, "with --install: Cyrus admin (default cyrus)", "NAME" },
 		{ "password-file", 0, 0, G_OPTION_ARG_FILENAME, &config.password_file, "with --install: the admin's password", "F" },
 		G_OPTION_ENTRY_NULL
 	};
@@ -386,20 +384,18 @@ cmd_forwards(int argc, char **argv)
 		goto out;
 	}
 	if (config.install) {
-		gboolean direct = geteuid() == 0 && config.cyrus_conf != NULL && config.sieve_port == 0;
-		if (!direct && (config.admin == NULL || config.password_file == NULL)) {
-			status = cli_usage_error(PROG, "--install over ManageSieve needs --admin and --password-file");
+		if (config.password_file == NULL) {
+			status = cli_usage_error(PROG, "--install needs --password-file (the admin's password)");
 			goto out;
 		}
-		if (!direct && (password = cli_password_from_file(config.password_file, &error)) == NULL) {
+		if ((password = cli_password_from_file(config.password_file, &error)) == NULL) {
 			fprintf(stderr, "%s: --password-file: %s\n", PROG, error->message);
 			status = EX_CONFIG;
 			goto out;
 		}
-		how = (ForwardInstall){ .cyrus_conf = config.cyrus_conf,
-		                        .cyrus_bin = config.cyrus_bin ? config.cyrus_bin : "/usr/lib/cyrus/bin",
-		                        .host = config.host, .port = (guint16)config.sieve_port,
-		                        .admin = config.admin, .password = password };
+		how = (ForwardInstall){ .host = config.host, .port = (guint16)config.sieve_port,
+		                        .admin = config.admin ? config.admin : "cyrus",
+		                        .password = password };
 	}
 	settings.local_domain = config.local_domain;
 	if (settings.format == FORWARD_FORMAT_QMAIL) {
@@ -435,7 +431,6 @@ out:
 	g_free(config.report_json);
 	g_free(config.cyrus_bin);
 	g_free(config.local_domain);
-	g_free(config.cyrus_conf);
 	g_free(config.host);
 	g_free(config.admin);
 	g_free(config.password_file);
