@@ -185,6 +185,27 @@ classify_command(GPtrArray *entries, const char *command)
 	    strlen(command), NULL);
 }
 
+/* Would an aliases file (or a .forward) read `address` as something else than an
+ * address?  sendmail's local mailer (F=:/|) takes a user part that starts, after an
+ * opening quote, with '|', '/' or ':include:' as a program, a file or a list, so
+ * "|cmd"@a-local-domain in aliases runs cmd; Postfix local(8) does the same for a
+ * bare "|cmd".  Such a local part -- quoted, escaped or not -- names no mailbox
+ * anyone uses: refused, never exported. */
+static gboolean
+is_smuggled(const char *address)
+{
+	const char *p = address;
+	if (*p == '"') {
+		p++;
+		if (*p == '\\')
+			p++;
+	}
+	return *p == '|' || *p == '/' || *p == '\\' || *p == ':';
+}
+
+#define SMUGGLED_REASON "a local part starting with '|', '/', '\\' or ':': aliases would " \
+                        "read it as a pipe, file or :include:"
+
 /* One token: `raw` as written, `unquoted` with a whole-token quote removed (else
  * NULL). */
 static void
@@ -204,6 +225,8 @@ classify(GPtrArray *entries, const char *owner, const char *raw, const char *who
 			add(entries, FORWARD_LOCAL_COPY, t + 1, strlen(t + 1), NULL);
 		else if ((problem = forward_address_problem(t + 1, TRUE)) != NULL)
 			add(entries, FORWARD_BAD, raw, strlen(raw), problem);
+		else if (is_smuggled(t + 1))
+			add(entries, FORWARD_BAD, raw, strlen(raw), SMUGGLED_REASON);
 		else
 			add(entries, FORWARD_ADDRESS, t + 1, strlen(t + 1), NULL);
 	} else {
@@ -212,6 +235,11 @@ classify(GPtrArray *entries, const char *owner, const char *raw, const char *who
 		                           ? g_strndup(t + 1, n - 2) : g_strdup(t);
 		if ((problem = forward_address_problem(address, TRUE)) != NULL)
 			add(entries, FORWARD_BAD, raw, strlen(raw), problem);
+		else if (is_smuggled(address))
+			add(entries, FORWARD_BAD, raw, strlen(raw), SMUGGLED_REASON);
+		else if (strcmp(address, owner) == 0)   /* a self-reference: sendmail and
+		                                         * Postfix deliver it locally */
+			add(entries, FORWARD_LOCAL_COPY, address, strlen(address), NULL);
 		else
 			add(entries, FORWARD_ADDRESS, address, strlen(address), NULL);
 	}

@@ -10,6 +10,7 @@
 
 #define WRAPPER "/out/cyrus-deliver-qmail"
 #define SIEVE_HEAD "# mbox2cyrus " M2C_VERSION " forwards: ~alice/.forward\n"
+#define SMUGGLED "a local part starting with '|', '/', '\\' or ':': aliases would read it as a pipe, file or :include:"
 #define COPY_QMAIL "|preline -f '" WRAPPER "' 'alice'\n"
 
 typedef struct {
@@ -86,6 +87,28 @@ static const Vector vectors[] = {
 	  "alice: \"a#b\"@example.org\n", "&a#b@example.org\n", "redirect \"a#b@example.org\";\n" },
 	{ "quoted address whole", "\"bob@example.org\"\n", "address bob@example.org\n",
 	  "alice: bob@example.org\n", "&bob@example.org\n", "redirect \"bob@example.org\";\n" },
+	/* review: a pipe, file or :include: smuggled through an address form; sendmail
+	 * reads "|x"@a-local-domain (and Postfix a bare "|x") in aliases as a program */
+	{ "angle pipe", "<|/tmp/evil>\n",
+	  "bad <|/tmp/evil>: " SMUGGLED "\n", "", "", "" },
+	{ "angle file", "</etc/passwd@localhost>\n",
+	  "bad </etc/passwd@localhost>: " SMUGGLED "\n", "", "", "" },
+	{ "backslash pipe", "\\|/tmp/evil\n",
+	  "bad \\|/tmp/evil: " SMUGGLED "\n", "", "", "" },
+	{ "backslash file", "\\/etc/passwd\n",
+	  "bad \\/etc/passwd: " SMUGGLED "\n", "", "", "" },
+	{ "quoted pipe local part", "\"|/tmp/evil\"@localhost\n",
+	  "bad \"|/tmp/evil\"@localhost: " SMUGGLED "\n", "", "", "" },
+	{ "quoted escaped pipe local part", "\"\\|/tmp/evil\"@localhost\n",
+	  "bad \"\\|/tmp/evil\"@localhost: " SMUGGLED "\n", "", "", "" },
+	{ "quoted include local part", "\":include:/etc/x\"@localhost\n",
+	  "bad \":include:/etc/x\"@localhost: " SMUGGLED "\n", "", "", "" },
+	/* review: the owner's own name without '\\' is a local copy in sendmail and
+	 * Postfix (a self-reference), not a forward back to themselves (a loop) */
+	{ "own name bare", "alice, bob@example.org\n",
+	  "local_copy alice\naddress bob@example.org\n",
+	  "alice: bob@example.org, \\alice\n", "&bob@example.org\n" COPY_QMAIL,
+	  "require [\"copy\"];\nredirect :copy \"bob@example.org\";\nkeep;\n" },
 	{ "control character", "bob\x01@example.org\n",
 	  "bad bob\\x01@example.org: control characters\n", "", "", "" },
 };
