@@ -155,6 +155,22 @@ is_file_name(const char *user)
 	       strcmp(user, "..") != 0;
 }
 
+/* A user name as the key of an aliases line, and after '\\' as the local copy: a
+ * user name as useradd(8) takes them (letters, digits, '.', '_', '-', '+', '=', not
+ * starting with '-' or '.').  Anything else -- ':', ',', a space, a quote, '|' --
+ * would let the name end the key early and start a delivery of its own
+ * ("x: \"|cmd\"" makes postalias run cmd). */
+static gboolean
+is_alias_name(const char *user)
+{
+	if (*user == '\0' || *user == '-' || *user == '.')
+		return FALSE;
+	for (const char *p = user; *p != '\0'; p++)
+		if (!g_ascii_isalnum(*p) && strchr("._-+=", *p) == NULL)
+			return FALSE;
+	return TRUE;
+}
+
 static gboolean
 write_file(const char *path, const char *text, int mode, GError **error)
 {
@@ -263,7 +279,10 @@ write_outputs(const ForwardsConfig *config, const ForwardFormatSettings *setting
 			const UserResult *r = g_ptr_array_index(results, i);
 			g_autofree char *line = r->entries ? forward_format_aliases_line(settings, r->user,
 			                                                                 r->entries) : NULL;
-			if (line != NULL)
+			if (line != NULL && !is_alias_name(r->user))
+				g_hash_table_insert(extra_problems, g_strdup(r->user),
+				                    g_strdup("a user name that cannot be an alias name"));
+			else if (line != NULL)
 				g_string_append(text, line);
 		}
 		if (!write_file(config->output, text->str, 0644, &error)) {
