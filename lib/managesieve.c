@@ -76,24 +76,33 @@ set_protocol_error(SieveSession *s, const char *step, const char *why, GError **
 	            s->host, s->port, s->user, step, why);
 }
 
-/* One CRLF-terminated line, without its CRLF; NULL with NETWORK or PROTOCOL. */
+/* One CRLF-terminated line, without its CRLF; NULL with NETWORK or PROTOCOL.  Read
+ * byte by byte from the buffered stream so that a line that never ends is refused
+ * once over SIEVE_MAX_LINE, not buffered whole until the connection closes. */
 static char *
 read_line(SieveSession *s, const char *step, GError **error)
 {
-	g_autoptr(GError) local = NULL;
-	gsize length = 0;
-	char *line = g_data_input_stream_read_line(s->in, &length, NULL, &local);
+	g_autoptr(GString) line = g_string_new(NULL);
 
-	if (line == NULL) {
-		set_network_error(s, step, local ? local->message : "connection closed", error);
-		return NULL;
+	for (;;) {
+		g_autoptr(GError) local = NULL;
+		char c;
+		gssize n = g_input_stream_read(G_INPUT_STREAM(s->in), &c, 1, NULL, &local);
+
+		if (n <= 0) {
+			set_network_error(s, step, local ? local->message : "connection closed", error);
+			return NULL;
+		}
+		if (c == '\n' && line->len > 0 && line->str[line->len - 1] == '\r') {
+			g_string_truncate(line, line->len - 1);
+			return g_string_free(g_steal_pointer(&line), FALSE);
+		}
+		if (c == '\0' || line->len >= SIEVE_MAX_LINE + 1) {
+			set_protocol_error(s, step, "a line too long or holding NUL", error);
+			return NULL;
+		}
+		g_string_append_c(line, c);
 	}
-	if (length > SIEVE_MAX_LINE || strlen(line) != length) {
-		g_free(line);
-		set_protocol_error(s, step, "a line too long or holding NUL", error);
-		return NULL;
-	}
-	return line;
 }
 
 /* When `line` ends in a literal's announcement {n} or {n+}, its length; else -1. */
