@@ -316,6 +316,8 @@ forward_parse(const char *owner, const char *bytes, gsize len)
 {
 	GPtrArray *entries = g_ptr_array_new_with_free_func((GDestroyNotify)forward_entry_free);
 	g_autoptr(GString) logical = g_string_new(NULL);
+	/* comments in the middle of a line, said after the line's own entries */
+	g_autoptr(GPtrArray) said = g_ptr_array_new_with_free_func((GDestroyNotify)forward_entry_free);
 	gsize pos = 0;
 
 	while (pos < len) {
@@ -330,6 +332,20 @@ forward_parse(const char *owner, const char *bytes, gsize len)
 		if (!continues && logical->len > 0) {
 			parse_line(entries, owner, logical->str);
 			g_string_truncate(logical, 0);
+			g_ptr_array_extend_and_steal(entries, g_steal_pointer(&said));
+			said = g_ptr_array_new_with_free_func((GDestroyNotify)forward_entry_free);
+		}
+		gsize first = 0;
+		while (first < line_len && (line[first] == ' ' || line[first] == '\t'))
+			first++;
+		if (kept > first && kept + 1 < line_len) {
+			/* a '#' after a word: sendmail and Postfix read '#' as a comment only at the
+			 * start of a line, so what follows may be addresses there: never dropped
+			 * without a word */
+			g_autofree char *rest = printable(line + kept, line_len - kept);
+			g_ptr_array_add(said, forward_entry_new(FORWARD_BAD, g_strstrip(rest),
+			                "after '#' in the middle of a line: a comment here, but sendmail and "
+			                "Postfix take '#' as one only at the start of a line"));
 		}
 		/* a NUL byte would end the string early: keep it visible as garbage */
 		for (gsize i = 0; i < kept; i++)
@@ -339,5 +355,6 @@ forward_parse(const char *owner, const char *bytes, gsize len)
 	}
 	if (logical->len > 0)
 		parse_line(entries, owner, logical->str);
+	g_ptr_array_extend_and_steal(entries, g_steal_pointer(&said));
 	return entries;
 }

@@ -10,6 +10,7 @@
 
 #define WRAPPER "/out/cyrus-deliver-qmail"
 #define SIEVE_HEAD "# mbox2cyrus " M2C_VERSION " forwards: ~alice/.forward\n"
+#define MIDLINE_HASH "after '#' in the middle of a line: a comment here, but sendmail and Postfix take '#' as one only at the start of a line"
 #define SMUGGLED "a local part starting with '|', '/', '\\' or ':': aliases would read it as a pipe, file or :include:"
 #define COPY_QMAIL "|preline -f '" WRAPPER "' 'alice'\n"
 
@@ -52,7 +53,7 @@ static const Vector vectors[] = {
 	{ "include", ":include:/etc/mail/lists/staff\n", "include /etc/mail/lists/staff\n",
 	  "", "", "" },
 	{ "comments and blank lines", "# where my mail goes\n\n  \nbob@example.org # old job\n#\n",
-	  "address bob@example.org\n",
+	  "address bob@example.org\nbad # old job: " MIDLINE_HASH "\n",
 	  "alice: bob@example.org\n", "&bob@example.org\n", "redirect \"bob@example.org\";\n" },
 	{ "empty file", "", "", "", "", "" },
 	{ "no @ domain after @", "bob@\n", "bad bob@: not an RFC 5321 mailbox: empty domain\n",
