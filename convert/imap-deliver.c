@@ -14,220 +14,19 @@
  *      (same digest, at the next UID after what the journal knows) is taken as is;
  *   4. else added to the APPEND command being sent (imap-append.h); a full command
  *      is ended, its answer read, and its UIDs journaled (a part) before the next.
+ * Step 1 and the literal's producer are in imap-prepare.c.
  * A refused command stores nothing (Cyrus: atomic): its messages are sent again one
  * by one, in order; one still refused goes to the quarantine with the server's
  * words.  Over quota and a mailbox that is gone fail the mailbox (a rerun goes on
  * after the last part).
  */
-#include "method-imap-private.h"
+#include "imap-deliver-private.h"
 
 #include <string.h>
 
 #include <gio/gio.h>
 
 #include "fault.h"
-
-#define HOLD_MAX (1024 * 1024)        /* literals held in memory up to this size */
-#define MAX_KEYWORDS 100              /* Cyrus: "Too many user flags in mailbox" */
-#define SYNC_ABOVE (4 * 1024 * 1024)  /* larger literals wait for the server's "+" */
-
-typedef struct {
-	MboxMessage *m;
-	guint64 size;
-	GByteArray *bytes;       /* the literal when held */
-	GDateTime *date;
-	GPtrArray *flags;        /* as sent, NULL-terminated */
-	GChecksum *sum;          /* while preparing, when a digest is wanted */
-	guint8 sha1[20];
-} Prepared;
-
-typedef struct {
-	MethodUser *mu;
-	const DeliveryTarget *t;
-	MboxReader *reader;
-	Delivery *d;
-	char *personal;
-	guint32 uidvalidity;
-	GHashTable *keywords;    /* the mailbox's, borrowed from mu->keywords */
-	GArray *uids;            /* guint32 by message number - 1 */
-	/* the part not yet journaled: messages part_first..seen */
-	guint64 part_first, seen;
-	gint64 qz_journaled;     /* the quarantine's size the last record says; -1: none */
-	GArray *part_uids;       /* guint32 */
-	GArray *part_q;          /* guint64 */
-	/* the APPEND command being sent */
-	ImapAppend *cmd;
-	GPtrArray *batch;        /* Prepared *, in order */
-	guint64 batch_bytes;
-	MessageFixSettings fix;  /* the run's, or those the delivery began with */
-	/* what the mailbox holds already (imap-resume.c); NULL when it was empty */
-	ImapResume *resume;
-	gboolean adopting;       /* until the first message is appended */
-} Ctx;
-
-static void
-prepared_free(Prepared *p)
-{
-	if (p == NULL)
-		return;
-	mbox_message_free(p->m);
-	if (p->bytes != NULL)
-		g_byte_array_unref(p->bytes);
-	if (p->date != NULL)
-		g_date_time_unref(p->date);
-	if (p->flags != NULL)
-		g_ptr_array_unref(p->flags);
-	if (p->sum != NULL)
-		g_checksum_free(p->sum);
-	g_free(p);
-}
-
-/* ---- 1. prepare ---- */
-
-static gboolean
-prepare_write(const char *data, gsize len, gpointer pp, GError **error)
-{
-	Prepared *p = pp;
-	(void)error;
-	p->size += len;
-	if (p->bytes != NULL && p->size <= HOLD_MAX)
-		g_byte_array_append(p->bytes, (const guint8 *)data, (guint)len);
-	else
-		g_clear_pointer(&p->bytes, g_byte_array_unref);
-	if (p->sum != NULL)
-		g_checksum_update(p->sum, (const guchar *)data, len);
-	return TRUE;
-}
-
-static void
-report(Ctx *c, const MboxMessage *m, gboolean stored, const char *text)
-{
-	if (c->t->problem != NULL)
-		c->t->problem(c->t->data, m, stored, text);
-}
-
-/* The flags to send: \Recent never; a keyword the mailbox cannot take left off. */
-static GPtrArray *
-flags_to_send(Ctx *c, const MboxMessage *m, gboolean say)
-{
-	GPtrArray *flags = g_ptr_array_new();
-	for (char **f = m->flags; f != NULL && *f != NULL; f++) {
-		if (g_ascii_strcasecmp(*f, "\\Recent") == 0)
-			continue;
-		if (**f != '\\' && !g_hash_table_contains(c->keywords, *f)) {
-			if (g_hash_table_size(c->keywords) >= MAX_KEYWORDS) {
-				if (say) {
-					g_autofree char *text = g_strdup_printf("keyword %s not stored: the mailbox "
-					                                        "holds Cyrus's limit of %d keywords",
-					                                        *f, MAX_KEYWORDS);
-					report(c, m, TRUE, text);
-				}
-				continue;
-			}
-			g_hash_table_add(c->keywords, g_strdup(*f));
-		}
-		g_ptr_array_add(flags, *f);
-	}
-	g_ptr_array_add(flags, NULL);
-	return flags;
-}
-
-/* Make `p` (whose message is set) ready to send; `say`: report what was changed (the
- * first time only).  FALSE with the reader's error. */
-static gboolean
-prepare(Ctx *c, Prepared *p, gboolean want_digest, gboolean say, GError **error)
-{
-	const MboxMessage *m = p->m;
-	MessageFix *fix = NULL;
-
-	p->size = 0;
-	g_clear_pointer(&p->bytes, g_byte_array_unref);
-	p->bytes = g_byte_array_new();
-	g_clear_pointer(&p->flags, g_ptr_array_unref);
-	p->flags = flags_to_send(c, m, say);
-	g_clear_pointer(&p->date, g_date_time_unref);
-	if (g_date_time_to_unix(m->date) <= 0) {
-		p->date = g_date_time_new_from_unix_utc(1);
-		if (say)
-			report(c, m, TRUE, "a date at or before 1970-01-01 00:00:00 UTC, which Cyrus "
-			       "replaces by the time of delivery: stored as 1970-01-01 00:00:01 UTC");
-	} else if (g_date_time_to_unix(m->date) > G_MAXUINT32) {
-		/* Cyrus keeps an INTERNALDATE in 32 bits: a later one is stored wrapped */
-		p->date = g_date_time_new_from_unix_utc(G_MAXUINT32);
-		if (say)
-			report(c, m, TRUE, "a date after 2106-02-07 06:28:15 UTC, which Cyrus cannot "
-			       "keep (it would store it wrapped): stored as 2106-02-07 06:28:15 UTC");
-	} else {
-		p->date = g_date_time_ref(m->date);
-	}
-	if (want_digest)
-		p->sum = g_checksum_new(G_CHECKSUM_SHA1);
-	if (!message_fix_copy(c->reader, m, &c->fix, prepare_write, p, &fix, error)) {
-		message_fix_free(fix);
-		return FALSE;
-	}
-	if (say)
-		for (const char *const *n = message_fix_notes(fix); n != NULL && *n != NULL; n++)
-			report(c, m, TRUE, *n);
-	message_fix_free(fix);
-	if (p->sum != NULL) {
-		gsize len = sizeof p->sha1;
-		g_checksum_get_digest(p->sum, p->sha1, &len);
-		g_clear_pointer(&p->sum, g_checksum_free);
-	}
-	return TRUE;
-}
-
-/* ---- sending ---- */
-
-typedef struct {
-	ImapLiteralWrite write;
-	gpointer write_data;
-	guint64 left;
-} Counted;
-
-static gboolean
-counted_write(const char *data, gsize len, gpointer cp, GError **error)
-{
-	Counted *c = cp;
-	if (len > c->left) {
-		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message grew while it was "
-		            "sent (the file changed?)");
-		return FALSE;
-	}
-	c->left -= len;
-	return c->write(data, len, c->write_data, error);
-}
-
-typedef struct {
-	Ctx *c;
-	Prepared *p;
-} Produce;
-
-/* ImapLiteralProducer: the literal, held or read again; half of it, then the fault
- * point "literal" (a kill in the middle of a literal), then the rest. */
-static gboolean
-produce(gpointer data, ImapLiteralWrite write, gpointer write_data, GError **error)
-{
-	Produce *pr = data;
-	Prepared *p = pr->p;
-	if (p->bytes != NULL) {
-		gsize half = p->bytes->len / 2;
-		if (!write((const char *)p->bytes->data, half, write_data, error))
-			return FALSE;
-		fault_point("literal");
-		return write((const char *)p->bytes->data + half, p->bytes->len - half, write_data, error);
-	}
-	Counted counted = { write, write_data, p->size };
-	if (!message_fix_copy(pr->c->reader, p->m, &pr->c->fix, counted_write, &counted, NULL, error))
-		return FALSE;
-	if (counted.left != 0) {
-		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message shrank while it "
-		            "was sent (the file changed?)");
-		return FALSE;
-	}
-	return TRUE;
-}
 
 static gboolean
 is_session_error(const GError *e)
@@ -253,12 +52,12 @@ quarantine(Ctx *c, Prepared *p, const char *why, GError **error)
 	if (!quarantine_add(c->mu->quarantine, c->reader, p->m, NULL, &local)) {
 		g_autofree char *text = g_strdup_printf("%s; and it could not be put in the quarantine: %s",
 		                                        why, local->message);
-		report(c, p->m, FALSE, text);
+		imap_report(c, p->m, FALSE, text);
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
 	g_autofree char *text = g_strdup_printf("%s: kept in %s", why, quarantine_path(c->mu->quarantine));
-	report(c, p->m, FALSE, text);
+	imap_report(c, p->m, FALSE, text);
 	g_array_append_val(c->part_q, p->m->number);
 	return TRUE;
 }
@@ -310,9 +109,9 @@ append_alone(Ctx *c, Prepared *p, GError **error)
 	Produce pr = { c, p };
 	guint32 v;
 
-	if (p->bytes == NULL && p->size <= HOLD_MAX && !prepare(c, p, FALSE, FALSE, error))
+	if (p->bytes == NULL && p->size <= HOLD_MAX && !imap_prepare(c, p, FALSE, FALSE, error))
 		return FALSE;
-	if (imap_append_add(one, (const char *const *)p->flags->pdata, p->date, p->size, produce,
+	if (imap_append_add(one, (const char *const *)p->flags->pdata, p->date, p->size, imap_produce,
 	                    &pr, &local) &&
 	    imap_append_finish(one, &v, uids, &local)) {
 		stored(c, p, g_array_index(uids, guint32, 0), TRUE);
@@ -376,7 +175,7 @@ send(Ctx *c, Prepared *p, GError **error)
 
 	if (c->cmd != NULL && (c->batch->len >= run->batch_messages || !c->mu->caps.multiappend ||
 	                       c->batch_bytes + p->size > run->batch_bytes) && !flush(c, error)) {
-		prepared_free(p);
+		imap_prepared_free(p);
 		return FALSE;
 	}
 	if (c->cmd == NULL)
@@ -384,7 +183,7 @@ send(Ctx *c, Prepared *p, GError **error)
 	g_ptr_array_add(c->batch, p);
 	c->batch_bytes += p->size;
 	gboolean added = imap_append_add(c->cmd, (const char *const *)p->flags->pdata, p->date,
-	                                 p->size, produce, &pr, &local);
+	                                 p->size, imap_produce, &pr, &local);
 	g_clear_pointer(&p->bytes, g_byte_array_unref);   /* sent: read again if refused */
 	c->seen = p->m->number;
 	if (added)
@@ -403,7 +202,7 @@ send(Ctx *c, Prepared *p, GError **error)
 static gboolean
 check_claimed(Ctx *c, Prepared *p, guint32 uid, GError **error)
 {
-	if (!prepare(c, p, TRUE, FALSE, error) ||
+	if (!imap_prepare(c, p, TRUE, FALSE, error) ||
 	    !imap_resume_claimed(c->resume, p->m->number, uid, p->sha1, error))
 		return FALSE;
 	c->d->stored++;
@@ -426,37 +225,6 @@ adopt(Ctx *c, Prepared *p)
 }
 
 /* ---- the source ---- */
-
-static GHashTable *
-mailbox_keywords(Ctx *c)
-{
-	GHashTable *set = g_hash_table_lookup(c->mu->keywords, c->t->mailbox);
-	if (set == NULL) {
-		set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-		g_hash_table_insert(c->mu->keywords, g_strdup(c->t->mailbox), set);
-	}
-	g_auto(GStrv) now = imap_session_selected_keywords(c->mu->session);
-	for (guint i = 0; now != NULL && now[i] != NULL; i++)
-		if (!g_hash_table_contains(set, now[i]))
-			g_hash_table_add(set, g_strdup(now[i]));
-	return set;
-}
-
-/* No bytes, or only empty lines (the reader gives the last message of a file, "From
- * ...\n\n", as one empty line): nothing Cyrus would store. */
-static gboolean
-is_empty(const Prepared *p)
-{
-	if (p->size == 0)
-		return TRUE;
-	if (p->bytes == NULL || p->bytes->len != p->size)
-		return FALSE;   /* over 1 MiB: not empty */
-	for (guint i = 0; i < p->bytes->len; i++)
-		if (p->bytes->data[i] != '\r' && p->bytes->data[i] != '\n')
-			return FALSE;
-	return TRUE;
-}
-
 static gboolean
 one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
 {
@@ -467,7 +235,7 @@ one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
 	p->m = m;
 	c->d->messages++;
 	if (m->number > IMAP_MAX_MESSAGES) {
-		prepared_free(p);
+		imap_prepared_free(p);
 		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_NOT_MBOX, "more than %u messages in "
 		            "one file: split it (formail -s, or git mailsplit) and give each part a row",
 		            IMAP_MAX_MESSAGES);
@@ -479,30 +247,30 @@ one_message(Ctx *c, const ImapRecords *r, MboxMessage *m, GError **error)
 		guint32 uid = g_array_index(r->uids, guint32, m->number - 1);
 		c->seen = m->number;
 		ok = uid == 0 || check_claimed(c, p, uid, error);
-		prepared_free(p);
+		imap_prepared_free(p);
 		return ok;
 	}
-	if (!prepare(c, p, c->adopting, TRUE, error)) {
-		prepared_free(p);
+	if (!imap_prepare(c, p, c->adopting, TRUE, error)) {
+		imap_prepared_free(p);
 		return FALSE;
 	}
-	if (is_empty(p) || (limit > 0 && p->size > limit)) {
+	if (imap_prepared_is_empty(p) || (limit > 0 && p->size > limit)) {
 		/* the quarantine in message order: the command being sent is ended first */
 		if (c->cmd != NULL && !flush(c, error)) {
-			prepared_free(p);
+			imap_prepared_free(p);
 			return FALSE;
 		}
-		g_autofree char *why = is_empty(p) ?
+		g_autofree char *why = imap_prepared_is_empty(p) ?
 			g_strdup("an empty message, which Cyrus refuses (\"Zero-length message literal\")") :
 			g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over the server's APPENDLIMIT of %"
 			                G_GUINT64_FORMAT, p->size, limit);
 		ok = quarantine(c, p, why, error);
 		c->seen = m->number;
-		prepared_free(p);
+		imap_prepared_free(p);
 		return ok;
 	}
 	if (adopt(c, p)) {
-		prepared_free(p);
+		imap_prepared_free(p);
 		return TRUE;
 	}
 	c->adopting = FALSE;
@@ -562,7 +330,7 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 	c.uids = g_array_copy(r.uids);
 	c.part_uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 	c.part_q = g_array_new(FALSE, FALSE, sizeof(guint64));
-	c.batch = g_ptr_array_new_with_free_func((GDestroyNotify)prepared_free);
+	c.batch = g_ptr_array_new_with_free_func((GDestroyNotify)imap_prepared_free);
 	if (c.personal == NULL) {
 		g_set_error(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NO, "\"%s\" is not a mailbox of %s",
 		            t->mailbox, mu->user);
@@ -572,7 +340,7 @@ imap_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 	    !imap_session_select(mu->session, c.personal, TRUE, &exists, &c.uidvalidity, error))
 		goto out;
 	uidnext = imap_session_selected_uidnext(mu->session);
-	c.keywords = mailbox_keywords(&c);
+	c.keywords = imap_mailbox_keywords(&c);
 	if (r.begun) {
 		if (r.uidvalidity != c.uidvalidity) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "its UIDVALIDITY is %u, %u when "
