@@ -26,6 +26,7 @@
 #include "forward-format.h"
 #include "forward-install.h"
 #include "forward-parse.h"
+#include "map-user.h"
 #include "report.h"
 #include "user-access.h"
 
@@ -65,31 +66,6 @@ user_result_free(UserResult *r)
 	if (r->entries != NULL)
 		g_ptr_array_unref(r->entries);
 	g_free(r);
-}
-
-/* The users of --users FILE, then USER...; each once. */
-static GPtrArray *
-read_users(const char *users_file, char **args, GError **error)
-{
-	g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_auto(GStrv) lines = NULL;
-	if (users_file != NULL) {
-		g_autofree char *text = NULL;
-		if (!g_file_get_contents(users_file, &text, NULL, error))
-			return NULL;
-		lines = g_strsplit(text, "\n", -1);
-	}
-	for (int pass = 0; pass < 2; pass++) {
-		for (char **l = pass == 0 ? lines : args; l != NULL && *l != NULL; l++) {
-			const char *u = g_strstrip(*l);
-			if (*u == '\0' || *u == '#' || g_hash_table_contains(seen, u))
-				continue;
-			g_hash_table_add(seen, g_strdup(u));
-			g_ptr_array_add(users, g_strdup(u));
-		}
-	}
-	return g_steal_pointer(&users);
 }
 
 /* Read `user`'s .forward into `r`: entries, or a problem, or neither (none there). */
@@ -393,7 +369,7 @@ cmd_forwards(int argc, char **argv)
 		status = cli_usage_error(PROG, "--sieve-port must be 1 to 65535");
 		goto out;
 	}
-	users = read_users(config.users_file, argv + 1, &error);
+	users = map_read_users(config.users_file, argv + 1, &error);
 	if (users == NULL) {
 		status = cli_usage_error(PROG, "--users: %s", error->message);
 		goto out;

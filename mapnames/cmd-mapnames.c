@@ -45,44 +45,6 @@ typedef struct {
 	gboolean verbose;
 } MapConfig;
 
-/* Add a copy of `user` to `users` unless `seen` has it.  `seen` borrows its keys
- * from `users`, which outlives it; never from the lines of --users, freed as soon
- * as the file is read. */
-static void
-add_user(GPtrArray *users, GHashTable *seen, const char *user)
-{
-	char *copy;
-
-	if (g_hash_table_contains(seen, user))
-		return;
-	copy = g_strdup(user);
-	g_ptr_array_add(users, copy);
-	g_hash_table_add(seen, copy);
-}
-
-/* The users of --users FILE, then USER...; each once, in the order first named. */
-static GPtrArray *
-read_users(const MapConfig *config, char **args, GError **error)
-{
-	g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-
-	if (config->users_file != NULL) {
-		g_autofree char *text = NULL;
-		if (!g_file_get_contents(config->users_file, &text, NULL, error))
-			return NULL;
-		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-		for (char **l = lines; *l != NULL; l++) {
-			const char *u = g_strstrip(*l);
-			if (*u != '\0' && *u != '#')
-				add_user(users, seen, u);
-		}
-	}
-	for (char **a = args; a != NULL && *a != NULL; a++)
-		add_user(users, seen, *a);
-	return g_steal_pointer(&users);
-}
-
 static int
 configure(MapConfig *config, MailboxNaming *naming, DiscoverSettings *ds)
 {
@@ -269,7 +231,7 @@ cmd_mapnames(int argc, char **argv)
 	if ((status = cli_parse(context, "mbox2cyrus mapnames", &argc, &argv)) != 0 ||
 	    (status = configure(&config, &naming, &ds)) != 0)
 		goto out;
-	users = read_users(&config, argv + 1, &error);
+	users = map_read_users(config.users_file, argv + 1, &error);
 	if (users == NULL) {
 		status = cli_usage_error("mbox2cyrus mapnames", "--users: %s", error->message);
 		goto out;

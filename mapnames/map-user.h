@@ -48,4 +48,9 @@ void map_user(const MapUserSettings *settings, MailboxNameSet *names, GHashTable
 char *map_user_component(const MapUserSettings *settings, const char *bytes, gsize len,
                          gboolean top_level, GString *notes);
 
+/* The users of `users_file` (one per line; blank lines and # comments passed over;
+ * NULL: none), then `args` (NULL-terminated, may be NULL); each once, in the order
+ * first named.  A new array of new strings, or NULL with a G_FILE_ERROR. */
+GPtrArray *map_read_users(const char *users_file, char **args, GError **error);
+
 #endif

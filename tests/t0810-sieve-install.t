@@ -7,7 +7,7 @@
 # An independent ManageSieve exchange (python sockets) must list the script ACTIVE.
 # A script that does not compile, and a wrong admin password, must fail with the
 # server's own words.
-import base64, glob, os, socket, sys, tempfile, time
+import base64, os, socket, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 import m2ctest as t
 
@@ -25,46 +25,6 @@ def install(cy, name, script, password_file=None):
                       '--user', USER, '--name', name, f.name])
     finally:
         os.unlink(f.name)
-
-
-def lmtp_deliver(cy, subject):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(cy.lmtp_socket)
-    f = s.makefile('rwb')
-    replies = []
-
-    def cmd(line):
-        if line is not None:
-            f.write(line + b'\r\n')
-            f.flush()
-        while True:
-            reply = f.readline()
-            if reply[3:4] != b'-':
-                replies.append(reply)
-                return reply
-    cmd(None)
-    cmd(b'LHLO test')
-    cmd(b'MAIL FROM:<bob@example.net>')
-    cmd(b'RCPT TO:<%s>' % USER.encode())
-    cmd(b'DATA')
-    last = cmd(b'From: bob@example.net\r\nTo: %s@example.org\r\nSubject: %s\r\n'
-               b'Message-ID: <%s@example.net>\r\n\r\nhello\r\n.'
-               % (USER.encode(), subject.encode(), subject.replace(' ', '-').encode()))
-    cmd(b'QUIT')
-    s.close()
-    return last
-
-
-def captured(cy, subject):
-    """The capture files holding `subject`.  The capture script links its file before
-    it answers DATA, and lmtpd answers after sendmail did: it is there by now."""
-    hits = []
-    for path in sorted(glob.glob(os.path.join(cy.sent_dir, '*.eml'))):
-        with open(path, 'rb') as f:
-            data = f.read()
-        if b'\nSubject: ' + subject.encode() + b'\n' in data:
-            hits.append(data)
-    return hits
 
 
 def inbox_subjects(cy):
@@ -118,9 +78,9 @@ with t.Cyrus(sieve=True) as cy:
     t.is_(status, b'OK', 'python ManageSieve: AUTHENTICATE PLAIN with authzid')
     t.ok(b'"copy" ACTIVE' in lines, 'LISTSCRIPTS lists "copy" ACTIVE', repr(lines))
     t.is_(end, b'OK', 'LISTSCRIPTS answered OK')
-    reply = lmtp_deliver(cy, 'first copy')
+    reply = t.lmtp_deliver(cy, USER, 'first copy')
     t.ok(reply.startswith(b'250'), 'LMTP delivery accepted', repr(reply))
-    hits = captured(cy, 'first copy')
+    hits = t.captured(cy, 'first copy')
     t.is_(len(hits), 1, 'the redirect reached the capture sendmail once')
     head = hits[0].split(b'\n\n', 1)[0].split(b'\n') if hits else []
     t.ok(b'X-Capture-To: <someone@example.org>' in head, 'its recipient is someone@example.org',
@@ -134,8 +94,8 @@ with t.Cyrus(sieve=True) as cy:
     status, lines, end = listscripts(cy)
     t.ok(b'"away" ACTIVE' in lines and b'"copy"' in lines,
          '"away" is now ACTIVE, "copy" still listed', repr(lines))
-    lmtp_deliver(cy, 'second away')
-    hits = captured(cy, 'second away')
+    t.lmtp_deliver(cy, USER, 'second away')
+    hits = t.captured(cy, 'second away')
     t.ok(len(hits) == 1 and b'X-Capture-To: <elsewhere@example.org>' in hits[0],
          'redirected to elsewhere@example.org', repr(hits))
     t.ok('second away' not in inbox_subjects(cy), 'no :copy, no keep: not in the INBOX')

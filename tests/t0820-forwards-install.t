@@ -6,7 +6,7 @@
 # names an address is redirected to it (seen by the capture), and where \user was
 # present it also lands in the user's INBOX (imaplib), else not.  A user without a
 # mailbox in Cyrus is not installed, with the reason.
-import json, os, pwd, shutil, socket, subprocess, sys, tempfile, glob
+import json, os, pwd, shutil, subprocess, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 import m2ctest as t
 
@@ -44,42 +44,6 @@ with open(users_file, 'w') as f:
     f.write(''.join(u + '\n' for u in USERS.values()))
 
 
-def lmtp(cy, user, subject):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(cy.lmtp_socket)
-    f = s.makefile('rwb')
-
-    def cmd(line):
-        if line is not None:
-            f.write(line + b'\r\n')
-            f.flush()
-        while True:
-            reply = f.readline()
-            if reply[3:4] != b'-':
-                return reply
-    cmd(None)
-    cmd(b'LHLO test')
-    cmd(b'MAIL FROM:<sender@example.net>')
-    cmd(b'RCPT TO:<%s>' % user.encode())
-    cmd(b'DATA')
-    last = cmd(b'From: sender@example.net\r\nSubject: %s\r\nMessage-ID: <%s@example.net>\r\n\r\n'
-               b'hello\r\n.' % (subject.encode(), subject.encode()))
-    cmd(b'QUIT')
-    s.close()
-    return last
-
-
-def captured(cy, subject):
-    """Capture files holding `subject`: the capture script links its file before it
-    answers DATA, and lmtpd answers LMTP after that, so they are there by now."""
-    out = []
-    for path in sorted(glob.glob(os.path.join(cy.sent_dir, '*.eml'))):
-        data = open(path, 'rb').read()
-        if b'\nSubject: ' + subject.encode() + b'\n' in data:
-            out.append(data)
-    return out
-
-
 with t.Cyrus(sieve=True) as cy:
     adm = cy.admin()
     for name in ('keep', 'away'):
@@ -98,9 +62,9 @@ with t.Cyrus(sieve=True) as cy:
     for name, subject, addr, in_inbox in (('keep', 'to keep', 'keep-copy@example.org', True),
                                           ('away', 'to away', 'away-only@example.org', False)):
         u = USERS[name]
-        reply = lmtp(cy, u, subject)
+        reply = t.lmtp_deliver(cy, u, subject, sender='sender@example.net')
         t.ok(reply.startswith(b'250'), '%s: LMTP delivery accepted' % name, reply)
-        caps = captured(cy, subject)
+        caps = t.captured(cy, subject)
         t.ok(len(caps) == 1 and ('X-Capture-To: <%s>' % addr).encode() in caps[0],
              '%s: redirected to %s (seen by the capturing sendmail)' % (name, addr),
              caps[0][:300] if caps else 'nothing captured')

@@ -273,6 +273,49 @@ def mailbox_messages(imap, box):
     return out
 
 
+def lmtp_deliver(cy, rcpt, subject, sender='bob@example.net'):
+    """One message to `rcpt` over Cyrus's LMTP socket; the reply to its DATA."""
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(cy.lmtp_socket)
+    f = s.makefile('rwb')
+
+    def cmd(line):
+        if line is not None:
+            f.write(line + b'\r\n')
+            f.flush()
+        while True:
+            reply = f.readline()
+            if reply[3:4] != b'-':
+                return reply
+    cmd(None)
+    cmd(b'LHLO test')
+    cmd(b'MAIL FROM:<%s>' % sender.encode())
+    cmd(b'RCPT TO:<%s>' % rcpt.encode())
+    cmd(b'DATA')
+    last = cmd(b'From: %s\r\nTo: %s@example.org\r\nSubject: %s\r\n'
+               b'Message-ID: <%s@example.net>\r\n\r\nhello\r\n.'
+               % (sender.encode(), rcpt.encode(), subject.encode(),
+                  subject.replace(' ', '-').encode()))
+    cmd(b'QUIT')
+    s.close()
+    return last
+
+
+def captured(cy, subject):
+    """What the capturing sendmail of Cyrus(sieve=True) holds with `subject`.  The
+    capture script links its file before it answers DATA, and lmtpd answers LMTP after
+    sendmail did: it is there by now."""
+    import glob
+    hits = []
+    for path in sorted(glob.glob(os.path.join(cy.sent_dir, '*.eml'))):
+        with open(path, 'rb') as f:
+            data = f.read()
+        if b'\nSubject: ' + subject.encode() + b'\n' in data:
+            hits.append(data)
+    return hits
+
+
 def list_mailboxes(imap, pattern='*'):
     """LIST "" pattern through imaplib; the names as the server spells them."""
     import re
