@@ -43,6 +43,10 @@ typedef struct {
 	char *state_dir_resolved;   /* --state, or MANIFEST.state */
 	int batch_messages;
 	gint64 batch_bytes;
+	char *lmtp;
+	char *deliver;
+	gboolean ignore_quota;
+	char *duplicate_ids;
 } ConvertConfig;
 
 /* --dry-run: what would be done, from the sources alone, opened as convert opens them. */
@@ -103,11 +107,6 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report)
 	if (config->method == NULL)
 		return cli_usage_error(PROG, "--method is needed");
 	ctx->method = convert_method_find(config->method);
-	if (ctx->method == NULL && strcmp(config->method, "lmtp") == 0) {
-		report_msg(report, REPORT_UNAVAILABLE, "--method %s: not built yet (use spool or imap)",
-		           config->method);
-		return EX_UNAVAILABLE;
-	}
 	if (ctx->method == NULL)
 		return cli_usage_error(PROG, "--method must be spool, lmtp or imap");
 	if ((status = cli_server_configure(&config->server, PROG, report)) != 0)
@@ -130,8 +129,19 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report)
 	}
 	if (config->batch_messages < 0 || config->batch_bytes < 0)
 		return cli_usage_error(PROG, "--batch-messages and --batch-bytes must be positive");
+	if ((config->lmtp || config->deliver || config->ignore_quota || config->duplicate_ids) &&
+	    strcmp(config->method, "lmtp") != 0)
+		return cli_usage_error(PROG, "--lmtp, --deliver, --ignore-quota and --duplicate-ids are "
+		                       "for --method lmtp");
+	if (config->lmtp && config->deliver)
+		return cli_usage_error(PROG, "--lmtp or --deliver, not both");
+	if (config->duplicate_ids && strcmp(config->duplicate_ids, "refuse") != 0 &&
+	    strcmp(config->duplicate_ids, "append") != 0)
+		return cli_usage_error(PROG, "--duplicate-ids must be refuse or append");
 	if (config->dry_run)
 		return 0;
+	if ((status = cli_server_read_password(&config->server, PROG, report)) != 0)
+		return status;
 	MethodSettings ms = {
 		.state_dir = config->state_dir_resolved, .fixes = fixes,
 		.header_charset = config->server.options.header_charset, .batch_messages = (guint)config->batch_messages,
@@ -139,14 +149,16 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report)
 		.cyrus_conf = config->server.options.cyrus_conf, .cyrus_bin = config->cyrus_bin,
 		.cyrus_user = config->cyrus_user, .fsync = config->fsync, .reader = &config->server.reader,
 		.finish_jobs = config->reconstruct_jobs > 0 ? (guint)config->reconstruct_jobs : 1,
+		.lmtp = config->lmtp, .deliver_program = config->deliver,
+		.ignore_quota = config->ignore_quota,
+		.duplicates_append = config->duplicate_ids && strcmp(config->duplicate_ids, "append") == 0,
+		.admin = config->server.admin, .admin_password = config->server.password,
 	};
 	ctx->method_run = ctx->method->run_new(&ms, &error);
 	if (ctx->method_run == NULL) {
 		report_msg(report, REPORT_CONFIG, "%s", error->message);
 		return EX_CONFIG;
 	}
-	if ((status = cli_server_read_password(&config->server, PROG, report)) != 0)
-		return status;
 	ctx->partition = config->partition;
 	ctx->quota_kb = config->quota > 0 ? config->quota : -1;
 	return 0;
@@ -164,6 +176,9 @@ config_clear(ConvertConfig *config)
 	g_free(config->fsync);
 	g_strfreev(config->no_fix);
 	g_free(config->state_dir_resolved);
+	g_free(config->lmtp);
+	g_free(config->deliver);
+	g_free(config->duplicate_ids);
 }
 
 int
@@ -171,7 +186,7 @@ cmd_convert(int argc, char **argv)
 {
 	ConvertConfig config = { .quota = -1 };
 	GOptionEntry entries[] = {
-		{ "method", 0, 0, G_OPTION_ARG_STRING, &config.method, "spool or imap (lmtp: not built yet)", "M" },
+		{ "method", 0, 0, G_OPTION_ARG_STRING, &config.method, "spool, imap or lmtp", "M" },
 		{ "cyrus-bin", 0, 0, G_OPTION_ARG_FILENAME, &config.cyrus_bin, "Cyrus's tools (default /usr/lib/cyrus/bin)", "DIR" },
 		{ "cyrus-user", 0, 0, G_OPTION_ARG_STRING, &config.cyrus_user, "the user Cyrus runs as (default cyrus)", "NAME" },
 		{ "reconstruct-jobs", 0, 0, G_OPTION_ARG_INT, &config.reconstruct_jobs, "reconstructs at once (default 1)", "N" },
@@ -180,7 +195,11 @@ cmd_convert(int argc, char **argv)
 		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &config.state, "journal directory (default MANIFEST.state)", "DIR" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &config.dry_run, "print the plan; change nothing", NULL },
 		{ "fsync", 0, 0, G_OPTION_ARG_STRING, &config.fsync, "none, batch (default: per mailbox) or each", "WHEN" },
-		{ "no-fix", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config.no_fix, "imap: leave this kind of message as it is (" MESSAGE_FIX_NAMES "; repeatable)", "KIND" },
+		{ "lmtp", 0, 0, G_OPTION_ARG_STRING, &config.lmtp, "lmtp: where lmtpd listens (default: imapd.conf's lmtpsocket)", "unix:PATH|HOST:PORT" },
+		{ "deliver", 0, 0, G_OPTION_ARG_FILENAME, &config.deliver, "lmtp: run this Cyrus deliver once per message instead", "PATH" },
+		{ "ignore-quota", 0, 0, G_OPTION_ARG_NONE, &config.ignore_quota, "lmtp: deliver over quota (IGNOREQUOTA, deliver -q)", NULL },
+		{ "duplicate-ids", 0, 0, G_OPTION_ARG_STRING, &config.duplicate_ids, "lmtp, when the server drops repeated Message-IDs: refuse such a folder (default) or append those messages over IMAP", "refuse|append" },
+		{ "no-fix", 0, 0, G_OPTION_ARG_STRING_ARRAY, &config.no_fix, "imap, lmtp: leave this kind of message as it is (" MESSAGE_FIX_NAMES "; repeatable)", "KIND" },
 		{ "batch-messages", 0, 0, G_OPTION_ARG_INT, &config.batch_messages, "imap: messages per APPEND command (default 500)", "N" },
 		{ "batch-bytes", 0, 0, G_OPTION_ARG_INT64, &config.batch_bytes, "imap: bytes per APPEND command (default 32 MiB)", "BYTES" },
 		G_OPTION_ENTRY_NULL
@@ -200,8 +219,9 @@ cmd_convert(int argc, char **argv)
 		"Move the mail named in a manifest into Cyrus.  --method spool writes message files\n"
 		"into the Cyrus spool and runs reconstruct: for a batch cutover, as root on the\n"
 		"Cyrus host.  --method imap APPENDs every message as its owner (the admin's proxy\n"
-		"login): for a Cyrus whose disks are out of reach.  Interrupted runs resume from\n"
-		"the journal in --state.");
+		"login): for a Cyrus whose disks are out of reach.  --method lmtp delivers every\n"
+		"message through lmtpd (or Cyrus's deliver) as its owner.  Interrupted runs\n"
+		"resume from the journal in --state.");
 	g_option_context_set_description(context, "See mbox2cyrus-convert(1).");
 	if ((status = cli_parse(context, PROG, &argc, &argv)) != 0)
 		goto out;

@@ -5,7 +5,8 @@
  * The steps, in order; the journal step that records each is in capitals.  A step
  * recorded is passed over by a rerun; one not recorded is done again, so each is
  * safe to redo:
- *   0. read the user's journal: what earlier runs did, and what failed.
+ *   0. read the user's journal: what earlier runs did, and what failed; the method
+ *      may refuse the user here, with nothing done (method.h: user_check).
  *   1. CREATE each mailbox not CREATED, the INBOX first (Cyrus makes folders only
  *      below it), on --partition; SETQUOTA the INBOX (upload: the user CREATEs by
  *      their own names, no partition, no quota).  A mailbox that exists already is
@@ -209,6 +210,21 @@ create_mailbox(Job *job, Mailbox *mb, GError **error)
 	mb->baseline = messages;
 	fault_point("create");
 	return TRUE;
+}
+
+/* Before step 1: may the method carry every mailbox of the user? */
+static gboolean
+check_user(Job *job, GError **error)
+{
+	const ConvertMethod *method = job->ctx->method;
+	if (method->user_check == NULL)
+		return TRUE;
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	for (guint i = 0; i < job->mailboxes->len; i++)
+		g_ptr_array_add(names, (gpointer)((Mailbox *)g_ptr_array_index(job->mailboxes, i))->name);
+	g_ptr_array_add(names, NULL);
+	return method->user_check(job->ctx->method_run, job->user, (const char *const *)names->pdata,
+	                          error);
 }
 
 /* Step 1. */
@@ -504,6 +520,8 @@ convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows)
 	if (journal_is_resumed(job.journal))
 		report_msg(ctx->report, REPORT_INFO, "%s: resuming an interrupted run%s", user,
 		           job.failures_before ? "; retrying what failed before" : "");
+	if (!check_user(&job, &error))
+		goto out;
 	if (!admin_session(&job)) {
 		status = USER_NOT_STARTED;
 		goto out;

@@ -90,20 +90,11 @@ imap_prepare(Ctx *c, Prepared *p, gboolean want_digest, gboolean say, GError **e
 	g_clear_pointer(&p->flags, g_ptr_array_unref);
 	p->flags = flags_to_send(c, m, say);
 	g_clear_pointer(&p->date, g_date_time_unref);
-	if (g_date_time_to_unix(m->date) <= 0) {
-		p->date = g_date_time_new_from_unix_utc(1);
-		if (say)
-			imap_report(c, m, TRUE, "a date at or before 1970-01-01 00:00:00 UTC, which Cyrus "
-			       "replaces by the time of delivery: stored as 1970-01-01 00:00:01 UTC");
-	} else if (g_date_time_to_unix(m->date) > G_MAXUINT32) {
-		/* Cyrus keeps an INTERNALDATE in 32 bits: a later one is stored wrapped */
-		p->date = g_date_time_new_from_unix_utc(G_MAXUINT32);
-		if (say)
-			imap_report(c, m, TRUE, "a date after 2106-02-07 06:28:15 UTC, which Cyrus cannot "
-			       "keep (it would store it wrapped): stored as 2106-02-07 06:28:15 UTC");
-	} else {
-		p->date = g_date_time_ref(m->date);
-	}
+	const char *date_note = NULL;
+	gint64 date = message_fix_internaldate(g_date_time_to_unix(m->date), &date_note);
+	p->date = date_note ? g_date_time_new_from_unix_utc(date) : g_date_time_ref(m->date);
+	if (say && date_note != NULL)
+		imap_report(c, m, TRUE, date_note);
 	if (want_digest)
 		p->sum = g_checksum_new(G_CHECKSUM_SHA1);
 	if (!message_fix_copy(c->reader, m, &c->fix, prepare_write, p, &fix, error)) {

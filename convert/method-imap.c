@@ -37,6 +37,7 @@
 
 #include "journal.h"
 #include "tsv.h"
+#include "uid-set.h"
 
 static MethodRun *
 imap_run_new(const MethodSettings *settings, GError **error)
@@ -148,25 +149,6 @@ imap_records_last_qz(const char *const *checkpoints)
 	return last;
 }
 
-/* "1:3,5" of `n` UIDs, "-" when none */
-static char *
-uid_set_format(const guint32 *uids, guint n)
-{
-	GString *s = g_string_new(NULL);
-	for (guint i = 0; i < n;) {
-		guint j = i;
-		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
-			j++;
-		g_string_append_printf(s, "%s%u", s->len ? "," : "", uids[i]);
-		if (j > i)
-			g_string_append_printf(s, ":%u", uids[j]);
-		i = j + 1;
-	}
-	if (s->len == 0)
-		g_string_append_c(s, '-');
-	return g_string_free(s, FALSE);
-}
-
 char *
 imap_part_format(guint64 first, guint64 last, const GArray *uids, const GArray *quarantined,
                  gint64 qz)
@@ -198,31 +180,6 @@ static gboolean
 number(const char *text, guint64 max, guint64 *out)
 {
 	return tsv_parse_number(text, max, out);
-}
-
-/* "a:b,c" -> UIDs appended to `out`, at most `limit` of them */
-static gboolean
-uid_set_parse(const char *text, guint64 limit, GArray *out)
-{
-	if (strcmp(text, "-") == 0)
-		return TRUE;
-	g_auto(GStrv) ranges = g_strsplit(text, ",", -1);
-	for (guint i = 0; ranges[i] != NULL; i++) {
-		g_auto(GStrv) ends = g_strsplit(ranges[i], ":", 3);
-		guint64 a, b;
-		if (ends[0] == NULL || !number(ends[0], G_MAXUINT32, &a) || a == 0)
-			return FALSE;
-		b = a;
-		if (ends[1] != NULL && (ends[2] != NULL || !number(ends[1], G_MAXUINT32, &b) || b < a))
-			return FALSE;
-		if (out->len + (b - a + 1) > limit)
-			return FALSE;
-		for (guint64 u = a; u <= b; u++) {
-			guint32 v = (guint32)u;
-			g_array_append_val(out, v);
-		}
-	}
-	return TRUE;
 }
 
 static gboolean

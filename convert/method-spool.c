@@ -287,7 +287,8 @@ const ConvertMethod convert_method_spool = {
 const ConvertMethod *
 convert_method_find(const char *name)
 {
-	static const ConvertMethod *const methods[] = { &convert_method_spool, &convert_method_imap };
+	static const ConvertMethod *const methods[] = { &convert_method_spool, &convert_method_imap,
+	                                                  &convert_method_lmtp };
 	for (gsize i = 0; i < G_N_ELEMENTS(methods); i++)
 		if (strcmp(methods[i]->name, name) == 0)
 			return methods[i];

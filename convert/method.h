@@ -8,6 +8,9 @@
  * messages get into a mailbox:
  *
  *   run_new        once per run: check the settings, find the tools.
+ *   user_check     (may be NULL) before anything is done for a user: refuse the user
+ *                  when the method cannot carry all of its mailboxes (lmtp: a folder
+ *                  LMTP cannot address), so that nothing is half done.
  *   user_new       once per user, after the user's mailboxes exist.
  *   recall         for each source delivered by an earlier run, in manifest order:
  *                  take back its journal detail (so numbering can go on).
@@ -64,6 +67,13 @@ typedef struct {
 	const char *header_charset;  /* charset of raw 8-bit header bytes; NULL: detect */
 	guint batch_messages;        /* messages per APPEND command (0: the method's) */
 	guint64 batch_bytes;         /* bytes per APPEND command (0: the method's) */
+	const char *lmtp;            /* lmtp: unix:PATH, /PATH or HOST:PORT (NULL: lmtpsocket) */
+	const char *deliver_program; /* lmtp: run this deliver per message instead of LMTP */
+	gboolean ignore_quota;       /* lmtp: IGNOREQUOTA (deliver -q) */
+	gboolean duplicates_append;  /* lmtp: APPEND what duplicate suppression would drop,
+	                              * instead of refusing the mailbox */
+	const char *admin;           /* the admin's name and password (an LMTP over TCP */
+	const char *admin_password;  /* logs in with them) */
 } MethodSettings;
 
 struct ImapSession;                     /* imap-session.h */
@@ -124,6 +134,12 @@ typedef struct {
 	MethodRun *(*run_new)(const MethodSettings *settings, GError **error);
 	void (*run_free)(MethodRun *run);
 
+	/* May be NULL.  Called for `user` before any of its mailboxes is created, with
+	 * all of them (admin names, the INBOX first, NULL-terminated): FALSE with an error
+	 * refuses the user (permanent, user scope) with nothing done. */
+	gboolean (*user_check)(MethodRun *run, const char *user, const char *const *mailboxes,
+	                       GError **error);
+
 	/* Start on `user`, whose mailboxes (admin names, NULL-terminated) exist.
 	 * `session` is the user's own IMAP session (convert's, valid until user_free) when
 	 * the method asked for it (needs_session), else NULL; `personal` maps an admin
@@ -159,10 +175,11 @@ typedef struct {
 	void (*free_uids)(gpointer uids);
 } ConvertMethod;
 
-/* The methods built: "spool", "imap".  NULL when `name` is not one. */
+/* The methods built: "spool", "imap", "lmtp".  NULL when `name` is not one. */
 const ConvertMethod *convert_method_find(const char *name);
 
 extern const ConvertMethod convert_method_spool;
 extern const ConvertMethod convert_method_imap;
+extern const ConvertMethod convert_method_lmtp;
 
 #endif

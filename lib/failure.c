@@ -90,6 +90,8 @@ classify_imap_error(gint code, FailureScope where)
 	}
 }
 
+G_DEFINE_QUARK(m2c-failure-error-quark, m2c_failure_error)
+
 Failure
 failure_classify(const GError *error, FailureScope where)
 {
@@ -101,6 +103,9 @@ failure_classify(const GError *error, FailureScope where)
 		return classify_io_error(error->code, where);
 	if (error->domain == M2C_IMAP_ERROR)
 		return classify_imap_error(error->code, where);
+	if (error->domain == M2C_FAILURE_ERROR)
+		return make(where, error->code == M2C_FAILURE_RUN_TEMPORARY ? FAILURE_RUN : FAILURE_USER,
+		             error->code != M2C_FAILURE_USER_PERMANENT);
 	if (error->domain == M2C_MBOX_ERROR)   /* a read failed, or the file changed under us */
 		return make(where, where, error->code == M2C_MBOX_ERROR_IO);
 	if (error->domain == M2C_MBOX_LOCK_ERROR)   /* somebody holds the mailbox's lock */

@@ -27,6 +27,16 @@
 
 #include <glib.h>
 
+/* An error whose maker knows its scope (a program's exit status: Cyrus's deliver):
+ * classified as its code says. */
+#define M2C_FAILURE_ERROR (m2c_failure_error_quark())
+GQuark m2c_failure_error_quark(void);
+typedef enum {
+	M2C_FAILURE_USER_PERMANENT,
+	M2C_FAILURE_USER_TEMPORARY,
+	M2C_FAILURE_RUN_TEMPORARY,
+} M2cFailureError;
+
 /* Ordered from narrowest to widest. */
 typedef enum {
 	FAILURE_MESSAGE,

@@ -171,7 +171,7 @@ imap_session_fetch_digests(ImapSession *session, GPtrArray **digests_out, GError
 	return TRUE;
 }
 
-/* The UID of "* N FETCH (ITEMS BODY[] {n}" where ITEMS hold "UID u" and may hold
+/* The UID of "* N FETCH (ITEMS BODY[SECTION] {n}" where ITEMS hold "UID u" and may hold
  * "FLAGS (...)" or "MODSEQ (n)" too, in any order (Cyrus sends UID first, but a flag
  * changed by another session meanwhile comes first, unasked: measured); 0 when the
  * line is not of that form. */
@@ -184,8 +184,13 @@ body_line_uid(const char *line, gsize len)
 		return 0;
 	p++;
 	for (;;) {
-		if (end - p >= 9 && g_ascii_strncasecmp(p, "BODY[] {", 8) == 0)
+		if (end - p >= 9 && g_ascii_strncasecmp(p, "BODY[", 5) == 0) {
+			/* BODY[] or BODY[HEADER.FIELDS (...)], then " {n}" and the line's end */
+			const char *close = memchr(p, ']', (gsize)(end - p));
+			if (close == NULL || end - close < 3 || close[1] != ' ' || close[2] != '{')
+				return 0;
 			return uid > 0 && uid <= G_MAXUINT32 ? (guint32)uid : 0;
+		}
 		if (end - p >= 4 && g_ascii_strncasecmp(p, "UID ", 4) == 0 && uid == 0) {
 			for (p += 4; p < end && g_ascii_isdigit(*p) && uid <= G_MAXUINT32; p++)
 				uid = uid * 10 + (guint64)(*p - '0');
@@ -224,12 +229,13 @@ uid_set(const guint32 *uids, gsize n, gsize *i, guint max)
 	return g_string_free(set, FALSE);
 }
 
-/* One command's worth: UID FETCH set (UID BODY.PEEK[]). */
+/* One command's worth: UID FETCH set (UID BODY.PEEK[section]). */
 static gboolean
-fetch_bodies_once(ImapSession *session, const char *set, const ImapBodySink *sink,
-                  gpointer data, gsize piece, GError **sink_error, GError **error)
+fetch_bodies_once(ImapSession *session, const char *set, const char *section,
+                  const ImapBodySink *sink, gpointer data, gsize piece, GError **sink_error,
+                  GError **error)
 {
-	g_autofree char *command = g_strdup_printf("UID FETCH %s (UID BODY.PEEK[])", set);
+	g_autofree char *command = g_strdup_printf("UID FETCH %s (UID BODY.PEEK[%s])", set, section);
 	g_autofree char *tag = NULL;
 	g_autofree char *buf = g_malloc(piece);
 	mailimap *imap = session->imap;
@@ -252,7 +258,7 @@ fetch_bodies_once(ImapSession *session, const char *set, const ImapBodySink *sin
 		}
 		guint32 uid = body_line_uid(line, len);
 		if (uid == 0)
-			return imap_raw_broken(session, command, "a literal that is not \"UID n BODY[] {size}\"", error);
+			return imap_raw_broken(session, command, "a literal that is not \"UID n BODY[...] {size}\"", error);
 		/* the caller's error stops the calls, not the reading: the literal is read
 		 * to its end so that the session stays usable */
 		if (*sink_error == NULL)
@@ -287,9 +293,24 @@ imap_session_fetch_bodies(ImapSession *session, const guint32 *uids, gsize n,
 		piece = 256 * 1024;
 	while (i < n && sink_error == NULL) {
 		g_autofree char *set = uid_set(uids, n, &i, 500);
-		if (!fetch_bodies_once(session, set, sink, data, piece, &sink_error, error))
+		if (!fetch_bodies_once(session, set, "", sink, data, piece, &sink_error, error))
 			return FALSE;
 	}
+	if (sink_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&sink_error));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+imap_session_fetch_header_fields(ImapSession *session, const char *set, const char *fields,
+                                 const ImapBodySink *sink, gpointer data, GError **error)
+{
+	g_autoptr(GError) sink_error = NULL;
+	g_autofree char *section = g_strdup_printf("HEADER.FIELDS (%s)", fields);
+	if (!fetch_bodies_once(session, set, section, sink, data, 64 * 1024, &sink_error, error))
+		return FALSE;
 	if (sink_error != NULL) {
 		g_propagate_error(error, g_steal_pointer(&sink_error));
 		return FALSE;

@@ -251,6 +251,13 @@ gboolean imap_session_fetch_bodies(ImapSession *session, const guint32 *uids, gs
                                    const ImapBodySink *sink, gpointer data, gsize piece,
                                    GError **error);
 
+/* UID FETCH `set` (UID BODY.PEEK[HEADER.FIELDS (`fields`)]) in the selected mailbox
+ * ("5:*", "1,3"): each message's lines of those fields (then an empty line), handed
+ * to `sink` as imap_session_fetch_bodies() does. */
+gboolean imap_session_fetch_header_fields(ImapSession *session, const char *set,
+                                          const char *fields, const ImapBodySink *sink,
+                                          gpointer data, GError **error);
+
 /* UIDNEXT of the mailbox last selected (0 when the server did not say). */
 guint32 imap_session_selected_uidnext(ImapSession *session);
 

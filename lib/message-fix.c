@@ -278,3 +278,21 @@ message_fix_copy(MboxReader *reader, const MboxMessage *message,
 		*fix_out = g_steal_pointer(&fix);
 	return ok;
 }
+
+gint64
+message_fix_internaldate(gint64 t, const char **note_out)
+{
+	const char *note = NULL;
+	if (t <= 0) {
+		note = "a date at or before 1970-01-01 00:00:00 UTC, which Cyrus replaces by the "
+		       "time of delivery: stored as 1970-01-01 00:00:01 UTC";
+		t = 1;
+	} else if (t > G_MAXUINT32) {
+		note = "a date after 2106-02-07 06:28:15 UTC, which Cyrus cannot keep (it would "
+		       "store it wrapped): stored as 2106-02-07 06:28:15 UTC";
+		t = G_MAXUINT32;
+	}
+	if (note_out != NULL)
+		*note_out = note;
+	return t;
+}

@@ -177,6 +177,13 @@ const char *const *message_fix_notes(const MessageFix *fix);
 gint64 message_fix_out_bytes(const MessageFix *fix);
 
 void message_fix_free(MessageFix *fix);
+
+/* The INTERNALDATE Cyrus can keep for a message dated `t` (seconds since the epoch):
+ * at or before the epoch 1 (1970-01-01 00:00:01 UTC: Cyrus stores the time of
+ * delivery for 0 and refuses earlier dates: measured), after 2^32 - 1 that (Cyrus
+ * keeps 32 bits: it would store it wrapped).  `*note_out` (may be NULL) gets the
+ * sentence for the report when the date was changed, else NULL. */
+gint64 message_fix_internaldate(gint64 t, const char **note_out);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MessageFix, message_fix_free)
 
 /* mbox_reader_copy_message(reader, message, MBOX_COPY_CRLF) through a new filter to
