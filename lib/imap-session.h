@@ -258,6 +258,11 @@ gboolean imap_session_fetch_header_fields(ImapSession *session, const char *set,
                                           const char *fields, const ImapBodySink *sink,
                                           gpointer data, GError **error);
 
+/* STATUS `mailbox` (MAILBOXID) (RFC 8474): `*id_out` its id (new; NULL when the
+ * server did not say).  FALSE with NO when the mailbox does not exist. */
+gboolean imap_session_mailboxid(ImapSession *session, const char *mailbox, char **id_out,
+                                GError **error);
+
 /* UIDNEXT of the mailbox last selected (0 when the server did not say). */
 guint32 imap_session_selected_uidnext(ImapSession *session);
 

@@ -134,10 +134,42 @@ class Message:
         return True
 
 
+def unwrap_lmtp(stored):
+    """(the message as mbox2cyrus sent it, the epoch of its delivery header) from what
+    Cyrus stored after convert --method lmtp -- written here from the documented rule
+    (doc/mbox2cyrus-convert.1), not from the project's code: the header's fields before
+    the first "X-DeliveredInternalDate: DATE (mbox2cyrus KEY.N[ +message-id][ +date])"
+    (Cyrus's Return-Path, Received, ...) and that field go; "+date" says Cyrus added the
+    last field, a Date, "+message-id" the one before it (or the last), a Message-ID.
+    (None, None) when the message carries no delivery header."""
+    import email.utils, re
+    head, sep, body = stored.partition(b'\r\n\r\n')
+    fields = re.split(rb'\r\n(?![ \t])', head)
+    for i, f in enumerate(fields):
+        m = re.match(rb'(?i)X-DeliveredInternalDate: (.*) \(mbox2cyrus [0-9a-f]{16}\.[0-9]+'
+                     rb'((?: \+message-id)?)((?: \+date)?)\)$', f)
+        if m:
+            break
+    else:
+        return None, None
+    rest = fields[i + 1:]
+    if m.group(3):
+        if not rest or not rest[-1].startswith(b'Date: '):
+            return None, None
+        rest = rest[:-1]
+    if m.group(2):
+        if not rest or not rest[-1].startswith(b'Message-ID: <cmu-lmtpd-'):
+            return None, None
+        rest = rest[:-1]
+    epoch = int(email.utils.parsedate_to_datetime(m.group(1).decode()).timestamp())
+    return b'\r\n'.join(rest) + sep + body, epoch
+
+
 class Site:
     """`n` real system users with homes, inboxes and folders under `root`."""
 
-    def __init__(self, root, n, tag, seed=20031104):
+    def __init__(self, root, n, tag, seed=20031104, folders=None):
+        folders_of_site = FOLDERS if folders is None else folders
         self.root = root
         self.spool = os.path.join(root, 'spool')
         self.users = []
@@ -156,7 +188,7 @@ class Site:
             self.made.append(user)
             self.users.append(user)
             pw = pwd.getpwnam(user)
-            folders = [None] + rng.sample(FOLDERS, rng.randrange(0, len(FOLDERS) + 1))
+            folders = [None] + rng.sample(folders_of_site, rng.randrange(0, len(folders_of_site) + 1))
             self.subscribed[user] = set()
             for folder in folders:
                 msgs = [Message(rng, k, 'sender%d@example.org' % rng.randrange(50))
@@ -201,7 +233,9 @@ class Site:
 
     def check(self, cy, users=None, method='spool'):
         """Problems (a list of strings; empty when Cyrus holds exactly the site).  With
-        method 'imap': UIDs are Cyrus's own, and 8-bit headers arrive RFC 2047-encoded."""
+        method 'imap': UIDs are Cyrus's own, and 8-bit headers arrive RFC 2047-encoded;
+        'lmtp': the same, after what LMTP delivery added is taken off (unwrap_lmtp), and
+        the delivery header's date must be the From_ line's."""
         problems = []
         for user in users or self.users:
             imap = cy.as_user(user)
@@ -219,6 +253,15 @@ class Site:
                     continue
                 for k, (m, g) in enumerate(zip(msgs, got)):
                     local_epoch = int(time.mktime(time.localtime(m.epoch)))
+                    if method == 'lmtp':
+                        body, marker_epoch = unwrap_lmtp(g[1])
+                        if body is None:
+                            problems.append('%s %s #%d: no delivery header' % (user, name, k + 1))
+                            continue
+                        if marker_epoch != m.epoch:
+                            problems.append('%s %s #%d: delivery header date %s, expected %d'
+                                            % (user, name, k + 1, marker_epoch, m.epoch))
+                        g = (g[0], body, g[2], g[3])
                     if (g[1] != m.expected() if method == 'spool' else not m.matches_encoded(g[1])):
                         problems.append('%s %s #%d: bytes differ' % (user, name, k + 1))
                     if g[2] != m.flags():
