@@ -349,7 +349,7 @@ lmtp_trace_digest_feed(LmtpTraceDigest *d, const char *data, gsize len)
 	for (;;) {
 		Line line;
 		line_at(h, d->header->len, d->scanned, &line);
-		if (!line.terminated)
+		if (!line.terminated || line.next > d->limit)
 			break;
 		if (is_empty_line(&line)) {
 			decide(d, line.next);
