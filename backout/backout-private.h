@@ -43,6 +43,15 @@ void backout_held_add(HeldSet *held, GArray *digests, guint file);
 /* The first unclaimed message found by `sha1`, claimed; NULL when none. */
 Held *backout_held_claim(HeldSet *held, const guint8 *sha1);
 
+/* backout-delivered.c: fill list->delivered (backout-source.h) with the listed
+ * messages that carry convert --method lmtp's delivery header, each read once through
+ * the source.  FALSE with the source's error (a connection lost). */
+gboolean backout_delivered_find(Job *job, BackoutMailbox *list, GError **error);
+/* The message's entry there, or NULL (borrowed: as long as the listing). */
+const BackoutDelivered *backout_delivered_of(const BackoutMailbox *list, guint32 uid);
+/* The digest to match `message` by: its original's when delivered, else Cyrus's. */
+const guint8 *backout_original_sha1(const BackoutMailbox *list, const ImapDigest *message);
+
 /* One file's work. */
 typedef struct {
 	const char *path;          /* the source's path */

@@ -196,10 +196,23 @@ imap_fetch(BackoutSourceUser *source, const ImapDigest *const *messages, guint n
 	return ok;
 }
 
+static gboolean
+imap_delivered(BackoutSourceUser *source, const BackoutMailbox *listed, GArray **uids_out,
+               GError **error)
+{
+	if (listed->messages == NULL || listed->messages->len == 0) {
+		*uids_out = g_array_new(FALSE, FALSE, sizeof(guint32));
+		return TRUE;
+	}
+	return imap_session_search_header(source->session, "X-DeliveredInternalDate", "mbox2cyrus",
+	                                  uids_out, error);
+}
+
 const BackoutSource backout_source_imap = {
 	.name = "imap",
 	.user_open = imap_user_open,
 	.user_close = imap_user_close,
 	.mailbox_open = imap_mailbox_open,
 	.fetch = imap_fetch,
+	.delivered = imap_delivered,
 };

@@ -232,10 +232,56 @@ spool_fetch(BackoutSourceUser *source, const ImapDigest *const *messages, guint 
 	return ok;
 }
 
+/* Does the header block in `head` (`len` bytes) have a line starting with the
+ * delivery header's field name (any case)? */
+static gboolean
+head_has_field(const char *head, gsize len)
+{
+	static const char field[] = "X-DeliveredInternalDate:";
+	for (gsize at = 0; at < len;) {
+		const char *lf = memchr(head + at, '\n', len - at);
+		gsize end = lf ? (gsize)(lf - head) : len;
+		if (end == at || (end == at + 1 && head[at] == '\r'))
+			return FALSE;    /* the empty line: the header's end */
+		if (end - at >= sizeof field - 1 && g_ascii_strncasecmp(head + at, field, sizeof field - 1) == 0)
+			return TRUE;
+		at = end + 1;
+	}
+	return FALSE;
+}
+
+static gboolean
+spool_delivered(BackoutSourceUser *source, const BackoutMailbox *listed, GArray **uids_out,
+                GError **error)
+{
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_autofree char *head = g_malloc(SPOOL_DELIVERED_HEAD);
+
+	(void)error;
+	for (guint i = 0; listed->messages != NULL && i < listed->messages->len; i++) {
+		const ImapDigest *m = g_ptr_array_index(listed->messages, i);
+		g_autofree char *path = g_strdup_printf("%s/%u.", source->dir, m->uid);
+		int fd = is_archived(source, m->uid) ? -1 : open_message(path, NULL);
+		ssize_t got = 0;
+		if (fd < 0)
+			continue;    /* its error comes when it is fetched */
+		gsize have = 0;
+		while (have < SPOOL_DELIVERED_HEAD &&
+		       ((got = read(fd, head + have, SPOOL_DELIVERED_HEAD - have)) > 0 || (got < 0 && errno == EINTR)))
+			have += got > 0 ? (gsize)got : 0;
+		close(fd);
+		if (head_has_field(head, have))
+			g_array_append_val(uids, m->uid);
+	}
+	*uids_out = g_steal_pointer(&uids);
+	return TRUE;
+}
+
 const BackoutSource backout_source_spool = {
 	.name = "spool",
 	.user_open = spool_user_open,
 	.user_close = spool_user_close,
 	.mailbox_open = spool_mailbox_open,
 	.fetch = spool_fetch,
+	.delivered = spool_delivered,
 };

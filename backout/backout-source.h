@@ -31,8 +31,10 @@
 
 #include "cli-server.h"
 #include "imap-digest.h"
+#include "lmtp-trace.h"
 
 #define BACKOUT_PIECE (256 * 1024)
+#define SPOOL_DELIVERED_HEAD (64 * 1024)
 
 /* One mailbox as listed. */
 typedef struct {
@@ -42,7 +44,18 @@ typedef struct {
 	                          * by the spool source; flags without \Recent */
 	char **keywords;         /* the mailbox's keyword list ("User Flags" / PERMANENTFLAGS
 	                          * minus system flags), NULL-terminated, may be empty */
+	GHashTable *delivered;   /* UID -> BackoutDelivered *: the messages that carry
+	                          * convert --method lmtp's delivery header (backout.c fills
+	                          * it after the listing; NULL: none) */
 } BackoutMailbox;
+
+/* A message delivered by convert --method lmtp: where its original lies in the stored
+ * bytes, and the original's digest and size (lmtp-trace.h). */
+typedef struct {
+	LmtpTrace trace;
+	guint8 sha1[20];
+	guint64 size;
+} BackoutDelivered;
 
 void backout_mailbox_clear(BackoutMailbox *mailbox);
 
@@ -89,6 +102,14 @@ typedef struct {
 	 * ascending UID) through `handler`. */
 	gboolean (*fetch)(BackoutSourceUser *source, const ImapDigest *const *messages, guint n,
 	                  const BackoutBodyHandler *handler, gpointer data, GError **error);
+	/* The UIDs of the last listing that may carry the delivery header (lmtp-trace.h),
+	 * cheaply: a superset of those that do (each is read whole to be sure), ascending;
+	 * `*uids_out` a new GArray of guint32.  imap: UID SEARCH HEADER
+	 * X-DeliveredInternalDate "mbox2cyrus"; spool: the field's name in the header
+	 * block's first SPOOL_DELIVERED_HEAD bytes of each file (Cyrus prepends four
+	 * short fields before it). */
+	gboolean (*delivered)(BackoutSourceUser *source, const BackoutMailbox *listed,
+	                      GArray **uids_out, GError **error);
 } BackoutSource;
 
 extern const BackoutSource backout_source_imap;

@@ -93,6 +93,10 @@ typedef struct {
 	HeldSet *held;             /* MERGE: what the sources hold */
 	MboxQuoting file_quoting;  /* how the file is to be read (the marks say it) */
 	Scratch *scratch;          /* MERGE */
+	const BackoutMailbox *list;
+	const BackoutDelivered *delivered;  /* the message's, when convert --method lmtp
+	                                     * delivered it: what lmtpd added is left out */
+	guint64 at;                /* the offset in the stored message of the next piece */
 	guint next;                /* index into fw->messages */
 	gboolean begun;            /* a message is being written (begin called) */
 	guint64 start;             /* the target's offset where it began */
@@ -112,6 +116,8 @@ on_begin(const ImapDigest *message, gpointer data, GError **error)
 		sender = g_ptr_array_index(w->fw->senders, w->next);
 	w->start = backout_target_offset(w->target);
 	w->begun = TRUE;
+	w->delivered = backout_delivered_of(w->list, message->uid);
+	w->at = 0;
 	if (w->scratch != NULL && (ftruncate(w->scratch->fd, 0) != 0 || lseek(w->scratch->fd, 0, SEEK_SET) < 0)) {
 		failure_set_errno(error, errno, "empty a scratch file");
 		return FALSE;
@@ -124,9 +130,19 @@ on_begin(const ImapDigest *message, gpointer data, GError **error)
 }
 
 static gboolean
+write_original(const char *bytes, gsize len, gpointer data, GError **error)
+{
+	return mbox_writer_write(data, bytes, len, error);
+}
+
+static gboolean
 on_body(const char *bytes, gsize len, gpointer data, GError **error)
 {
 	Writing *w = data;
+	guint64 at = w->at;
+	w->at += len;
+	if (w->delivered != NULL)
+		return lmtp_trace_copy(&w->delivered->trace, at, bytes, len, write_original, w->writer, error);
 	return mbox_writer_write(w->writer, bytes, len, error);
 }
 
@@ -181,7 +197,7 @@ on_end(const ImapDigest *message, const guint8 sha1[20], gpointer data, GError *
 	}
 	fault_point("backout-message");
 	w->messages++;
-	w->bytes += message->size;
+	w->bytes += w->delivered ? w->delivered->size : message->size;
 	progress_add(w->job->ctx->progress, 1, (gint64)message->size);
 	return TRUE;
 }
@@ -279,7 +295,7 @@ backout_write_file(Job *job, const BackoutMailbox *list, FileWork *fw, HeldSet *
 	g_autoptr(MboxWriter) writer = mbox_writer_new(&ctx->writer, backout_target_write, target);
 	g_autoptr(MboxWriter) scratch_writer = NULL;
 	Scratch scratch = { .fd = -1, .reader = ctx->server->reader };
-	Writing w = { .job = job, .fw = fw, .target = target, .held = held, .writer = writer,
+	Writing w = { .job = job, .fw = fw, .target = target, .held = held, .writer = writer, .list = list,
 	              .file_quoting = merge ? fw->quoting : ctx->writer.quoting == MBOX_QUOTING_MBOXO
 	                                                    ? MBOX_QUOTING_MBOXO : MBOX_QUOTING_MBOXRD };
 	gboolean ok = TRUE;

@@ -290,7 +290,8 @@ assign(Job *job, const UserMailbox *mb, const BackoutMailbox *list, GArray *file
 	}
 	for (guint i = 0; i < list->messages->len; i++) {
 		const ImapDigest *m = g_ptr_array_index(list->messages, i);
-		Held *h = backout_held_claim(held, m->sha1);
+		/* delivered by convert --method lmtp: by what was sent (backout-delivered.c) */
+		Held *h = backout_held_claim(held, backout_original_sha1(list, m));
 		if (h != NULL && merge) {
 			job->result->held++;
 			continue;
@@ -384,6 +385,12 @@ backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char 
 		return;
 	}
 	if (error != NULL) {
+		backout_fail(job, FAILURE_MAILBOX, NULL, 0, error);
+		job->result->mailboxes_failed++;
+		backout_mailbox_clear(&list);
+		return;
+	}
+	if (!backout_delivered_find(job, &list, &error)) {
 		backout_fail(job, FAILURE_MAILBOX, NULL, 0, error);
 		job->result->mailboxes_failed++;
 		backout_mailbox_clear(&list);

@@ -3,7 +3,11 @@
  * what BackoutContext shares (read-only, or thread-safe).
  *
  * For each of the user's mailboxes (user-mailboxes.h: the INBOX first):
- *  1. list it (backout-source.h: imap as the owner, or spool with imapd down);
+ *  1. list it (backout-source.h: imap as the owner, or spool with imapd down); the
+ *     messages convert --method lmtp delivered (they carry its delivery header,
+ *     lmtp-trace.h) are read once more to learn their originals' digests: from here
+ *     on such a message is its original, matched by that digest and written without
+ *     what lmtpd added (backout-delivered.c);
  *  2. read the manifest's sources for it that can still be read (source-digest.h):
  *     each Cyrus message whose digest a source holds goes back to that source's file,
  *     with that message's envelope sender (convert stores none); every other message

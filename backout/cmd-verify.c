@@ -43,8 +43,9 @@ write_json(const char *path, VerifyUser **results, guint n, double seconds, GErr
 		json_escape_append(out, r->user);
 		g_string_append_printf(out, ",\"mailboxes\":%u,\"mailboxes_failed\":%u,\"messages\":%"
 		                       G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT
-		                       ",\"differences\":%u,\"fixed\":%u}", r->mailboxes, r->mailboxes_failed,
-		                       r->messages, r->bytes, r->differences->len, r->fixed);
+		                       ",\"differences\":%u,\"fixed\":%u,\"delivered\":%u}", r->mailboxes,
+		                       r->mailboxes_failed, r->messages, r->bytes, r->differences->len, r->fixed,
+		                       r->delivered);
 	}
 	g_string_append(out, "\n],\"differences\":[");
 	gboolean first = TRUE;
@@ -84,7 +85,7 @@ verify_run(VerifyContext *ctx, GPtrArray *work, guint jobs, const char *report_p
 {
 	g_autofree VerifyUser **results = NULL;
 	gint64 started = g_get_monotonic_time();
-	guint mailboxes = 0, failed = 0, differences = 0, users_differ = 0, fixed = 0;
+	guint mailboxes = 0, failed = 0, differences = 0, users_differ = 0, fixed = 0, delivered = 0;
 	guint64 messages = 0, bytes = 0;
 
 	results = (VerifyUser **)user_pool_run(work, jobs, run_user, ctx);
@@ -103,6 +104,7 @@ verify_run(VerifyContext *ctx, GPtrArray *work, guint jobs, const char *report_p
 		differences += r->differences->len;
 		users_differ += r->differences->len > 0;
 		fixed += r->fixed;
+		delivered += r->delivered;
 	}
 	fflush(stdout);
 	if (report_path != NULL) {
@@ -116,12 +118,15 @@ verify_run(VerifyContext *ctx, GPtrArray *work, guint jobs, const char *report_p
 	                                                      "fixed %s (-v names them)", fixed,
 	                                                      fixed == 1 ? "" : "s",
 	                                                      fixed == 1 ? "it" : "them") : g_strdup("");
+	g_autofree char *delivered_text = delivered ? g_strdup_printf("; %u delivered by LMTP (delivery "
+	                                                              "header taken off)", delivered)
+	                                            : g_strdup("");
 	g_autofree char *what = g_strdup_printf(
 		"%u user%s, %u mailbox%s, %" G_GUINT64_FORMAT " messages (%.1f MB) verified in %.1f s; "
-		"%u difference%s (%u user%s)%s%s%s%s", work->len, work->len == 1 ? "" : "s",
+		"%u difference%s (%u user%s)%s%s%s%s%s", work->len, work->len == 1 ? "" : "s",
 		mailboxes, mailboxes == 1 ? "" : "es", messages, bytes / 1e6, secs, differences,
 		differences == 1 ? "" : "s", users_differ, users_differ == 1 ? "" : "s",
-		fixed_text, not_verified,
+		fixed_text, delivered_text, not_verified,
 		report_path ? "; report in " : "", report_path ? report_path : "");
 	for (guint i = 0; i < work->len; i++)
 		verify_user_free(results[i]);

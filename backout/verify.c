@@ -10,6 +10,7 @@
 
 #include "imap-append.h"
 #include "imap-session.h"
+#include "lmtp-trace.h"
 #include "manifest-source.h"
 #include "source-digest.h"
 #include "tsv.h"
@@ -341,6 +342,88 @@ imap_severity(const GError *error, gboolean connecting)
 	return REPORT_FAILED;
 }
 
+/* Between lmtp_originals and imap_session_fetch_bodies: each body as it streams. */
+typedef struct {
+	GPtrArray *cyrus;        /* ImapDigest *, ascending UID */
+	ImapDigest *current;
+	LmtpTraceDigest *digest;
+	guint delivered;
+} Originals;
+
+static gint
+digest_by_uid(gconstpointer key, gconstpointer element)
+{
+	guint32 uid = *(const guint32 *)key;
+	const ImapDigest *d = *(ImapDigest *const *)element;
+	return uid < d->uid ? -1 : uid > d->uid;
+}
+
+static gboolean
+originals_begin(guint32 uid, guint64 size, gpointer data, GError **error)
+{
+	Originals *o = data;
+	ImapDigest **found = bsearch(&uid, o->cyrus->pdata, o->cyrus->len, sizeof(gpointer),
+	                             (GCompareFunc)digest_by_uid);
+	(void)size;
+	(void)error;
+	o->current = found ? *found : NULL;
+	lmtp_trace_digest_reset(o->digest);
+	return TRUE;
+}
+
+static gboolean
+originals_body(const char *bytes, gsize len, gpointer data, GError **error)
+{
+	Originals *o = data;
+	(void)error;
+	lmtp_trace_digest_feed(o->digest, bytes, len);
+	return TRUE;
+}
+
+static gboolean
+originals_end(guint32 uid, gpointer data, GError **error)
+{
+	Originals *o = data;
+	LmtpTrace trace;
+	guint8 sha1[20];
+	guint64 size;
+	(void)uid;
+	(void)error;
+	if (o->current != NULL && lmtp_trace_digest_finish(o->digest, &trace, sha1, &size)) {
+		memcpy(o->current->sha1, sha1, 20);
+		o->current->size = size;
+		o->delivered++;
+	}
+	return TRUE;
+}
+
+/* Step 3b: the messages convert --method lmtp delivered (lmtp-trace.h) compare as
+ * their originals: Cyrus's digest and size of each replaced by those of what it was
+ * sent without its delivery header and what lmtpd added.  Found by one UID SEARCH
+ * HEADER (nothing more when none carries it), then only their bodies fetched, each
+ * streamed through a digest (only its header block held).  `*delivered_out`: how many. */
+static gboolean
+lmtp_originals(ImapSession *session, GPtrArray *cyrus, guint *delivered_out, GError **error)
+{
+	static const ImapBodySink sink = { originals_begin, originals_body, originals_end };
+	g_autoptr(GArray) uids = NULL;
+	g_autoptr(LmtpTraceDigest) digest = NULL;
+
+	*delivered_out = 0;
+	if (cyrus->len == 0)
+		return TRUE;
+	if (!imap_session_search_header(session, "X-DeliveredInternalDate", "mbox2cyrus", &uids, error))
+		return FALSE;
+	if (uids->len == 0)
+		return TRUE;
+	digest = lmtp_trace_digest_new(0);
+	Originals o = { .cyrus = cyrus, .digest = digest };
+	if (!imap_session_fetch_bodies(session, (const guint32 *)(gpointer)uids->data, uids->len, &sink, &o, 0, error))
+		return FALSE;
+	*delivered_out = o.delivered;
+	return TRUE;
+}
+
 static void
 verify_mailbox(Job *job, UserMailbox *mw, const UserAccess *access, ImapSession *session,
                const char *prefix, const char *domain)
@@ -349,6 +432,7 @@ verify_mailbox(Job *job, UserMailbox *mw, const UserAccess *access, ImapSession 
 	g_autoptr(GArray) src = g_array_new(FALSE, TRUE, sizeof(SourceDigest));
 	g_autoptr(GPtrArray) cyrus = NULL;
 	g_autoptr(GError) error = NULL;
+	guint delivered = 0;
 	g_autofree char *personal = mailbox_name_personal(&ctx->server->naming, ctx->server->altnamespace, prefix,
 	                                                  domain, mw->name);
 
@@ -368,8 +452,14 @@ verify_mailbox(Job *job, UserMailbox *mw, const UserAccess *access, ImapSession 
 	if (personal == NULL) {   /* manifest_validate() lets no such row through */
 		g_set_error(&error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NO, "not a mailbox of %s",
 		            job->result->user);
-	} else if (imap_session_select(session, personal, TRUE, NULL, NULL, &error))
-		imap_session_fetch_digests(session, &cyrus, &error);
+	} else if (imap_session_select(session, personal, TRUE, NULL, NULL, &error) &&
+	           imap_session_fetch_digests(session, &cyrus, &error) &&
+	           lmtp_originals(session, cyrus, &delivered, &error) && delivered > 0) {
+		job->result->delivered += delivered;
+		report_at(ctx->report, REPORT_INFO, NULL, 0, -1, "%s \"%s\": %u message%s delivered by "
+		          "LMTP (delivery header taken off)", job->result->user, mw->name, delivered,
+		          delivered == 1 ? "" : "s");
+	}
 	if (error != NULL) {
 		failure(job, imap_severity(error, FALSE), NULL, error);
 		job->result->mailboxes_failed++;

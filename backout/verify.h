@@ -11,7 +11,10 @@
  *                 convert gave the message: spool mtime = INTERNALDATE).
  *   Cyrus side    as the owner (proxy login), EXAMINE, then one UID FETCH 1:* (UID
  *                 FLAGS INTERNALDATE RFC822.SIZE DIGEST.SHA1): Cyrus's SHA-1 of the
- *                 stored message (imap-session.h).
+ *                 stored message (imap-session.h); a message that carries
+ *                 convert --method lmtp's delivery header (found by one UID SEARCH
+ *                 HEADER, its body streamed) counts with the digest and size of
+ *                 the original, what lmtpd added taken off (lmtp-trace.h).
  * Alignment (the rule that tells "content" from "missing" + "extra"):
  *  1. messages with the same digest are paired, in order: the k-th source message
  *     with a digest and the k-th Cyrus message (by UID) with it;
@@ -81,6 +84,8 @@ typedef struct {
 	guint64 bytes;            /* their bytes as stored */
 	GPtrArray *differences;   /* VerifyDifference *, in the order found */
 	guint fixed;              /* messages that match as convert --method imap fixed them */
+	guint delivered;          /* Cyrus's messages that carry convert --method lmtp's
+	                           * delivery header, compared as their originals */
 	ReportSeverity worst;     /* of the failures (not the differences); REPORT_INFO: none */
 } VerifyUser;
 

@@ -508,6 +508,40 @@ imap_session_subscribe(ImapSession *session, const char *mailbox, GError **error
 	return r == MAILIMAP_NO_ERROR || imap_session_fail(session, r, what, error);
 }
 
+static gint
+uid_cmp(gconstpointer a, gconstpointer b)
+{
+	guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+	return x < y ? -1 : x > y;
+}
+
+gboolean
+imap_session_search_header(ImapSession *session, const char *field, const char *value,
+                           GArray **uids_out, GError **error)
+{
+	g_autofree char *what = g_strdup_printf("UID SEARCH HEADER %s \"%s\"", field, value);
+	clist *result = NULL;
+	int r;
+
+	if (!imap_session_check_usable(session, what, error))
+		return FALSE;
+	/* the key takes its strings, to be freed with free() */
+	struct mailimap_search_key *key = mailimap_search_key_new_header(strdup(field), strdup(value));
+	r = mailimap_uid_search(session->imap, NULL, key, &result);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(session, r, what, error);
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	for (clistiter *c = clist_begin(result); c != NULL; c = clist_next(c)) {
+		guint32 uid = *(uint32_t *)clist_content(c);
+		g_array_append_val(uids, uid);
+	}
+	mailimap_search_result_free(result);
+	g_array_sort(uids, uid_cmp);
+	*uids_out = uids;
+	return TRUE;
+}
+
 gboolean
 imap_session_command(ImapSession *session, const char *command, GError **error)
 {

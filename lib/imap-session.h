@@ -263,6 +263,13 @@ gboolean imap_session_fetch_header_fields(ImapSession *session, const char *set,
 gboolean imap_session_mailboxid(ImapSession *session, const char *mailbox, char **id_out,
                                 GError **error);
 
+/* UID SEARCH HEADER `field` `value` in the selected mailbox (RFC 3501 6.4.4: the
+ * messages with a `field` header whose text holds `value`, any case; "" matches every
+ * one that has the field).  `field` and `value` are atoms or quoted strings' text: no
+ * CR, LF, NUL, '"' or '\\'.  `*uids_out`: a new GArray of guint32, ascending. */
+gboolean imap_session_search_header(ImapSession *session, const char *field, const char *value,
+                                    GArray **uids_out, GError **error);
+
 /* UIDNEXT of the mailbox last selected (0 when the server did not say). */
 guint32 imap_session_selected_uidnext(ImapSession *session);
 
