@@ -22,9 +22,11 @@
  * not there was dropped by the server (duplicate suppression): it is APPENDed then,
  * and the report says so.
  *
- * Resume: the UIDs from the begin record's UIDNEXT on are read for delivery headers
- * with this delivery's key: a message found is not sent again (its reply was lost to a
- * kill); a journaled message not found is APPENDed. */
+ * Resume: the mailbox is read for delivery headers with this delivery's key (a hash
+ * of the state directory's secret, the mailbox, the source and the UIDVALIDITY: the
+ * same in every run): a message found is not sent again (its reply was lost to a
+ * kill, or the journal forgot what a failed try stored); a journaled message not
+ * found is APPENDed. */
 #include "method-lmtp-private.h"
 
 #include <string.h>
@@ -59,7 +61,7 @@ typedef struct {
 	MessageFixSettings fix;
 	char *personal, *address, *folder;
 	char key[17];
-	guint32 uidvalidity, next;   /* the begin record's */
+	guint32 uidvalidity;
 	guint32 scanned;             /* UIDs below this were read for delivery headers */
 	GHashTable *where;           /* message number -> UID (found by delivery header) */
 	GArray *uids;                /* guint32 by message number - 1 */
@@ -346,8 +348,6 @@ scan_end(guint32 uid, gpointer data, GError **error)
 	Scan *s = data;
 	Ctx *c = s->c;
 	(void)error;
-	if (uid < c->next)
-		return TRUE;   /* "N:*" answers for the last message even when it is below N */
 	g_autofree char *needle = g_strdup_printf("(mbox2cyrus %s.", c->key);
 	const char *p = strstr(s->text->str, needle);
 	guint64 n = 0;
@@ -367,9 +367,10 @@ scan(Ctx *c, GError **error)
 	static const ImapBodySink sink = { scan_begin, scan_body, scan_end };
 	Scan s = { c, 0, g_string_new(NULL) };
 	guint32 next = 0;
-	g_autofree char *set = g_strdup_printf("%u:*", MAX(c->scanned, c->next));
+	/* "N:*" answers for the last message even when its UID is below N: harmless */
+	g_autofree char *set = g_strdup_printf("%u:*", MAX(c->scanned, 1));
 	gboolean ok = imap_session_status(c->mu->session, c->personal, NULL, &next, error) &&
-	              (next <= MAX(c->scanned, c->next) ||
+	              (next <= MAX(c->scanned, 1) ||
 	               imap_session_fetch_header_fields(c->mu->session, set, "X-DeliveredInternalDate",
 	                                                &sink, &s, error));
 	g_string_free(s.text, TRUE);
@@ -653,38 +654,51 @@ repeated_id(Ctx *c, guint64 *number_out, gint64 *offset_out, GError **error)
 
 /* ---- the source ---- */
 
+/* The key of this source's delivery headers: the same for every run that delivers
+ * it into this mailbox (so a rerun finds what an earlier one delivered even when the
+ * journal does not say so), and not one a sender can guess (the state's secret). */
+static void
+make_key(Ctx *c)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autofree char *v = g_strdup_printf("%u", c->uidvalidity);
+	g_checksum_update(sum, c->mu->run->secret, sizeof c->mu->run->secret);
+	g_checksum_update(sum, (const guchar *)c->t->mailbox, (gssize)strlen(c->t->mailbox) + 1);
+	g_checksum_update(sum, (const guchar *)c->t->source, (gssize)strlen(c->t->source) + 1);
+	g_checksum_update(sum, (const guchar *)v, -1);
+	memcpy(c->key, g_checksum_get_string(sum), 16);
+	c->key[16] = '\0';
+}
+
+/* The mailbox as it is; the begin record when this source's delivery begins; what
+ * the mailbox holds of it already (every UID is read: a delivery an earlier run began
+ * but the journal forgot is found too). */
 static gboolean
 begin(Ctx *c, LmtpRecords *r, GError **error)
 {
 	guint32 exists = 0;
 	if (!imap_session_select(c->mu->session, c->personal, TRUE, &exists, &c->uidvalidity, error))
 		return FALSE;
+	if (r->begun && r->uidvalidity != c->uidvalidity) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "its UIDVALIDITY is %u, %u when an "
+		            "earlier run began to deliver to it: the mailbox was made again meanwhile "
+		            "(delete the mailbox and this source's lines from the journal, then rerun)",
+		            c->uidvalidity, r->uidvalidity);
+		return FALSE;
+	}
+	make_key(c);
+	c->scanned = 1;
 	if (r->begun) {
-		if (r->uidvalidity != c->uidvalidity) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "its UIDVALIDITY is %u, %u when an "
-			            "earlier run began to deliver to it: the mailbox was made again meanwhile "
-			            "(delete the mailbox and this source's lines from the journal, then rerun)",
-			            c->uidvalidity, r->uidvalidity);
-			return FALSE;
-		}
-		memcpy(c->key, r->key, sizeof c->key);
-		c->next = r->uidnext;
 		c->fix.enabled = r->fixes;
 		c->fix.header_charset = r->header_charset;
-		return scan(c, error);
+		return exists == 0 || scan(c, error);
 	}
 	gint64 qz = 0;
 	guint32 next = imap_session_selected_uidnext(c->mu->session);
-	if (next == 0 && !imap_session_status(c->mu->session, c->personal, NULL, &next, error))
-		return FALSE;
 	if (!quarantine_size(c->mu->quarantine, &qz, error))
 		return FALSE;
-	for (int i = 0; i < 16; i++)
-		c->key[i] = "0123456789abcdef"[g_random_int_range(0, 16)];
-	c->key[16] = '\0';
-	c->next = c->scanned = next;
 	g_autofree char *rec = lmtp_begin_format(c->uidvalidity, next, c->key, qz, &c->fix);
-	return c->t->checkpoint(c->t->data, rec, error);
+	return c->t->checkpoint(c->t->data, rec, error) && (exists == 0 || scan(c, error));
 }
 
 gboolean

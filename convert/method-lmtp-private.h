@@ -27,6 +27,7 @@ struct MethodRun {
 	char *admin, *admin_password;
 	guint checkpoint_messages;   /* a part journaled at least every this many */
 	guint retry_ms;              /* deliver: the first wait after a temporary exit */
+	guchar secret[32];           /* STATE/lmtp.secret: makes delivery keys unguessable */
 };
 
 struct MethodUser {
@@ -54,7 +55,7 @@ typedef enum {
 typedef struct {
 	gboolean begun;
 	guint32 uidvalidity, uidnext;
-	char key[17];
+	char key[17];                /* what the begin record says (for the administrator) */
 	guint fixes;
 	char *header_charset;
 	guint64 last;                /* the last message number a part covers (0: none) */

@@ -8,10 +8,11 @@
  *   user_check  before anything is done for the user: every folder must be one LMTP
  *               can address (lmtp_address: "owner+Folder"; a space, a non-ASCII name,
  *               '+' and the like cannot be, and Cyrus files what it cannot place into
- *               the INBOX without a word), and the user must have no active Sieve
- *               script (lmtpd runs it on every message: a redirect would send all the
- *               old mail again, a fileinto file it twice).
- *   user_new    the owner's IMAP session (convert's), for the UIDs and for APPEND.
+ *               the INBOX without a word).
+ *   user_new    the owner's IMAP session (convert's), for the UIDs and for APPEND;
+ *               the user must have no active Sieve script (lmtpd runs it on every
+ *               message: a redirect would send all the old mail again, a fileinto
+ *               file it twice) -- refused before anything is delivered.
  *   deliver     lmtp-deliver.c: each message fixed as for --method imap
  *               (message-fix.h), with the delivery header (lmtp-trace.h) first.
  *   finish      nothing: a delivered message is visible at once.
@@ -30,16 +31,62 @@
  */
 #include "method-lmtp-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 
 #include "cyrus-conf.h"
+#include "failure.h"
 #include "journal.h"
 #include "tsv.h"
 #include "uid-set.h"
+
+/* STATE/lmtp.secret: 32 random bytes, made by the first run (0600), read by the
+ * others; a run that comes while another makes it waits for its bytes. */
+static gboolean
+load_secret(const char *state_dir, guchar secret[32], GError **error)
+{
+	g_autofree char *path = g_build_filename(state_dir, "lmtp.secret", NULL);
+	if (g_mkdir_with_parents(state_dir, 0700) != 0) {
+		failure_set_errno(error, errno, "%s", state_dir);
+		return FALSE;
+	}
+	for (int attempt = 0; attempt < 50; attempt++) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			gboolean ok = getrandom(secret, 32, 0) == 32 && write(fd, secret, 32) == 32 &&
+			              fsync(fd) == 0;
+			int e = errno;
+			close(fd);
+			if (!ok) {
+				unlink(path);
+				failure_set_errno(error, e, "%s", path);
+			}
+			return ok;
+		}
+		if (errno != EEXIST) {
+			failure_set_errno(error, errno, "%s", path);
+			return FALSE;
+		}
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			failure_set_errno(error, errno, "%s", path);
+			return FALSE;
+		}
+		ssize_t n = read(fd, secret, 32);
+		close(fd);
+		if (n == 32)
+			return TRUE;
+		g_usleep(20000);   /* another run is writing it */
+	}
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: not 32 bytes: delete it", path);
+	return FALSE;
+}
 
 static MethodRun *
 lmtp_run_new(const MethodSettings *s, GError **error)
@@ -93,6 +140,8 @@ lmtp_run_new(const MethodSettings *s, GError **error)
 		            "lmtpd listen?  Give --lmtp unix:PATH or HOST:PORT, or --cyrus-conf");
 		goto fail;
 	}
+	if (!load_secret(s->state_dir, run->secret, error))
+		goto fail;
 	run->state_dir = g_strdup(s->state_dir);
 	run->cyrus_conf = g_strdup(s->cyrus_conf);
 	run->fix.enabled = s->fixes;
@@ -203,28 +252,36 @@ lmtp_address(const MethodRun *run, const char *user, const char *mailbox, char *
 	return g_strdup_printf("%s+%s", user, folder);
 }
 
-/* The user's active Sieve script, if any: sievedir/C/USER/defaultbc (Cyrus 3.6,
- * dir_hash_c without fulldirhash: the first letter, lowercased, else 'q'). */
+/* The user's active Sieve script, if any (its path, new): Cyrus 3.6 keeps it as
+ * sievedir/uuid/A/B/MAILBOXID/defaultbc, MAILBOXID the INBOX's (AB its first two
+ * characters: measured), older layouts as sievedir/C/USER/defaultbc (C the first
+ * letter, lowercased, else 'q').  NULL when there is none, or no sievedir is known. */
 static char *
-active_sieve(const MethodRun *run, const char *user)
+active_sieve(const MethodRun *run, ImapSession *session, const char *user, GError **error)
 {
 	struct stat st;
+	g_autofree char *id = NULL;
 	if (run->sievedir == NULL)
 		return NULL;
+	if (!imap_session_mailboxid(session, "INBOX", &id, error))
+		return NULL;
+	if (id != NULL && strlen(id) >= 2) {
+		char a[2] = { id[0], '\0' }, b[2] = { id[1], '\0' };
+		char *path = g_build_filename(run->sievedir, "uuid", a, b, id, "defaultbc", NULL);
+		if (lstat(path, &st) == 0)
+			return path;
+		g_free(path);
+	}
 	const char *at = strchr(user, '@');
 	g_autofree char *local = at ? g_strndup(user, (gsize)(at - user)) : g_strdup(user);
 	char c = g_ascii_tolower(local[0]);
 	char hash[2] = { g_ascii_islower(c) ? c : 'q', '\0' };
-	g_autofree char *path = NULL;
-	if (at != NULL) {
-		char dc = g_ascii_tolower(at[1]);
-		char dhash[2] = { g_ascii_islower(dc) ? dc : 'q', '\0' };
-		path = g_build_filename(run->sievedir, "domain", dhash, at + 1, hash, local, "defaultbc", NULL);
-	} else {
-		path = g_build_filename(run->sievedir, hash, local, "defaultbc", NULL);
-	}
+	char *path = at ? g_build_filename(run->sievedir, "domain", hash, at + 1, hash, local,
+	                                   "defaultbc", NULL)
+	                : g_build_filename(run->sievedir, hash, local, "defaultbc", NULL);
 	if (lstat(path, &st) == 0)
-		return g_steal_pointer(&path);
+		return path;
+	g_free(path);
 	return NULL;
 }
 
@@ -242,14 +299,6 @@ lmtp_user_check(MethodRun *run, const char *user, const char *const *mailboxes, 
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "refused before anything was "
 		            "delivered: LMTP cannot address %s -- Cyrus would file such mail in the INBOX; "
 		            "convert this user with --method imap or --method spool", bad->str);
-		return FALSE;
-	}
-	g_autofree char *sieve = active_sieve(run, user);
-	if (sieve != NULL) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "refused before anything was "
-		            "delivered: the user has an active Sieve script (%s), which lmtpd would run on "
-		            "every old message (a redirect sends each one again, a fileinto files it twice); "
-		            "deactivate it until convert is done, or use --method imap or spool", sieve);
 		return FALSE;
 	}
 	return TRUE;
@@ -285,6 +334,21 @@ lmtp_user_new(MethodRun *run, const char *user, const char *const *mailboxes,
 	mu->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                (GDestroyNotify)g_hash_table_unref);
 	if (session != NULL && !imap_append_caps(session, &mu->caps, error)) {
+		lmtp_user_free(mu);
+		return NULL;
+	}
+	g_autoptr(GError) local = NULL;
+	g_autofree char *sieve = session ? active_sieve(run, session, user, &local) : NULL;
+	if (local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		lmtp_user_free(mu);
+		return NULL;
+	}
+	if (sieve != NULL) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "refused before anything was "
+		            "delivered: the user has an active Sieve script (%s), which lmtpd would run on "
+		            "every old message (a redirect sends each one again, a fileinto files it twice); "
+		            "deactivate it until convert is done, or use --method imap or spool", sieve);
 		lmtp_user_free(mu);
 		return NULL;
 	}

@@ -144,7 +144,7 @@ with t.Cyrus() as cy:
 
     t.is_(rep[OK]['status'], 'done', 'the user with problem messages: done')
     got = stored(cy, OK, 'INBOX.problems')
-    t.is_(len(got), 5, 'every problem message is stored (5)', [g[:80] for g in got])
+    t.is_(len(got), 6, 'every problem message is stored (6)', [g[:80] for g in got])
     t.ok(got and b'a NUL  here' in got[1] and b'\x00' not in got[1], 'the NUL is taken out')
     t.ok(len(got) > 2 and b'X-Mbox2cyrus-Invalid-Header: this line has no colon' in got[2],
          'the colonless line is kept as a header of its own')
@@ -154,7 +154,9 @@ with t.Cyrus() as cy:
          'there as it was (APPENDed: LMTP refuses it)', got[4:5])
     for what, needle in (('NUL', 'NUL'), ('colonless', 'colon'), ('8-bit', 'RFC 2047'),
                          ('no separator', 'APPENDed as it is')):
-        t.ok(any(needle in l and 'problems: msg ' in l and 'offset' in l for l in err.splitlines()),
+        t.ok(len(got) > 5 and got[5].endswith(b'\r\n\r\nthe end'), 'the last message, without a '
+         'line end, is there as it was (APPENDed: LMTP would add one)', got[5:6])
+    t.ok(any(needle in l and 'problems: msg ' in l and 'offset' in l for l in err.splitlines()),
              '%s: named with file, message number and offset' % what)
 
     t.is_(subjects(cy, DUP, 'INBOX.same') or [], [], 'one Message-ID six times: nothing of the '
@@ -166,10 +168,14 @@ with t.Cyrus() as cy:
     t.is_(subjects(cy, DUP, 'INBOX'), [b'dup inbox'], '... the user\'s INBOX is delivered')
 
     t.is_(rep[PRE]['status'], 'done', 'a Message-ID Cyrus saw before the run: done')
-    t.is_(subjects(cy, PRE, 'INBOX'), [b'known-before', b'known', b'pre 1', b'pre 2'],
-          '... and nothing lost: the message Cyrus dropped was APPENDed')
-    t.ok('duplicate suppression' in err, '... and the report says so')
-
+    # whether Cyrus drops it depends on its duplicate database having the first one's
+    # mark by then (it is written after the reply); when it does, the drop is seen when
+    # the batch is checked and the message comes after its batch
+    got = subjects(cy, PRE, 'INBOX')
+    t.is_(sorted(got), sorted([b'known-before', b'known', b'pre 1', b'pre 2']),
+          '... and nothing lost, nothing twice', got)
+    dropped = got != [b'known-before', b'known', b'pre 1', b'pre 2']
+    t.ok(not dropped or 'duplicate suppression' in err, '... a drop is reported as such')
     p = convert(cy, manifest, '--duplicate-ids', 'append', '--report', report)
     err = p.stderr.decode(errors='replace')
     rep = {u['user']: u for u in json.load(open(report))['users']}
@@ -251,7 +257,7 @@ with t.Cyrus() as cy:
     adm.setquota('user.' + QUOTA, '(STORAGE 100000)')
     adm.logout()
     p = convert(cy, manifest, '--deliver', DELIVER)
-    t.is_(p.returncode, 1, 'after the quota is raised: exit 1 (only the unknown user is left)',
+    t.is_(p.returncode, 0, 'after the quota is raised (and with the real deliver): exit 0',
           p.stderr.decode()[-800:])
     t.is_(subjects(cy, QUOTA, 'INBOX'), [b'quota 1', b'quota 2'], '... each message once, in order')
 
