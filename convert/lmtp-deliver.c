@@ -87,6 +87,16 @@ msg_free(Msg *g)
 	g_free(g);
 }
 
+/* `g` is sent and waits in the batch for its UID: what it held is read again if it
+ * must be APPENDed after all (the batch stays small however large its messages). */
+static void
+batch_add(Ctx *c, Msg *g)
+{
+	g_clear_pointer(&g->bytes, g_byte_array_unref);
+	g_byte_array_set_size(g->header, 0);
+	g_ptr_array_add(c->batch, g);
+}
+
 static void
 report(Ctx *c, const MboxMessage *m, gboolean stored, const char *text)
 {
@@ -396,7 +406,7 @@ static gboolean
 outcome(Ctx *c, Msg *g, const LmtpReply *r, GError **error)
 {
 	if (r->code / 100 == 2) {
-		g_ptr_array_add(c->batch, g);
+		batch_add(c, g);
 		fault_point("lmtp-acked");
 		return TRUE;
 	}
@@ -529,7 +539,7 @@ send_program(Ctx *c, Msg *g, GError **error)
 		msg_free(g);
 		return FALSE;
 	}
-	g_ptr_array_add(c->batch, g);
+	batch_add(c, g);
 	fault_point("lmtp-acked");
 	return TRUE;
 }
