@@ -680,6 +680,52 @@ make_key(Ctx *c)
 	c->key[16] = '\0';
 }
 
+/* Cyrus 3.6's lmtpd (deliver_local) files a message into the INBOX whenever its
+ * delivery to "owner+Folder" fails for any reason, and answers 250 -- measured
+ * (tests/t0960-review-lmtp-folder-fallback.t): a folder the owner cannot post to (no
+ * 'p' in its ACL), and a folder over a quota root of its own (RCPT checks only the
+ * INBOX's quota root).  convert would then APPEND it to the folder as well, and every
+ * rerun would send it to the INBOX again.  Both are known before the first message.
+ * With --ignore-quota the folder's quota is overridden too (quotaoverride). */
+static gboolean
+check_folder(Ctx *c, GError **error)
+{
+	g_autofree char *rights = NULL;
+	g_auto(GStrv) roots = NULL, inbox_roots = NULL;
+	g_autoptr(GError) local = NULL;
+
+	if (c->folder == NULL)
+		return TRUE;   /* the INBOX: lmtpd overrides its ACL */
+	if (!imap_session_myrights(c->mu->session, c->personal, &rights, error))
+		return FALSE;
+	if (strchr(rights, 'p') == NULL) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "refused before anything of "
+		            "it was delivered: the owner has no \"p\" (post) right on it (rights \"%s\"), "
+		            "so lmtpd would file its mail in the INBOX; grant it (SETACL), or convert it "
+		            "with --method imap or --method spool", rights);
+		return FALSE;
+	}
+	if (c->mu->run->ignore_quota)
+		return TRUE;
+	if (!imap_session_quota_roots(c->mu->session, c->personal, &roots, &local) ||
+	    !imap_session_quota_roots(c->mu->session, "INBOX", &inbox_roots, &local)) {
+		if (local->domain == M2C_IMAP_ERROR && local->code == M2C_IMAP_ERROR_BAD)
+			return TRUE;   /* no QUOTA extension: no quota */
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	for (guint i = 0; roots[i] != NULL; i++)
+		if (!g_strv_contains((const char *const *)inbox_roots, roots[i])) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "refused before anything "
+			            "of it was delivered: it has a quota root of its own (%s), which lmtpd "
+			            "does not check before it accepts a message, and a message over it goes "
+			            "to the INBOX; rerun with --ignore-quota, or convert it with --method "
+			            "imap or --method spool", roots[i]);
+			return FALSE;
+		}
+	return TRUE;
+}
+
 /* The mailbox as it is; the begin record when this source's delivery begins; what
  * the mailbox holds of it already (every UID is read: a delivery an earlier run began
  * but the journal forgot is found too). */
@@ -696,6 +742,8 @@ begin(Ctx *c, LmtpRecords *r, GError **error)
 		            c->uidvalidity, r->uidvalidity);
 		return FALSE;
 	}
+	if (!check_folder(c, error))
+		return FALSE;
 	make_key(c);
 	c->scanned = 1;
 	if (r->begun) {

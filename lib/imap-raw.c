@@ -351,3 +351,69 @@ imap_session_mailboxid(ImapSession *session, const char *mailbox, char **id_out,
 	}
 	return TRUE;
 }
+
+/* `command`, its untagged lines that start with `prefix` (CRLF taken off) into `lines`. */
+static gboolean
+raw_untagged(ImapSession *session, const char *command, const char *prefix, GPtrArray *lines,
+             GError **error)
+{
+	g_autofree char *tag = NULL;
+	if (!send_raw(session, command, &tag, error))
+		return FALSE;
+	for (;;) {
+		const char *line;
+		gsize len;
+		int kind = imap_raw_next_line(session, command, tag, &line, &len, error);
+		if (kind < 0)
+			return FALSE;
+		if (kind == 0)
+			break;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		if (len >= strlen(prefix) && g_ascii_strncasecmp(line, prefix, strlen(prefix)) == 0)
+			g_ptr_array_add(lines, g_strndup(line, len));
+	}
+	return finish_raw(session, command, error);
+}
+
+gboolean
+imap_session_myrights(ImapSession *session, const char *mailbox, char **rights_out, GError **error)
+{
+	g_autofree char *quoted = imap_quote(mailbox);
+	g_autofree char *command = g_strdup_printf("MYRIGHTS %s", quoted);
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	*rights_out = NULL;
+	if (!raw_untagged(session, command, "* MYRIGHTS ", lines, error))
+		return FALSE;
+	/* * MYRIGHTS name rights: the rights are the last word */
+	const char *last = lines->len > 0 ? strrchr(g_ptr_array_index(lines, 0), ' ') : NULL;
+	*rights_out = g_strdup(last != NULL ? last + 1 : "");
+	return TRUE;
+}
+
+gboolean
+imap_session_quota_roots(ImapSession *session, const char *mailbox, char ***roots_out,
+                         GError **error)
+{
+	g_autofree char *quoted = imap_quote(mailbox);
+	g_autofree char *command = g_strdup_printf("GETQUOTAROOT %s", quoted);
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *roots = g_ptr_array_new();
+	*roots_out = NULL;
+	if (!raw_untagged(session, command, "* QUOTA ", lines, error)) {
+		g_ptr_array_free(roots, TRUE);
+		return FALSE;
+	}
+	/* * QUOTA root (STORAGE used limit ...): the root is what lies before " (" */
+	for (guint i = 0; i < lines->len; i++) {
+		const char *text = (const char *)g_ptr_array_index(lines, i) + strlen("* QUOTA ");
+		const char *paren = strrchr(text, '(');
+		gsize n = paren != NULL ? (gsize)(paren - text) : strlen(text);
+		while (n > 0 && text[n - 1] == ' ')
+			n--;
+		g_ptr_array_add(roots, g_strndup(text, n));
+	}
+	g_ptr_array_add(roots, NULL);
+	*roots_out = (char **)g_ptr_array_free(roots, FALSE);
+	return TRUE;
+}

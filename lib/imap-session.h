@@ -263,6 +263,18 @@ gboolean imap_session_fetch_header_fields(ImapSession *session, const char *set,
 gboolean imap_session_mailboxid(ImapSession *session, const char *mailbox, char **id_out,
                                 GError **error);
 
+/* MYRIGHTS `mailbox` (RFC 4314): `*rights_out` the rights the session's user has on it
+ * ("lrswipkxtecdan"; new).  FALSE with NO when the mailbox does not exist. */
+gboolean imap_session_myrights(ImapSession *session, const char *mailbox, char **rights_out,
+                               GError **error);
+
+/* GETQUOTAROOT `mailbox` (RFC 9208): `*roots_out` a new NULL-terminated array of the
+ * quota roots the server names in its QUOTA answers, each as sent (an atom or a
+ * quoted string, quotes kept); empty when no quota applies.  FALSE with NO when the
+ * mailbox does not exist or the server has no QUOTA. */
+gboolean imap_session_quota_roots(ImapSession *session, const char *mailbox, char ***roots_out,
+                                  GError **error);
+
 /* UID SEARCH HEADER `field` `value` in the selected mailbox (RFC 3501 6.4.4: the
  * messages with a `field` header whose text holds `value`, any case; "" matches every
  * one that has the field).  `field` and `value` are atoms or quoted strings' text: no
