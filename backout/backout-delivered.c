@@ -2,7 +2,8 @@
  * mailbox is listed (backout-private.h): the source names the few that may carry the
  * delivery header (BackoutSource.delivered: one UID SEARCH, or each spool file's
  * head), those are read once through lmtp-trace's streaming digest (only a header
- * block held), and each that does carry it gets its original's digest, size and
+ * block held), and each that carries convert's (its KEY one of the mailbox's sources':
+ * lmtp-trace.h) gets its original's digest, size and
  * layout in list->delivered.  Matching (backout.c) then goes by the original's digest,
  * and writing (backout-write.c) takes off what lmtpd added. */
 #include <string.h>
@@ -12,6 +13,7 @@
 typedef struct {
 	LmtpTraceDigest *digest;
 	GHashTable *delivered;
+	GHashTable *keys;        /* the mailbox's delivery keys (NULL: no secret known) */
 } Finding;
 
 static gboolean
@@ -43,6 +45,9 @@ found_end(const ImapDigest *message, const guint8 sha1[20], gpointer data, GErro
 	if (memcmp(sha1, message->sha1, 20) != 0 ||
 	    !lmtp_trace_digest_finish(f->digest, &d.trace, d.sha1, &d.size))
 		return TRUE;
+	/* a delivery header that is not convert's (the message's own): written as it is */
+	if (f->keys == NULL || !g_hash_table_contains(f->keys, d.trace.key))
+		return TRUE;
 	g_hash_table_insert(f->delivered, GUINT_TO_POINTER(message->uid), g_memdup2(&d, sizeof d));
 	return TRUE;
 }
@@ -66,7 +71,7 @@ digest_by_uid(gconstpointer key, gconstpointer element)
 }
 
 gboolean
-backout_delivered_find(Job *job, BackoutMailbox *list, GError **error)
+backout_delivered_find(Job *job, BackoutMailbox *list, const GPtrArray *sources, GError **error)
 {
 	static const BackoutBodyHandler handler = { found_begin, found_body, found_end, found_error };
 	const BackoutSource *source = job->ctx->source;
@@ -86,7 +91,10 @@ backout_delivered_find(Job *job, BackoutMailbox *list, GError **error)
 			g_ptr_array_add(messages, *m);
 	}
 	g_autoptr(LmtpTraceDigest) digest = lmtp_trace_digest_new(0);
-	Finding f = { .digest = digest,
+	const CliServer *server = job->ctx->server;
+	g_autoptr(GHashTable) keys = server->has_lmtp_secret
+	        ? lmtp_trace_keys(server->lmtp_secret, job->mailbox, sources, list->uidvalidity) : NULL;
+	Finding f = { .digest = digest, .keys = keys,
 	              .delivered = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free) };
 	list->delivered = f.delivered;
 	return source->fetch(job->src, (const ImapDigest *const *)messages->pdata, messages->len,

@@ -46,7 +46,8 @@ Held *backout_held_claim(HeldSet *held, const guint8 *sha1);
 /* backout-delivered.c: fill list->delivered (backout-source.h) with the listed
  * messages that carry convert --method lmtp's delivery header, each read once through
  * the source.  FALSE with the source's error (a connection lost). */
-gboolean backout_delivered_find(Job *job, BackoutMailbox *list, GError **error);
+gboolean backout_delivered_find(Job *job, BackoutMailbox *list, const GPtrArray *sources,
+                                GError **error);
 /* The message's entry there, or NULL (borrowed: as long as the listing). */
 const BackoutDelivered *backout_delivered_of(const BackoutMailbox *list, guint32 uid);
 /* The digest to match `message` by: its original's when delivered, else Cyrus's. */

@@ -390,7 +390,7 @@ backout_mailbox(Job *job, const UserMailbox *mb, const char *prefix, const char 
 		backout_mailbox_clear(&list);
 		return;
 	}
-	if (!backout_delivered_find(job, &list, &error)) {
+	if (!backout_delivered_find(job, &list, mb->sources, &error)) {
 		backout_fail(job, FAILURE_MAILBOX, NULL, 0, error);
 		job->result->mailboxes_failed++;
 		backout_mailbox_clear(&list);

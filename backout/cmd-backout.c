@@ -194,6 +194,7 @@ cmd_backout(int argc, char **argv)
 	int status;
 
 	g_option_context_add_main_entries(context, entries, NULL);
+	cli_server_add_convert_state(context, &server);
 	cli_server_add_entries(context, &server, "the manifest convert used", "a line for every user");
 	g_option_context_set_summary(context,
 		"Rebuild the mbox files of a manifest from Cyrus: each message with its flags,\n"

@@ -145,6 +145,7 @@ cmd_verify(int argc, char **argv)
 	VerifyContext ctx = { .server = &server };
 	int status;
 
+	cli_server_add_convert_state(context, &server);
 	cli_server_add_entries(context, &server, "the manifest convert used", "more detail");
 	g_option_context_set_summary(context,
 		"Compare each source of a manifest with its Cyrus mailbox, message by message:\n"

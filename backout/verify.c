@@ -347,7 +347,9 @@ typedef struct {
 	GPtrArray *cyrus;        /* ImapDigest *, ascending UID */
 	ImapDigest *current;
 	LmtpTraceDigest *digest;
+	GHashTable *keys;        /* the mailbox's delivery keys (NULL: no secret known) */
 	guint delivered;
+	guint foreign;           /* with a delivery header that is not convert's */
 } Originals;
 
 static gint
@@ -390,6 +392,10 @@ originals_end(guint32 uid, gpointer data, GError **error)
 	(void)uid;
 	(void)error;
 	if (o->current != NULL && lmtp_trace_digest_finish(o->digest, &trace, sha1, &size)) {
+		if (o->keys == NULL || !g_hash_table_contains(o->keys, trace.key)) {
+			o->foreign++;    /* the message's own (forged?) line: compared as stored */
+			return TRUE;
+		}
 		memcpy(o->current->sha1, sha1, 20);
 		o->current->size = size;
 		o->delivered++;
@@ -401,15 +407,19 @@ originals_end(guint32 uid, gpointer data, GError **error)
  * their originals: Cyrus's digest and size of each replaced by those of what it was
  * sent without its delivery header and what lmtpd added.  Found by one UID SEARCH
  * HEADER (nothing more when none carries it), then only their bodies fetched, each
- * streamed through a digest (only its header block held).  `*delivered_out`: how many. */
+ * streamed through a digest (only its header block held).  Only a delivery header
+ * whose KEY is one of `keys` is convert's (lmtp-trace.h: a source message may carry
+ * one of its own).  `*delivered_out`: how many; `*foreign_out`: how many carry one
+ * that is not convert's. */
 static gboolean
-lmtp_originals(ImapSession *session, GPtrArray *cyrus, guint *delivered_out, GError **error)
+lmtp_originals(ImapSession *session, GPtrArray *cyrus, GHashTable *keys, guint *delivered_out,
+               guint *foreign_out, GError **error)
 {
 	static const ImapBodySink sink = { originals_begin, originals_body, originals_end };
 	g_autoptr(GArray) uids = NULL;
 	g_autoptr(LmtpTraceDigest) digest = NULL;
 
-	*delivered_out = 0;
+	*delivered_out = *foreign_out = 0;
 	if (cyrus->len == 0)
 		return TRUE;
 	if (!imap_session_search_header(session, "X-DeliveredInternalDate", "mbox2cyrus", &uids, error))
@@ -417,10 +427,11 @@ lmtp_originals(ImapSession *session, GPtrArray *cyrus, guint *delivered_out, GEr
 	if (uids->len == 0)
 		return TRUE;
 	digest = lmtp_trace_digest_new(0);
-	Originals o = { .cyrus = cyrus, .digest = digest };
+	Originals o = { .cyrus = cyrus, .digest = digest, .keys = keys };
 	if (!imap_session_fetch_bodies(session, (const guint32 *)(gpointer)uids->data, uids->len, &sink, &o, 0, error))
 		return FALSE;
 	*delivered_out = o.delivered;
+	*foreign_out = o.foreign;
 	return TRUE;
 }
 
@@ -432,7 +443,9 @@ verify_mailbox(Job *job, UserMailbox *mw, const UserAccess *access, ImapSession 
 	g_autoptr(GArray) src = g_array_new(FALSE, TRUE, sizeof(SourceDigest));
 	g_autoptr(GPtrArray) cyrus = NULL;
 	g_autoptr(GError) error = NULL;
-	guint delivered = 0;
+	guint delivered = 0, foreign = 0;
+	guint32 uidvalidity = 0;
+	g_autoptr(GHashTable) keys = NULL;
 	g_autofree char *personal = mailbox_name_personal(&ctx->server->naming, ctx->server->altnamespace, prefix,
 	                                                  domain, mw->name);
 
@@ -452,13 +465,23 @@ verify_mailbox(Job *job, UserMailbox *mw, const UserAccess *access, ImapSession 
 	if (personal == NULL) {   /* manifest_validate() lets no such row through */
 		g_set_error(&error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_NO, "not a mailbox of %s",
 		            job->result->user);
-	} else if (imap_session_select(session, personal, TRUE, NULL, NULL, &error) &&
-	           imap_session_fetch_digests(session, &cyrus, &error) &&
-	           lmtp_originals(session, cyrus, &delivered, &error) && delivered > 0) {
-		job->result->delivered += delivered;
-		report_at(ctx->report, REPORT_INFO, NULL, 0, -1, "%s \"%s\": %u message%s delivered by "
-		          "LMTP (delivery header taken off)", job->result->user, mw->name, delivered,
-		          delivered == 1 ? "" : "s");
+	} else if (imap_session_select(session, personal, TRUE, NULL, &uidvalidity, &error) &&
+	           imap_session_fetch_digests(session, &cyrus, &error)) {
+		if (ctx->server->has_lmtp_secret)
+			keys = lmtp_trace_keys(ctx->server->lmtp_secret, mw->name, mw->sources, uidvalidity);
+		if (lmtp_originals(session, cyrus, keys, &delivered, &foreign, &error) && delivered > 0) {
+			job->result->delivered += delivered;
+			report_at(ctx->report, REPORT_INFO, NULL, 0, -1, "%s \"%s\": %u message%s delivered "
+			          "by LMTP (delivery header taken off)", job->result->user, mw->name,
+			          delivered, delivered == 1 ? "" : "s");
+		}
+		if (error == NULL && foreign > 0)
+			report_at(ctx->report, REPORT_WARNING, NULL, 0, -1, "%s \"%s\": %u message%s an "
+			          "X-DeliveredInternalDate (mbox2cyrus ...) line that is not convert's "
+			          "(its own, or convert's state is not %s: --convert-state): compared as "
+			          "Cyrus holds %s", job->result->user, mw->name, foreign,
+			          foreign == 1 ? " carries" : "s carry",
+			          ctx->server->has_lmtp_secret ? "this one" : "known", foreign == 1 ? "it" : "them");
 	}
 	if (error != NULL) {
 		failure(job, imap_severity(error, FALSE), NULL, error);

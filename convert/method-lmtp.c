@@ -31,10 +31,7 @@
  */
 #include "method-lmtp-private.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,50 +40,9 @@
 #include "cyrus-conf.h"
 #include "failure.h"
 #include "journal.h"
+#include "lmtp-trace.h"
 #include "tsv.h"
 #include "uid-set.h"
-
-/* STATE/lmtp.secret: 32 random bytes, made by the first run (0600), read by the
- * others; a run that comes while another makes it waits for its bytes. */
-static gboolean
-load_secret(const char *state_dir, guchar secret[32], GError **error)
-{
-	g_autofree char *path = g_build_filename(state_dir, "lmtp.secret", NULL);
-	if (g_mkdir_with_parents(state_dir, 0700) != 0) {
-		failure_set_errno(error, errno, "%s", state_dir);
-		return FALSE;
-	}
-	for (int attempt = 0; attempt < 50; attempt++) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			gboolean ok = getrandom(secret, 32, 0) == 32 && write(fd, secret, 32) == 32 &&
-			              fsync(fd) == 0;
-			int e = errno;
-			close(fd);
-			if (!ok) {
-				unlink(path);
-				failure_set_errno(error, e, "%s", path);
-			}
-			return ok;
-		}
-		if (errno != EEXIST) {
-			failure_set_errno(error, errno, "%s", path);
-			return FALSE;
-		}
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			failure_set_errno(error, errno, "%s", path);
-			return FALSE;
-		}
-		ssize_t n = read(fd, secret, 32);
-		close(fd);
-		if (n == 32)
-			return TRUE;
-		g_usleep(20000);   /* another run is writing it */
-	}
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: not 32 bytes: delete it", path);
-	return FALSE;
-}
 
 static MethodRun *
 lmtp_run_new(const MethodSettings *s, GError **error)
@@ -140,7 +96,7 @@ lmtp_run_new(const MethodSettings *s, GError **error)
 		            "lmtpd listen?  Give --lmtp unix:PATH or HOST:PORT, or --cyrus-conf");
 		goto fail;
 	}
-	if (!load_secret(s->state_dir, run->secret, error))
+	if (!lmtp_trace_secret(s->state_dir, TRUE, run->secret, error))
 		goto fail;
 	run->state_dir = g_strdup(s->state_dir);
 	run->cyrus_conf = g_strdup(s->cyrus_conf);

@@ -1,6 +1,8 @@
 /* cli-server.c -- see cli-server.h. */
 #include "cli-server.h"
 
+#include "lmtp-trace.h"
+
 #include <string.h>
 #include <sysexits.h>
 
@@ -116,7 +118,27 @@ cli_server_configure(CliServer *server, const char *prog, Report *report)
 	server->host = o->host ? o->host : "127.0.0.1";
 	server->admin = o->admin ? o->admin : "cyrus";
 	server->timeout = 300;
+	g_autofree char *state = o->convert_state ? g_strdup(o->convert_state)
+	                                          : g_strconcat(o->manifest, ".state", NULL);
+	g_clear_error(&error);
+	server->has_lmtp_secret = lmtp_trace_secret(state, FALSE, server->lmtp_secret, &error);
+	if (!server->has_lmtp_secret && !g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+		report_msg(report, REPORT_CONFIG, "--convert-state: %s", error->message);
+		return EX_CONFIG;
+	}
 	return cli_server_configure_endpoint(server, prog, FALSE, report);
+}
+
+void
+cli_server_add_convert_state(GOptionContext *context, CliServer *server)
+{
+	GOptionEntry entries[] = {
+		{ "convert-state", 0, 0, G_OPTION_ARG_FILENAME, &server->options.convert_state,
+		  "convert's journal directory, if not MANIFEST.state (its lmtp.secret tells "
+		  "convert --method lmtp's delivery headers)", "DIR" },
+		G_OPTION_ENTRY_NULL
+	};
+	g_option_context_add_main_entries(context, entries, NULL);
 }
 
 /* The admin's password: after the settings that can only be wrong, so that a dry run
@@ -198,6 +220,8 @@ cli_server_clear(CliServer *server)
 	g_free(o->source_tz);
 	g_free(o->from_quoting);
 	g_free(o->header_charset);
+	g_free(o->convert_state);
+	memset(server->lmtp_secret, 0, sizeof server->lmtp_secret);
 	g_strfreev(o->only_users);
 	g_free(o->tls);
 	g_free(o->ca_file);

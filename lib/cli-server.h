@@ -50,6 +50,7 @@ typedef struct {
 	char *ca_file;
 	gboolean insecure;
 	gboolean compress;
+	char *convert_state;    /* verify, backout: convert's --state (cli_server_add_convert_state) */
 } CliServerOptions;
 
 /* What they resolve to.  Owned by the struct; cli_server_clear() frees it. */
@@ -70,6 +71,8 @@ typedef struct {
 	                              * (imap_session_open(&server->endpoint, ...)) */
 	TlsTrust *trust;             /* the CAs endpoint.trust points to (NULL without TLS
 	                              * or with --insecure) */
+	guchar lmtp_secret[32];      /* convert's STATE/lmtp.secret (lmtp-trace.h), when */
+	gboolean has_lmtp_secret;    /* it is there: delivery headers are checked by it */
 } CliServer;
 
 /* Add the shared options, filling `server->options`, to `context`'s main group.
@@ -90,6 +93,11 @@ int cli_server_configure(CliServer *server, const char *prog, Report *report);
  * status (64, 78). */
 int cli_server_configure_endpoint(CliServer *server, const char *prog, gboolean tls_always,
                                   Report *report);
+
+/* verify, backout: add --convert-state DIR (default MANIFEST.state), where convert
+ * --method lmtp keeps the secret of its delivery headers' keys; cli_server_configure()
+ * then reads it (none there: no delivery header is taken for convert's). */
+void cli_server_add_convert_state(GOptionContext *context, CliServer *server);
 
 /* Read the admin's password from --password-file (after cli_server_configure; a dry
  * run needs none).  Returns 0, or the exit status (64, 78). */

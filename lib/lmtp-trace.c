@@ -3,6 +3,13 @@
  * asks lmtp_trace_find() about it, then hashes the rest as it passes. */
 #include "lmtp-trace.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "failure.h"
+
 #include <string.h>
 
 #define FIELD "X-DeliveredInternalDate:"
@@ -376,4 +383,74 @@ lmtp_trace_digest_finish(LmtpTraceDigest *d, LmtpTrace *trace_out, guint8 sha1_o
 	g_checksum_get_digest(d->sha1, sha1_out, &n);
 	*size_out = d->size;
 	return TRUE;
+}
+
+gboolean
+lmtp_trace_secret(const char *state_dir, gboolean create, guchar secret[32], GError **error)
+{
+	g_autofree char *path = g_build_filename(state_dir, "lmtp.secret", NULL);
+	if (create && g_mkdir_with_parents(state_dir, 0700) != 0) {
+		failure_set_errno(error, errno, "%s", state_dir);
+		return FALSE;
+	}
+	for (int attempt = 0; attempt < 50; attempt++) {
+		int fd = create ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+		if (fd >= 0) {
+			gboolean ok = getrandom(secret, 32, 0) == 32 && write(fd, secret, 32) == 32 &&
+			              fsync(fd) == 0;
+			int e = errno;
+			close(fd);
+			if (!ok) {
+				unlink(path);
+				failure_set_errno(error, e, "%s", path);
+			}
+			return ok;
+		}
+		if (create && errno != EEXIST) {
+			failure_set_errno(error, errno, "%s", path);
+			return FALSE;
+		}
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			failure_set_errno(error, errno, "%s", path);
+			return FALSE;
+		}
+		ssize_t n = read(fd, secret, 32);
+		close(fd);
+		if (n == 32)
+			return TRUE;
+		g_usleep(20000);   /* another run is writing it */
+	}
+	g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not 32 bytes: delete it", path);
+	return FALSE;
+}
+
+void
+lmtp_trace_key(const guchar secret[32], const char *mailbox, const char *source,
+               guint32 uidvalidity, char key_out[17])
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autofree char *v = g_strdup_printf("%u", uidvalidity);
+	g_checksum_update(sum, secret, 32);
+	g_checksum_update(sum, (const guchar *)mailbox, (gssize)strlen(mailbox) + 1);
+	g_checksum_update(sum, (const guchar *)source, (gssize)strlen(source) + 1);
+	g_checksum_update(sum, (const guchar *)v, -1);
+	memcpy(key_out, g_checksum_get_string(sum), 16);
+	key_out[16] = '\0';
+}
+
+GHashTable *
+lmtp_trace_keys(const guchar secret[32], const char *mailbox, const GPtrArray *sources,
+                guint32 uidvalidity)
+{
+	GHashTable *keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; sources != NULL && i < sources->len; i++) {
+		const char *source = g_ptr_array_index(sources, i);
+		char key[17];
+		if (source == NULL)
+			continue;
+		lmtp_trace_key(secret, mailbox, source, uidvalidity, key);
+		g_hash_table_add(keys, g_strdup(key));
+	}
+	return keys;
 }

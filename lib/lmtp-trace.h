@@ -115,4 +115,24 @@ void lmtp_trace_digest_feed(LmtpTraceDigest *digest, const char *data, gsize len
 gboolean lmtp_trace_digest_finish(LmtpTraceDigest *digest, LmtpTrace *trace_out,
                                   guint8 sha1_out[20], guint64 *size_out);
 
+/* The secret that makes delivery keys unguessable: STATE/lmtp.secret, 32 random bytes
+ * made by the first convert --method lmtp (mode 0600) when `create`, read by later
+ * runs and by verify and backout.  FALSE with a G_FILE_ERROR (NOENT: there is none
+ * and `create` is FALSE). */
+gboolean lmtp_trace_secret(const char *state_dir, gboolean create, guchar secret[32],
+                           GError **error);
+
+/* The KEY of the delivery headers of messages from `source` (the manifest's path)
+ * delivered into `mailbox` (the admin's name) of UIDVALIDITY `uidvalidity`: the first
+ * 16 hex digits of SHA-256(secret, mailbox, NUL, source, NUL, uidvalidity in decimal).
+ * The same in every run; verify and backout take a delivery header as convert's only
+ * when its KEY is one of its mailbox's (a source message may carry a forged one). */
+void lmtp_trace_key(const guchar secret[32], const char *mailbox, const char *source,
+                    guint32 uidvalidity, char key_out[17]);
+
+/* The keys of every source of `mailbox` (`sources`: char * paths, NULL entries passed
+ * over): a new set of strings. */
+GHashTable *lmtp_trace_keys(const guchar secret[32], const char *mailbox, const GPtrArray *sources,
+                            guint32 uidvalidity);
+
 #endif

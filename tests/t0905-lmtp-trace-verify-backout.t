@@ -70,9 +70,17 @@ class Msg:
             return ''
         return (' +message-id' if b'message-id' not in names else '') + (' +date' if b'date' not in names else '')
 
-    def delivery_header(self, number):
+    def delivery_header(self, number, key=KEY):
         return ('X-DeliveredInternalDate: %s (mbox2cyrus %s.%d%s)\r\n'
-                % (rfc5322(self.epoch), KEY, number, self.adds())).encode()
+                % (rfc5322(self.epoch), key, number, self.adds())).encode()
+
+
+def delivery_key(secret, mailbox, source, uidvalidity):
+    """KEY as lmtp-trace.h documents it: the first 16 hex digits of SHA-256(secret,
+    mailbox, NUL, source, NUL, uidvalidity in decimal)."""
+    import hashlib
+    return hashlib.sha256(secret + mailbox.encode() + b'\0' + source.encode() + b'\0'
+                          + str(uidvalidity).encode()).hexdigest()[:16]
 
 
 def hdrs(n, mid=True, date=True, epoch=0):
@@ -181,10 +189,24 @@ with t.Cyrus() as cy:
         typ, data = admin.create(box)
         t.is_(typ, 'OK', 'CREATE %s' % box, data)
 
+    # convert's secret (what convert --method lmtp would have made), and each mailbox's
+    # delivery key from it: verify and backout take only these for convert's
+    secret = os.urandom(32)
+    os.makedirs(manifest + '.state', exist_ok=True)
+    with open(os.path.join(manifest + '.state', 'lmtp.secret'), 'wb') as f:
+        f.write(secret)
+    keys = {}
+    owner = cy.as_user(USER)
+    for rcpt, box, path in ((USER, cy.user_mailbox(USER), inbox_path),
+                            (USER + '+Projects', cy.user_mailbox(USER, 'Projects'), folder_path)):
+        owner.select('INBOX' if rcpt == USER else 'INBOX%sProjects' % cy.sep, readonly=True)
+        keys[rcpt] = delivery_key(secret, box, path, int(owner.response('UIDVALIDITY')[1][0]))
+    owner.logout()
+
     replies = []
     for rcpt, msgs in ((USER, inbox), (USER + '+Projects', folder)):
         for n, m in enumerate(msgs, 1):
-            data = m.delivery_header(n) + m.sent()
+            data = m.delivery_header(n, keys[rcpt]) + m.sent()
             if m.how == 'lmtp':
                 replies.append(lmtp(cy, rcpt, data))
             else:
