@@ -75,6 +75,8 @@ gboolean lmtp_mailbox_begin(Ctx *c, LmtpRecords *r, GError **error);
 gboolean lmtp_send(Ctx *c, Msg *g, GError **error);
 /* read the reply of the message sent last, if any */
 gboolean lmtp_drain(Ctx *c, GError **error);
+/* messages `missing` (guint64 numbers) lmtpd filed into the INBOX: moved into the folder */
+gboolean lmtp_rescue_from_inbox(Ctx *c, const GArray *missing, guint *moved_out, GError **error);
 /* run the deliver program for `g` (taken) */
 gboolean lmtp_send_program(Ctx *c, Msg *g, GError **error);
 

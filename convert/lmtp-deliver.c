@@ -48,10 +48,28 @@ checkpoint(Ctx *c, GError **error)
 		return FALSE;
 	if (c->batch->len > 0 && !lmtp_scan(c, error))
 		return FALSE;
+	g_autoptr(GArray) missing = g_array_new(FALSE, FALSE, sizeof(guint64));
+	for (guint i = 0; i < c->batch->len; i++) {
+		Msg *g = g_ptr_array_index(c->batch, i);
+		if (!g_hash_table_contains(c->where, GSIZE_TO_POINTER((gsize)g->m->number)))
+			g_array_append_val(missing, g->m->number);
+	}
+	guint moved = 0;
+	if (missing->len > 0 && (!lmtp_rescue_from_inbox(c, missing, &moved, error) ||
+	                         (moved > 0 && !lmtp_scan(c, error))))
+		return FALSE;
 	for (guint i = 0; i < c->batch->len; i++) {
 		Msg *g = g_ptr_array_index(c->batch, i);
 		gpointer uid;
 		if (g_hash_table_lookup_extended(c->where, GSIZE_TO_POINTER((gsize)g->m->number), NULL, &uid)) {
+			if (moved > 0 && g_array_index(missing, guint64, 0) <= g->m->number) {
+				gboolean was_missing = FALSE;
+				for (guint k = 0; k < missing->len; k++)
+					was_missing |= g_array_index(missing, guint64, k) == g->m->number;
+				if (was_missing)
+					lmtp_report(c, g->m, TRUE, "lmtpd filed it into the INBOX (it could not "
+					            "file it into the folder): moved into the folder");
+			}
 			lmtp_stored(c, g, GPOINTER_TO_UINT(uid), TRUE);
 			continue;
 		}
@@ -209,6 +227,7 @@ lmtp_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 	}
 	if (!lmtp_mailbox_begin(&c, &r, error))
 		goto out;
+	fault_pause("lmtp-begun");
 	MboxMessage *m;
 	while ((m = mbox_reader_next(reader, error)) != NULL) {
 		if (!one_message(&c, m, &r, error))

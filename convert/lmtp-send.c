@@ -11,6 +11,7 @@
 
 #include "fault.h"
 #include "lmtp-trace.h"
+#include "uid-set.h"
 
 /* ---- finding what the mailbox holds ---- */
 
@@ -39,6 +40,13 @@ scan_body(const char *bytes, gsize len, gpointer data, GError **error)
 	if (s->text->len < 64 * 1024)
 		g_string_append_len(s->text, bytes, (gssize)len);
 	return TRUE;
+}
+
+static gint
+compare_uid(gconstpointer a, gconstpointer b)
+{
+	guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+	return x < y ? -1 : x > y;
 }
 
 /* "(mbox2cyrus KEY.N" in the first delivery header with our key: N. */
@@ -76,6 +84,56 @@ lmtp_scan(Ctx *c, GError **error)
 	g_string_free(s.text, TRUE);
 	if (ok)
 		c->scanned = MAX(c->scanned, next);
+	return ok;
+}
+
+/* Cyrus's lmtpd files a message into the INBOX, answering 250, when it cannot file it
+ * into the folder (check_folder below refuses the causes known beforehand).  The
+ * messages numbered in `missing` (GArray of guint64) are looked for in the INBOX by
+ * their delivery headers, and moved into the folder as the owner (UID MOVE): not left
+ * in the wrong mailbox, nor stored twice.  `*moved_out`: how many. */
+gboolean
+lmtp_rescue_from_inbox(Ctx *c, const GArray *missing, guint *moved_out, GError **error)
+{
+	g_autoptr(GHashTable) inbox = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	GHashTable *where = c->where;
+	char *personal = c->personal;
+	guint32 scanned = c->scanned;
+	gboolean ok;
+
+	*moved_out = 0;
+	if (c->folder == NULL || missing->len == 0)
+		return TRUE;
+	c->where = inbox;
+	c->personal = "INBOX";
+	c->scanned = 1;
+	ok = imap_session_select(c->mu->session, "INBOX", FALSE, NULL, NULL, error) &&
+	     lmtp_scan(c, error);
+	c->where = where;
+	c->personal = personal;
+	c->scanned = scanned;
+	for (guint i = 0; ok && i < missing->len; i++) {
+		gpointer uid;
+		if (g_hash_table_lookup_extended(inbox, GSIZE_TO_POINTER((gsize)g_array_index(missing, guint64, i)),
+		                                 NULL, &uid)) {
+			guint32 u = GPOINTER_TO_UINT(uid);
+			g_array_append_val(uids, u);
+		}
+	}
+	if (ok && uids->len > 0) {
+		g_array_sort(uids, (GCompareFunc)compare_uid);
+		g_autofree char *set = uid_set_format((const guint32 *)(gpointer)uids->data, uids->len);
+		g_autofree char *quoted = imap_quote(c->personal);
+		g_autofree char *command = g_strdup_printf("UID MOVE %s %s", set, quoted);
+		ok = imap_session_command(c->mu->session, command, error);
+		if (ok)
+			*moved_out = uids->len;
+	}
+	/* back to the folder, read-only, as the delivery left it */
+	guint32 v = 0;
+	if (!imap_session_select(c->mu->session, c->personal, TRUE, NULL, &v, ok ? error : NULL))
+		return FALSE;
 	return ok;
 }
 

@@ -9,7 +9,8 @@
  * sent), "appended" (an APPEND answered OK, its UIDs not yet journaled);
  * backout: "backout-message" (a message written to the temporary file), "backout-backup"
  * (--in-place: the backup linked, the file not yet replaced), "backout-commit" (the
- * file replaced, not yet journaled).  Without M2C_FAULT a point costs an atomic load.
+ * file replaced, not yet journaled); lmtp: "lmtp-sent" (a message's data sent, its
+ * reply not read), "lmtp-acked" (its 250 read, the part not yet journaled).  Without M2C_FAULT a point costs an atomic load.
  */
 #ifndef M2C_FAULT_H
 #define M2C_FAULT_H
@@ -19,7 +20,8 @@ void fault_point(const char *name);
 /* With M2C_PAUSE=NAME in the environment, the first pass through the point NAME prints
  * "m2c: paused at NAME" on stderr and waits until a byte can be read from standard
  * input (or it is closed): a test does what must happen just then (a flag changed by
- * another session between backout's listing and its fetch: "backout-listed"), then
+ * another session between backout's listing and its fetch: "backout-listed"; a
+ * folder's rights changed after convert --method lmtp checked them: "lmtp-begun"), then
  * writes the byte -- a readiness handshake, never a sleep. */
 void fault_pause(const char *name);
 

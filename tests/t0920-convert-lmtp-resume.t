@@ -48,7 +48,7 @@ for extra, faults in CASES:
                manifest] + site.users)
         said = b''
         for f in faults:
-            p = convert(cy, manifest, f, extra=extra)
+            p = convert(cy, manifest, f, verbose=True, extra=extra)
             said += p.stderr
             t.is_(p.returncode, -signal.SIGKILL, '%s: killed at %s' % (label, f),
                   p.stderr.decode(errors='replace')[-600:])
