@@ -27,6 +27,7 @@
 #include <gio/gio.h>
 
 #include "fault.h"
+#include "method-records.h"
 
 static gboolean
 is_session_error(const GError *e)
@@ -285,7 +286,7 @@ check_quarantine(MethodUser *mu, const DeliveryTarget *t, GError **error)
 {
 	if (mu->quarantine_checked)
 		return TRUE;
-	gint64 last = imap_records_last_qz(t->user_checkpoints);
+	gint64 last = records_last_qz(t->user_checkpoints);
 	if (last >= 0 && !quarantine_truncate(mu->quarantine, last, error))
 		return FALSE;
 	mu->quarantine_checked = TRUE;

@@ -34,6 +34,7 @@
 #include <gio/gio.h>
 
 #include "fault.h"
+#include "method-records.h"
 
 /* ---- the parts ---- */
 
@@ -187,7 +188,7 @@ lmtp_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 		return FALSE;
 	}
 	if (!mu->quarantine_checked) {
-		gint64 last = lmtp_records_last_qz(t->user_checkpoints);
+		gint64 last = records_last_qz(t->user_checkpoints);
 		if (last >= 0 && !quarantine_truncate(mu->quarantine, last, error))
 			goto out;
 		mu->quarantine_checked = TRUE;

@@ -11,7 +11,7 @@
 
 #include "fault.h"
 #include "lmtp-trace.h"
-#include "uid-set.h"
+#include "method-records.h"
 
 /* ---- finding what the mailbox holds ---- */
 

@@ -57,9 +57,6 @@ gboolean imap_records_parse(const char *const *checkpoints, ImapRecords *records
 void imap_records_clear(ImapRecords *records);
 char *imap_begin_format(guint32 uidvalidity, guint32 uidnext, gint64 qz,
                         const MessageFixSettings *fix);
-/* The largest qz= of any record of `checkpoints` (-1: none): the quarantine's size
- * when the journal last spoke of it. */
-gint64 imap_records_last_qz(const char *const *checkpoints);
 /* `uids`: guint32, the stored ones in order; `quarantined`: guint64 message numbers */
 char *imap_part_format(guint64 first, guint64 last, const GArray *uids, const GArray *quarantined,
                        gint64 qz);

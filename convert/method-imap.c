@@ -37,7 +37,7 @@
 
 #include "journal.h"
 #include "tsv.h"
-#include "uid-set.h"
+#include "method-records.h"
 
 static MethodRun *
 imap_run_new(const MethodSettings *settings, GError **error)
@@ -133,47 +133,15 @@ imap_begin_format(guint32 uidvalidity, guint32 uidnext, gint64 qz, const Message
 	                       uidnext, qz, fix->enabled, fix->header_charset ? fix->header_charset : "-");
 }
 
-gint64
-imap_records_last_qz(const char *const *checkpoints)
-{
-	gint64 last = -1;
-	for (guint i = 0; checkpoints != NULL && checkpoints[i] != NULL; i++) {
-		const char *q = strstr(checkpoints[i], " qz=");
-		guint64 n;
-		if (q == NULL)
-			continue;
-		g_autofree char *digits = g_strndup(q + 4, strcspn(q + 4, " "));
-		if (tsv_parse_number(digits, G_MAXINT64 >> 1, &n))
-			last = MAX(last, (gint64)n);
-	}
-	return last;
-}
-
 char *
 imap_part_format(guint64 first, guint64 last, const GArray *uids, const GArray *quarantined,
                  gint64 qz)
 {
 	g_autofree char *u = uid_set_format((const guint32 *)uids->data, uids->len);
-	GString *q = g_string_new(NULL);
-	for (guint i = 0; i < quarantined->len; i++)
-		g_string_append_printf(q, "%s%" G_GUINT64_FORMAT, i ? "," : "",
-		                       g_array_index(quarantined, guint64, i));
-	if (q->len == 0)
-		g_string_append_c(q, '-');
+	g_autofree char *q = record_numbers_format(quarantined);
 	char *out = g_strdup_printf("part m=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " u=%s q=%s qz=%"
-	                            G_GINT64_FORMAT, first, last, u, q->str, qz);
-	g_string_free(q, TRUE);
+	                            G_GINT64_FORMAT, first, last, u, q, qz);
 	return out;
-}
-
-static gboolean
-field(const char *f, const char *key, const char **value)
-{
-	gsize n = strlen(key);
-	if (strncmp(f, key, n) != 0 || f[n] != '=')
-		return FALSE;
-	*value = f + n + 1;
-	return TRUE;
 }
 
 static gboolean
@@ -185,10 +153,7 @@ number(const char *text, guint64 max, guint64 *out)
 static gboolean
 bad_record(const char *detail, GError **error)
 {
-	/* the journal's own error: convert names its file and line (method.h) */
-	g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED,
-	            "not an imap checkpoint: \"%.80s\"", detail);
-	return FALSE;
+	return record_damaged("imap", detail, error);   /* convert names its file and line */
 }
 
 /* Every checkpoint of a delivery, into `r`.  FALSE when one makes no sense. */
@@ -207,11 +172,11 @@ imap_records_parse(const char *const *checkpoints, ImapRecords *r, GError **erro
 			guint64 fx;
 			const char *cs;
 			if (n != 6 || strcmp(f[0], "begin") != 0 ||
-			    !field(f[1], "v", &v) || !number(v, G_MAXUINT32, &x) || x == 0 ||
-			    !field(f[2], "next", &v) || !number(v, G_MAXUINT32, &y) ||
-			    !field(f[3], "qz", &v) || !number(v, G_MAXINT64 >> 1, &z) ||
-			    !field(f[4], "fix", &v) || !number(v, MESSAGE_FIX_ALL | MESSAGE_FIX_ISO_2022_JP, &fx) ||
-			    !field(f[5], "cs", &cs) || *cs == '\0')
+			    !record_field(f[1], "v", &v) || !number(v, G_MAXUINT32, &x) || x == 0 ||
+			    !record_field(f[2], "next", &v) || !number(v, G_MAXUINT32, &y) ||
+			    !record_field(f[3], "qz", &v) || !number(v, G_MAXINT64 >> 1, &z) ||
+			    !record_field(f[4], "fix", &v) || !number(v, MESSAGE_FIX_ALL | MESSAGE_FIX_ISO_2022_JP, &fx) ||
+			    !record_field(f[5], "cs", &cs) || *cs == '\0')
 				return bad_record(c, error);
 			r->begun = TRUE;
 			r->uidvalidity = (guint32)x;
@@ -224,26 +189,18 @@ imap_records_parse(const char *const *checkpoints, ImapRecords *r, GError **erro
 		const char *dash;
 		guint64 a, b;
 		g_autoptr(GArray) u = g_array_new(FALSE, FALSE, sizeof(guint32));
-		if (n != 5 || strcmp(f[0], "part") != 0 || !field(f[1], "m", &v) ||
+		if (n != 5 || strcmp(f[0], "part") != 0 || !record_field(f[1], "m", &v) ||
 		    (dash = strchr(v, '-')) == NULL)
 			return bad_record(c, error);
 		g_autofree char *first = g_strndup(v, (gsize)(dash - v));
 		/* b bounded before anything is allocated for it */
 		if (!number(first, G_MAXUINT32, &a) || !number(dash + 1, IMAP_MAX_MESSAGES, &b) ||
-		    a != r->last + 1 || b < a || !field(f[2], "u", &v) || !uid_set_parse(v, b - a + 1, u) ||
-		    !field(f[3], "q", &v) || !field(f[4], "qz", &v))
+		    a != r->last + 1 || b < a || !record_field(f[2], "u", &v) || !uid_set_parse(v, b - a + 1, u) ||
+		    !record_field(f[3], "q", &v) || !record_field(f[4], "qz", &v))
 			return bad_record(c, error);
 		guint64 quarantined = 0;
-		if (strcmp(f[3] + 2, "-") != 0) {
-			g_auto(GStrv) qs = g_strsplit(f[3] + 2, ",", -1);
-			for (guint k = 0; qs[k] != NULL; k++) {
-				guint64 m;
-				if (!number(qs[k], b, &m) || m < a ||
-				    !g_hash_table_add(r->quarantined, GSIZE_TO_POINTER((gsize)m)))
-					return bad_record(c, error);
-				quarantined++;
-			}
-		}
+		if (!record_numbers_parse(f[3] + 2, a, b, r->quarantined, &quarantined))
+			return bad_record(c, error);
 		if (!number(f[4] + 3, G_MAXINT64 >> 1, &z) || u->len + quarantined != b - a + 1)
 			return bad_record(c, error);
 		g_array_set_size(r->uids, (guint)b);
@@ -284,11 +241,11 @@ imap_recall(MethodUser *mu, const DeliveryTarget *target, const char *detail,
 	ImapRecords r;
 
 	guint64 found;
-	if (g_strv_length(f) != 5 || !field(f[0], "v", &x) || !number(x, G_MAXUINT32, &v) ||
-	    !field(f[1], "messages", &x) || !number(x, G_MAXUINT32, &m) ||
-	    !field(f[2], "stored", &x) || !number(x, m, &s) ||
-	    !field(f[3], "found", &x) || !number(x, s, &found) ||
-	    !field(f[4], "bytes", &x) || !number(x, G_MAXINT64 >> 16, &b))
+	if (g_strv_length(f) != 5 || !record_field(f[0], "v", &x) || !number(x, G_MAXUINT32, &v) ||
+	    !record_field(f[1], "messages", &x) || !number(x, G_MAXUINT32, &m) ||
+	    !record_field(f[2], "stored", &x) || !number(x, m, &s) ||
+	    !record_field(f[3], "found", &x) || !number(x, s, &found) ||
+	    !record_field(f[4], "bytes", &x) || !number(x, G_MAXINT64 >> 16, &b))
 		return bad_record(detail, error);
 	if (!imap_records_parse(target->checkpoints, &r, error)) {
 		imap_records_clear(&r);

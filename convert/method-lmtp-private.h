@@ -68,7 +68,6 @@ void lmtp_records_clear(LmtpRecords *r);
 char *lmtp_begin_format(guint32 uidvalidity, guint32 uidnext, const char *key, gint64 qz,
                         const MessageFixSettings *fix);
 char *lmtp_part_format(guint64 first, guint64 last, const GArray *quarantined, gint64 qz);
-gint64 lmtp_records_last_qz(const char *const *checkpoints);
 
 /* The address LMTP delivers `mailbox` (admin name) of `user` to: "user" for the INBOX,
  * "user+Folder.Sub" for a folder (domain kept: "user+F@dom").  NULL with the reason

@@ -42,7 +42,7 @@
 #include "journal.h"
 #include "lmtp-trace.h"
 #include "tsv.h"
-#include "uid-set.h"
+#include "method-records.h"
 
 static MethodRun *
 lmtp_run_new(const MethodSettings *s, GError **error)
@@ -314,21 +314,9 @@ lmtp_user_new(MethodRun *run, const char *user, const char *const *mailboxes,
 /* ---- the records ---- */
 
 static gboolean
-field(const char *f, const char *key, const char **value)
-{
-	gsize n = strlen(key);
-	if (strncmp(f, key, n) != 0 || f[n] != '=')
-		return FALSE;
-	*value = f + n + 1;
-	return TRUE;
-}
-
-static gboolean
 bad_record(const char *detail, GError **error)
 {
-	g_set_error(error, M2C_JOURNAL_ERROR, M2C_JOURNAL_ERROR_DAMAGED,
-	            "not an lmtp checkpoint: \"%.80s\"", detail);
-	return FALSE;
+	return record_damaged("lmtp", detail, error);
 }
 
 char *
@@ -343,32 +331,10 @@ lmtp_begin_format(guint32 uidvalidity, guint32 uidnext, const char *key, gint64 
 char *
 lmtp_part_format(guint64 first, guint64 last, const GArray *quarantined, gint64 qz)
 {
-	GString *q = g_string_new(NULL);
-	for (guint i = 0; i < quarantined->len; i++)
-		g_string_append_printf(q, "%s%" G_GUINT64_FORMAT, i ? "," : "",
-		                       g_array_index(quarantined, guint64, i));
-	if (q->len == 0)
-		g_string_append_c(q, '-');
+	g_autofree char *q = record_numbers_format(quarantined);
 	char *out = g_strdup_printf("part m=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " q=%s qz=%"
-	                            G_GINT64_FORMAT, first, last, q->str, qz);
-	g_string_free(q, TRUE);
+	                            G_GINT64_FORMAT, first, last, q, qz);
 	return out;
-}
-
-gint64
-lmtp_records_last_qz(const char *const *checkpoints)
-{
-	gint64 last = -1;
-	for (guint i = 0; checkpoints != NULL && checkpoints[i] != NULL; i++) {
-		const char *q = strstr(checkpoints[i], " qz=");
-		guint64 n;
-		if (q == NULL)
-			continue;
-		g_autofree char *digits = g_strndup(q + 4, strcspn(q + 4, " "));
-		if (tsv_parse_number(digits, G_MAXINT64 >> 1, &n))
-			last = MAX(last, (gint64)n);
-	}
-	return last;
 }
 
 static gboolean
@@ -394,13 +360,13 @@ lmtp_records_parse(const char *const *checkpoints, LmtpRecords *r, GError **erro
 		guint64 x, y, z, fx, a, b;
 		if (i == 0) {
 			if (n != 7 || strcmp(f[0], "begin") != 0 ||
-			    !field(f[1], "v", &v) || !tsv_parse_number(v, G_MAXUINT32, &x) || x == 0 ||
-			    !field(f[2], "next", &v) || !tsv_parse_number(v, G_MAXUINT32, &y) ||
-			    !field(f[3], "key", &key) || !is_key(key) ||
-			    !field(f[4], "qz", &v) || !tsv_parse_number(v, G_MAXINT64 >> 1, &z) ||
-			    !field(f[5], "fix", &v) ||
+			    !record_field(f[1], "v", &v) || !tsv_parse_number(v, G_MAXUINT32, &x) || x == 0 ||
+			    !record_field(f[2], "next", &v) || !tsv_parse_number(v, G_MAXUINT32, &y) ||
+			    !record_field(f[3], "key", &key) || !is_key(key) ||
+			    !record_field(f[4], "qz", &v) || !tsv_parse_number(v, G_MAXINT64 >> 1, &z) ||
+			    !record_field(f[5], "fix", &v) ||
 			    !tsv_parse_number(v, MESSAGE_FIX_ALL | MESSAGE_FIX_ISO_2022_JP, &fx) ||
-			    !field(f[6], "cs", &cs) || *cs == '\0')
+			    !record_field(f[6], "cs", &cs) || *cs == '\0')
 				return bad_record(c, error);
 			r->begun = TRUE;
 			r->uidvalidity = (guint32)x;
@@ -412,23 +378,17 @@ lmtp_records_parse(const char *const *checkpoints, LmtpRecords *r, GError **erro
 			continue;
 		}
 		const char *dash;
-		if (n != 4 || strcmp(f[0], "part") != 0 || !field(f[1], "m", &v) ||
+		if (n != 4 || strcmp(f[0], "part") != 0 || !record_field(f[1], "m", &v) ||
 		    (dash = strchr(v, '-')) == NULL)
 			return bad_record(c, error);
 		g_autofree char *first = g_strndup(v, (gsize)(dash - v));
 		if (!tsv_parse_number(first, G_MAXUINT32, &a) || !tsv_parse_number(dash + 1, G_MAXUINT32, &b) ||
-		    a != r->last + 1 || b < a || !field(f[2], "q", &v) || !field(f[3], "qz", &v) ||
+		    a != r->last + 1 || b < a || !record_field(f[2], "q", &v) || !record_field(f[3], "qz", &v) ||
 		    !tsv_parse_number(v, G_MAXINT64 >> 1, &z))
 			return bad_record(c, error);
-		if (strcmp(f[2] + 2, "-") != 0) {
-			g_auto(GStrv) qs = g_strsplit(f[2] + 2, ",", -1);
-			for (guint k = 0; qs[k] != NULL; k++) {
-				guint64 m;
-				if (!tsv_parse_number(qs[k], b, &m) || m < a ||
-				    !g_hash_table_add(r->quarantined, GSIZE_TO_POINTER((gsize)m)))
-					return bad_record(c, error);
-			}
-		}
+		guint64 count;
+		if (!record_numbers_parse(f[2] + 2, a, b, r->quarantined, &count))
+			return bad_record(c, error);
 		r->last = b;
 		r->qz = (gint64)z;
 	}
@@ -468,12 +428,12 @@ lmtp_recall(MethodUser *mu, const DeliveryTarget *target, const char *detail,
 	LmtpRecords r;
 	(void)mu;
 
-	if (g_strv_length(f) != 6 || !field(f[0], "v", &x) || !tsv_parse_number(x, G_MAXUINT32, &v) ||
-	    !field(f[1], "messages", &x) || !tsv_parse_number(x, G_MAXUINT32, &m) ||
-	    !field(f[2], "stored", &x) || !tsv_parse_number(x, m, &s) ||
-	    !field(f[3], "found", &x) || !tsv_parse_number(x, s, &found) ||
-	    !field(f[4], "bytes", &x) || !tsv_parse_number(x, G_MAXINT64 >> 16, &b) ||
-	    !field(f[5], "u", &x))
+	if (g_strv_length(f) != 6 || !record_field(f[0], "v", &x) || !tsv_parse_number(x, G_MAXUINT32, &v) ||
+	    !record_field(f[1], "messages", &x) || !tsv_parse_number(x, G_MAXUINT32, &m) ||
+	    !record_field(f[2], "stored", &x) || !tsv_parse_number(x, m, &s) ||
+	    !record_field(f[3], "found", &x) || !tsv_parse_number(x, s, &found) ||
+	    !record_field(f[4], "bytes", &x) || !tsv_parse_number(x, G_MAXINT64 >> 16, &b) ||
+	    !record_field(f[5], "u", &x))
 		return bad_record(detail, error);
 	g_autoptr(GArray) stored = g_array_new(FALSE, FALSE, sizeof(guint32));
 	if (!uid_set_parse(x, s, stored) || stored->len != s)

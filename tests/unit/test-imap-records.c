@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "method-imap-private.h"
+#include "method-records.h"
 
 static void
 test_round_trip(void)
@@ -44,7 +45,7 @@ test_round_trip(void)
 	g_assert_cmpint(r.qz, ==, 9000);
 	g_assert_cmpuint(r.fixes, ==, 13);
 	g_assert_cmpstr(r.header_charset, ==, "EUC-JP");
-	g_assert_cmpint(imap_records_last_qz(cps), ==, 9000);
+	g_assert_cmpint(records_last_qz(cps), ==, 9000);
 	guint32 want[] = { 7, 8, 0, 9, 12, 0, 0, 13 };
 	g_assert_cmpuint(r.uids->len, ==, 8);
 	for (guint i = 0; i < 8; i++)
