@@ -115,26 +115,6 @@ imap_prepare(Ctx *c, Prepared *p, gboolean want_digest, gboolean say, GError **e
 
 /* ---- sending ---- */
 
-typedef struct {
-	ImapLiteralWrite write;
-	gpointer write_data;
-	guint64 left;
-} Counted;
-
-static gboolean
-counted_write(const char *data, gsize len, gpointer cp, GError **error)
-{
-	Counted *c = cp;
-	if (len > c->left) {
-		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message grew while it was "
-		            "sent (the file changed?)");
-		return FALSE;
-	}
-	c->left -= len;
-	return c->write(data, len, c->write_data, error);
-}
-
-
 /* ImapLiteralProducer: the literal, held or read again; half of it, then the fault
  * point "literal" (a kill in the middle of a literal), then the rest. */
 gboolean
@@ -149,15 +129,8 @@ imap_produce(gpointer data, ImapLiteralWrite write, gpointer write_data, GError 
 		fault_point("literal");
 		return write((const char *)p->bytes->data + half, p->bytes->len - half, write_data, error);
 	}
-	Counted counted = { write, write_data, p->size };
-	if (!message_fix_copy(pr->c->reader, p->m, &pr->c->fix, counted_write, &counted, NULL, error))
-		return FALSE;
-	if (counted.left != 0) {
-		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message shrank while it "
-		            "was sent (the file changed?)");
-		return FALSE;
-	}
-	return TRUE;
+	return message_fix_copy_exact(pr->c->reader, p->m, &pr->c->fix, p->size, (MboxWriteFunc)write,
+	                              write_data, error);
 }
 
 GHashTable *

@@ -44,8 +44,6 @@ typedef struct {
 	guint64 dropped;
 } Ctx;
 
-/* The message's bytes again, through `write`: held, or read and fixed again. */
-typedef gboolean (*Write)(const char *data, gsize len, gpointer data_, GError **error);
 
 /* lmtp-prepare.c */
 void lmtp_msg_free(Msg *g);
@@ -58,7 +56,7 @@ gboolean lmtp_prepare(Ctx *c, Msg *g, gboolean say, GError **error);
 /* `g`'s delivery header, for its route */
 void lmtp_set_trace(Ctx *c, Msg *g);
 /* `g`'s bytes as sent (the delivery header, then the message: held or read again) */
-gboolean lmtp_produce(Ctx *c, Msg *g, Write write, gpointer data, GError **error);
+gboolean lmtp_produce(Ctx *c, Msg *g, MboxWriteFunc write, gpointer data, GError **error);
 /* `g` is in the mailbox as `uid` (`now`: delivered by this run) */
 void lmtp_stored(Ctx *c, Msg *g, guint32 uid, gboolean now);
 /* `g` to the user's quarantine, `why` in the report */

@@ -140,41 +140,14 @@ lmtp_set_trace(Ctx *c, Msg *g)
 }
 
 
-typedef struct {
-	Write write;
-	gpointer data;
-	guint64 left;
-} Counted;
-
-static gboolean
-counted_write(const char *data, gsize len, gpointer cp, GError **error)
-{
-	Counted *k = cp;
-	if (len > k->left) {
-		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message grew while it was "
-		            "sent (the file changed?)");
-		return FALSE;
-	}
-	k->left -= len;
-	return k->write(data, len, k->data, error);
-}
-
 gboolean
-lmtp_produce(Ctx *c, Msg *g, Write write, gpointer data, GError **error)
+lmtp_produce(Ctx *c, Msg *g, MboxWriteFunc write, gpointer data, GError **error)
 {
 	if (!write(g->trace, strlen(g->trace), data, error))
 		return FALSE;
 	if (g->bytes != NULL)
 		return write((const char *)g->bytes->data, g->bytes->len, data, error);
-	Counted k = { write, data, g->size };
-	if (!message_fix_copy(c->reader, g->m, &c->fix, counted_write, &k, NULL, error))
-		return FALSE;
-	if (k.left != 0) {
-		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message shrank while it "
-		            "was sent (the file changed?)");
-		return FALSE;
-	}
-	return TRUE;
+	return message_fix_copy_exact(c->reader, g->m, &c->fix, g->size, write, data, error);
 }
 
 /* ---- the outcome of each message ---- */
@@ -220,7 +193,7 @@ static gboolean
 append_produce(gpointer data, ImapLiteralWrite write, gpointer write_data, GError **error)
 {
 	Produce *pr = data;
-	return lmtp_produce(pr->c, pr->g, (Write)write, write_data, error);
+	return lmtp_produce(pr->c, pr->g, (MboxWriteFunc)write, write_data, error);
 }
 
 /* APPEND `g` as the owner: stored, or quarantined when the server refuses it. */

@@ -318,40 +318,6 @@ imap_session_fetch_header_fields(ImapSession *session, const char *set, const ch
 	return TRUE;
 }
 
-gboolean
-imap_session_mailboxid(ImapSession *session, const char *mailbox, char **id_out, GError **error)
-{
-	g_autofree char *quoted = imap_quote(mailbox);
-	g_autofree char *command = g_strdup_printf("STATUS %s (MAILBOXID)", quoted);
-	g_autofree char *tag = NULL;
-	*id_out = NULL;
-	if (!send_raw(session, command, &tag, error))
-		return FALSE;
-	for (;;) {
-		const char *line;
-		gsize len;
-		int kind = imap_raw_next_line(session, command, tag, &line, &len, error);
-		if (kind < 0)
-			return FALSE;
-		if (kind == 0)
-			break;
-		/* * STATUS name (MAILBOXID (id)) */
-		g_autofree char *text = g_strndup(line, len);
-		const char *p = strstr(text, "MAILBOXID (");
-		if (g_str_has_prefix(text, "* STATUS ") && p != NULL && *id_out == NULL) {
-			p += strlen("MAILBOXID (");
-			gsize n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
-			if (n > 0 && n < 256 && p[n] == ')')
-				*id_out = g_strndup(p, n);
-		}
-	}
-	if (!finish_raw(session, command, error)) {
-		g_clear_pointer(id_out, g_free);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 /* `command`, its untagged lines that start with `prefix` (CRLF taken off) into `lines`. */
 static gboolean
 raw_untagged(ImapSession *session, const char *command, const char *prefix, GPtrArray *lines,
@@ -415,5 +381,25 @@ imap_session_quota_roots(ImapSession *session, const char *mailbox, char ***root
 	}
 	g_ptr_array_add(roots, NULL);
 	*roots_out = (char **)g_ptr_array_free(roots, FALSE);
+	return TRUE;
+}
+
+gboolean
+imap_session_mailboxid(ImapSession *session, const char *mailbox, char **id_out, GError **error)
+{
+	g_autofree char *quoted = imap_quote(mailbox);
+	g_autofree char *command = g_strdup_printf("STATUS %s (MAILBOXID)", quoted);
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	*id_out = NULL;
+	if (!raw_untagged(session, command, "* STATUS ", lines, error))
+		return FALSE;
+	/* * STATUS name (MAILBOXID (id)) */
+	const char *p = lines->len > 0 ? strstr(g_ptr_array_index(lines, 0), "MAILBOXID (") : NULL;
+	if (p != NULL) {
+		p += strlen("MAILBOXID (");
+		gsize n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+		if (n > 0 && n < 256 && p[n] == ')')
+			*id_out = g_strndup(p, n);
+	}
 	return TRUE;
 }

@@ -296,3 +296,38 @@ message_fix_internaldate(gint64 t, const char **note_out)
 		*note_out = note;
 	return t;
 }
+
+typedef struct {
+	MboxWriteFunc write;
+	gpointer data;
+	guint64 left;
+} Counted;
+
+static gboolean
+counted_write(const char *data, gsize len, gpointer cp, GError **error)
+{
+	Counted *k = cp;
+	if (len > k->left) {
+		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message grew while it was "
+		            "sent (the file changed?)");
+		return FALSE;
+	}
+	k->left -= len;
+	return k->write(data, len, k->data, error);
+}
+
+gboolean
+message_fix_copy_exact(MboxReader *reader, const MboxMessage *message,
+                       const MessageFixSettings *settings, guint64 size, MboxWriteFunc write,
+                       gpointer user_data, GError **error)
+{
+	Counted k = { write, user_data, size };
+	if (!message_fix_copy(reader, message, settings, counted_write, &k, NULL, error))
+		return FALSE;
+	if (k.left != 0) {
+		g_set_error(error, M2C_MBOX_ERROR, M2C_MBOX_ERROR_IO, "the message shrank while it "
+		            "was sent (the file changed?)");
+		return FALSE;
+	}
+	return TRUE;
+}

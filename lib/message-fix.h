@@ -194,4 +194,11 @@ gboolean message_fix_copy(MboxReader *reader, const MboxMessage *message,
                           const MessageFixSettings *settings, MboxWriteFunc write,
                           gpointer user_data, MessageFix **fix_out, GError **error);
 
+/* message_fix_copy() of a message whose fixed size was counted before (`size`): for a
+ * literal announced with that size and streamed from the reader again.  M2C_MBOX_ERROR
+ * IO when it comes out longer or shorter (the file changed). */
+gboolean message_fix_copy_exact(MboxReader *reader, const MboxMessage *message,
+                                const MessageFixSettings *settings, guint64 size,
+                                MboxWriteFunc write, gpointer user_data, GError **error);
+
 #endif
