@@ -42,6 +42,7 @@ typedef struct {
 	guint64 part_first, seen;
 	Msg *pending;                /* its body sent, its reply not read */
 	guint64 dropped;
+	guint64 foreign;             /* delivery headers with a key not this run's (see scan_end) */
 } Ctx;
 
 

@@ -59,8 +59,17 @@ scan_end(guint32 uid, gpointer data, GError **error)
 	g_autofree char *needle = g_strdup_printf("(mbox2cyrus %s.", c->key);
 	const char *p = strstr(s->text->str, needle);
 	guint64 n = 0;
-	if (p == NULL)
+	if (p == NULL) {
+		/* a delivery header of mbox2cyrus with a key neither this run nor the journal
+		 * made (lmtp_mailbox_begin) */
+		const char *o = strstr(s->text->str, "(mbox2cyrus ");
+		if (o != NULL) {
+			g_autofree char *k = g_strndup(o + 12, 16);
+			if (strlen(k) == 16 && o[28] == '.' && !g_hash_table_contains(c->mu->keys, k))
+				c->foreign++;
+		}
 		return TRUE;
+	}
 	for (p += strlen(needle); g_ascii_isdigit(*p) && n < G_MAXUINT32; p++)
 		n = n * 10 + (guint64)(*p - '0');
 	if (n > 0 && n <= G_MAXUINT32 && !g_hash_table_contains(c->where, GSIZE_TO_POINTER((gsize)n)))
@@ -366,7 +375,34 @@ lmtp_mailbox_begin(Ctx *c, LmtpRecords *r, GError **error)
 	if (!check_folder(c, error))
 		return FALSE;
 	make_key(c);
+	g_hash_table_add(c->mu->keys, g_strdup(c->key));
+	/* the keys the journal's begin records name (the user's other sources) are ours */
+	for (const char *const *p = c->t->user_checkpoints; p != NULL && *p != NULL; p++) {
+		const char *k = g_str_has_prefix(*p, "begin ") ? strstr(*p, " key=") : NULL;
+		if (k != NULL && strlen(k + 5) >= 16)
+			g_hash_table_add(c->mu->keys, g_strndup(k + 5, 16));
+	}
 	c->scanned = 1;
+	if (!r->begun && exists > 0) {
+		/* a delivery header whose key is neither this run's nor the journal's: a run
+		 * with another state directory (deleted, another --state): what it delivered
+		 * cannot be told from this source's messages and would be sent again */
+		c->foreign = 0;
+		if (!lmtp_scan(c, error))
+			return FALSE;
+		if (c->foreign > 0) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "refused before anything of "
+			            "it was delivered: it holds %" G_GUINT64_FORMAT " message(s) an "
+			            "mbox2cyrus run delivered with another state directory (its "
+			            "lmtp.secret is not this one's, %s), which this run cannot tell from "
+			            "its own and would deliver again; rerun with that run's --state, "
+			            "or delete what it delivered (mbox2cyrus backout)", c->foreign,
+			            c->mu->run->state_dir);
+			return FALSE;
+		}
+		c->scanned = 1;
+		g_hash_table_remove_all(c->where);
+	}
 	if (r->begun) {
 		c->fix.enabled = r->fixes;
 		c->fix.header_charset = r->header_charset;

@@ -41,6 +41,7 @@ struct MethodUser {
 	Quarantine *quarantine;
 	gboolean quarantine_checked;
 	GHashTable *ids;             /* admin mailbox name -> set of Message-IDs delivered */
+	GHashTable *keys;            /* the delivery keys this run made for the user */
 };
 
 /* How a message goes in. */

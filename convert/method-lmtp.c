@@ -270,6 +270,7 @@ lmtp_user_free(MethodUser *mu)
 	lmtp_free(mu->lmtp);
 	quarantine_free(mu->quarantine);
 	g_hash_table_unref(mu->ids);
+	g_hash_table_unref(mu->keys);
 	g_free(mu->user);
 	g_free(mu);
 }
@@ -289,6 +290,7 @@ lmtp_user_new(MethodRun *run, const char *user, const char *const *mailboxes,
 	mu->quarantine = quarantine_new(run->state_dir, user);
 	mu->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                (GDestroyNotify)g_hash_table_unref);
+	mu->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (session != NULL && !imap_append_caps(session, &mu->caps, error)) {
 		lmtp_user_free(mu);
 		return NULL;
