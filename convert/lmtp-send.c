@@ -222,10 +222,12 @@ body_write(const char *data, gsize len, gpointer lp, GError **error)
 gboolean
 lmtp_send(Ctx *c, Msg *g, GError **error)
 {
-	LmtpReply r = { 0 }, refused = { 0 };
+	LmtpReply refused = { 0 };
 	gboolean go = FALSE;
-	if (!connect_lmtp(c, error))
+	if (!connect_lmtp(c, error)) {
+		lmtp_msg_free(g);
 		return FALSE;
+	}
 	lmtp_begin(c->mu->lmtp, "", c->mu->user, c->address, c->mu->run->ignore_quota);
 	if (c->pending != NULL && !lmtp_drain(c, error))
 		goto fail;
@@ -243,7 +245,6 @@ lmtp_send(Ctx *c, Msg *g, GError **error)
 	fault_point("lmtp-sent");
 	return TRUE;
 fail:
-	lmtp_reply_clear(&r);
 	lmtp_msg_free(g);
 	g_clear_pointer(&c->mu->lmtp, lmtp_free);
 	return FALSE;
