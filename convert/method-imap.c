@@ -283,22 +283,6 @@ imap_finish(MethodUser *mu, const char *const *mailboxes, GError **error)
 	return TRUE;   /* an APPEND is visible once answered */
 }
 
-static guint32
-imap_uid_of(const Delivery *delivery, const MboxMessage *message)
-{
-	const GArray *uids = delivery->uids;
-	if (uids == NULL || message->number == 0 || message->number > uids->len)
-		return 0;
-	return g_array_index(uids, guint32, message->number - 1);
-}
-
-static void
-free_uids(gpointer uids)
-{
-	if (uids != NULL)
-		g_array_unref(uids);
-}
-
 const ConvertMethod convert_method_imap = {
 	.name = "imap",
 	.needs_empty_mailbox = FALSE,
@@ -311,6 +295,6 @@ const ConvertMethod convert_method_imap = {
 	.recall = imap_recall,
 	.deliver = imap_deliver,
 	.finish = imap_finish,
-	.uid_of = imap_uid_of,
-	.free_uids = free_uids,
+	.uid_of = method_uids_of,
+	.free_uids = method_uids_free,
 };

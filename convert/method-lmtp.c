@@ -481,22 +481,6 @@ lmtp_finish(MethodUser *mu, const char *const *mailboxes, GError **error)
 	return TRUE;   /* a delivered message is visible once its reply came */
 }
 
-static guint32
-lmtp_uid_of(const Delivery *delivery, const MboxMessage *message)
-{
-	const GArray *uids = delivery->uids;
-	if (uids == NULL || message->number == 0 || message->number > uids->len)
-		return 0;
-	return g_array_index(uids, guint32, message->number - 1);
-}
-
-static void
-free_uids(gpointer uids)
-{
-	if (uids != NULL)
-		g_array_unref(uids);
-}
-
 const ConvertMethod convert_method_lmtp = {
 	.name = "lmtp",
 	.needs_empty_mailbox = FALSE,
@@ -510,6 +494,6 @@ const ConvertMethod convert_method_lmtp = {
 	.recall = lmtp_recall,
 	.deliver = lmtp_deliver,
 	.finish = lmtp_finish,
-	.uid_of = lmtp_uid_of,
-	.free_uids = free_uids,
+	.uid_of = method_uids_of,
+	.free_uids = method_uids_free,
 };

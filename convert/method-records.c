@@ -110,3 +110,19 @@ record_damaged(const char *method, const char *detail, GError **error)
 	            "not an %s checkpoint: \"%.80s\"", method, detail);
 	return FALSE;
 }
+
+guint32
+method_uids_of(const Delivery *delivery, const MboxMessage *message)
+{
+	const GArray *uids = delivery->uids;
+	if (uids == NULL || message->number == 0 || message->number > uids->len)
+		return 0;
+	return g_array_index(uids, guint32, message->number - 1);
+}
+
+void
+method_uids_free(gpointer uids)
+{
+	if (uids != NULL)
+		g_array_unref(uids);
+}

@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "method.h"
+
 /* The `n` UIDs of `uids` (none 0) as a set, new. */
 char *uid_set_format(const guint32 *uids, guint n);
 
@@ -32,5 +34,10 @@ gint64 records_last_qz(const char *const *checkpoints);
 /* FALSE with M2C_JOURNAL_ERROR_DAMAGED: "not an METHOD checkpoint: DETAIL" (convert
  * names the journal's file and line). */
 gboolean record_damaged(const char *method, const char *detail, GError **error);
+
+/* ConvertMethod.uid_of and .free_uids for a method whose Delivery.uids is a GArray of
+ * guint32 by message number - 1 (0: not stored): imap, lmtp. */
+guint32 method_uids_of(const Delivery *delivery, const MboxMessage *message);
+void method_uids_free(gpointer uids);
 
 #endif
