@@ -247,7 +247,7 @@ cmd_backout(int argc, char **argv)
 	if (state == NULL)
 		state = g_strconcat(o->manifest, ".backout-state", NULL);
 	ctx.state_dir = state;
-	work = manifest_group_by_user(rows, o->only_users);
+	work = cli_server_users(&server, rows);
 	status = backout_run(&ctx, work, o->jobs > 0 ? (guint)o->jobs : 0, o->verbose, o->report);
 out:
 	g_clear_pointer(&ctx.report, report_free);

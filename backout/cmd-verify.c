@@ -163,7 +163,7 @@ cmd_verify(int argc, char **argv)
 	    (status = cli_server_check_connection(&server, ctx.report)) != 0)
 		goto out;
 	ctx.manifest = &settings;
-	work = manifest_group_by_user(rows, o->only_users);
+	work = cli_server_users(&server, rows);
 	status = verify_run(&ctx, work, o->jobs > 0 ? (guint)o->jobs : 0, o->report);
 out:
 	g_clear_pointer(&ctx.report, report_free);

@@ -235,7 +235,7 @@ cmd_convert(int argc, char **argv)
 	    (status = cli_server_load_manifest(&config.server, ctx.report, &settings, &rows)) != 0)
 		goto out;
 	ctx.manifest = &settings;
-	work = manifest_group_by_user(rows, o->only_users);
+	work = cli_server_users(&config.server, rows);
 	if (config.dry_run) {
 		status = dry_run(&ctx, work, ctx.report);
 		goto out;

@@ -27,6 +27,7 @@ cli_server_add_entries(GOptionContext *context, CliServer *server, const char *m
 		{ "from-quoting", 0, 0, G_OPTION_ARG_STRING, &o->from_quoting, "auto, mboxrd, mboxo, none", "Q" },
 		{ "header-charset", 0, 0, G_OPTION_ARG_STRING, &o->header_charset, "the charset of raw 8-bit header bytes, for the imap method's RFC 2047 fix (default: detected)", "CHARSET" },
 		{ "user", 'u', 0, G_OPTION_ARG_STRING_ARRAY, &o->only_users, "only this user (repeatable)", "USER" },
+		{ "shard", 0, 0, G_OPTION_ARG_STRING, &o->shard, "only the users of slice K of N (a stable hash of the user name: N hosts or job array tasks take one slice each)", "K/N" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, verbose_help, NULL },
 		{ "tls", 0, 0, G_OPTION_ARG_STRING, &o->tls, "none, starttls or imaps (default: none for 127.0.0.1, ::1 and localhost, else starttls)", "HOW" },
 		{ "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file, "trust the CAs in this PEM file, not the system's", "FILE" },
@@ -98,6 +99,8 @@ cli_server_configure(CliServer *server, const char *prog, Report *report)
 		return cli_usage_error(prog, "--manifest is needed");
 	if (o->cyrus_conf == NULL)
 		return cli_usage_error(prog, "--cyrus-conf is needed (the server's imapd.conf)");
+	if (o->shard != NULL && !shard_parse(o->shard, &server->shard))
+		return cli_usage_error(prog, "--shard: \"%s\" is not K/N with 1 <= K <= N", o->shard);
 	mbox_reader_settings_init(&server->reader);
 	if (o->from_quoting != NULL && !mbox_quoting_from_name(o->from_quoting, &server->reader.quoting))
 		return cli_usage_error(prog, "--from-quoting: unknown value '%s'", o->from_quoting);
@@ -127,6 +130,16 @@ cli_server_configure(CliServer *server, const char *prog, Report *report)
 		return EX_CONFIG;
 	}
 	return cli_server_configure_endpoint(server, prog, FALSE, report);
+}
+
+GPtrArray *
+cli_server_users(const CliServer *server, GPtrArray *rows)
+{
+	GPtrArray *users = manifest_group_by_user(rows, server->options.only_users);
+	for (guint i = users->len; i-- > 0;)
+		if (!shard_has(&server->shard, ((ManifestUser *)g_ptr_array_index(users, i))->user))
+			g_ptr_array_remove_index(users, i);
+	return users;
 }
 
 void
@@ -221,6 +234,7 @@ cli_server_clear(CliServer *server)
 	g_free(o->from_quoting);
 	g_free(o->header_charset);
 	g_free(o->convert_state);
+	g_free(o->shard);
 	memset(server->lmtp_secret, 0, sizeof server->lmtp_secret);
 	g_strfreev(o->only_users);
 	g_free(o->tls);

@@ -30,6 +30,7 @@
 #include "mbox-reader.h"
 #include "message-fix.h"
 #include "report.h"
+#include "shard.h"
 
 /* What the options say, as given (GOption fills it; free with cli_server_clear). */
 typedef struct {
@@ -51,6 +52,7 @@ typedef struct {
 	gboolean insecure;
 	gboolean compress;
 	char *convert_state;    /* verify, backout: convert's --state (cli_server_add_convert_state) */
+	char *shard;            /* --shard K/N */
 } CliServerOptions;
 
 /* What they resolve to.  Owned by the struct; cli_server_clear() frees it. */
@@ -71,6 +73,7 @@ typedef struct {
 	                              * (imap_session_open(&server->endpoint, ...)) */
 	TlsTrust *trust;             /* the CAs endpoint.trust points to (NULL without TLS
 	                              * or with --insecure) */
+	Shard shard;                 /* --shard K/N (n == 0: every user) */
 	guchar lmtp_secret[32];      /* convert's STATE/lmtp.secret (lmtp-trace.h), when */
 	gboolean has_lmtp_secret;    /* it is there: delivery headers are checked by it */
 } CliServer;
@@ -93,6 +96,10 @@ int cli_server_configure(CliServer *server, const char *prog, Report *report);
  * status (64, 78). */
 int cli_server_configure_endpoint(CliServer *server, const char *prog, gboolean tls_always,
                                   Report *report);
+
+/* `rows` (the manifest's) grouped by user, as manifest_group_by_user(), of the users
+ * --user names (all without it) and in --shard's slice: a new array of ManifestUser. */
+GPtrArray *cli_server_users(const CliServer *server, GPtrArray *rows);
 
 /* verify, backout: add --convert-state DIR (default MANIFEST.state), where convert
  * --method lmtp keeps the secret of its delivery headers' keys; cli_server_configure()

@@ -24,8 +24,10 @@
 #include "cli.h"
 #include "commands.h"
 #include "forward-format.h"
+#include "shard.h"
 #include "forward-install.h"
 #include "forward-parse.h"
+#include "shard.h"
 #include "map-user.h"
 #include "report.h"
 #include "user-access.h"
@@ -35,6 +37,7 @@
 
 typedef struct {
 	char *users_file;
+	char *shard;
 	char *home_template;
 	gboolean no_owner_check;
 	char *format;
@@ -320,6 +323,7 @@ cmd_forwards(int argc, char **argv)
 	ForwardsConfig config = { 0 };
 	GOptionEntry entries[] = {
 		{ "users", 0, 0, G_OPTION_ARG_FILENAME, &config.users_file, "users, one per line ('#' comments)", "FILE" },
+		{ "shard", 0, 0, G_OPTION_ARG_STRING, &config.shard, "only the users of slice K of N (as convert --shard)", "K/N" },
 		{ "home-template", 0, 0, G_OPTION_ARG_STRING, &config.home_template, "home directories, %u = user (default: the password database)", "T" },
 		{ "no-owner-check", 0, 0, G_OPTION_ARG_NONE, &config.no_owner_check, "take .forward files whoever owns them", NULL },
 		{ "format", 0, 0, G_OPTION_ARG_STRING, &config.format, "aliases, qmail or sieve", "FORMAT" },
@@ -369,11 +373,19 @@ cmd_forwards(int argc, char **argv)
 		status = cli_usage_error(PROG, "--sieve-port must be 1 to 65535");
 		goto out;
 	}
+	Shard shard = { 0 };
+	if (config.shard != NULL && !shard_parse(config.shard, &shard)) {
+		status = cli_usage_error(PROG, "--shard: \"%s\" is not K/N with 1 <= K <= N", config.shard);
+		goto out;
+	}
 	users = map_read_users(config.users_file, argv + 1, &error);
 	if (users == NULL) {
 		status = cli_usage_error(PROG, "--users: %s", error->message);
 		goto out;
 	}
+	for (guint i = users->len; i-- > 0;)
+		if (!shard_has(&shard, g_ptr_array_index(users, i)))
+			g_ptr_array_remove_index(users, i);
 	if (users->len == 0) {
 		status = cli_usage_error(PROG, "no users: give --users FILE or USER...");
 		goto out;
@@ -420,6 +432,7 @@ cmd_forwards(int argc, char **argv)
 	status = left > 0 ? 1 : 0;
 out:
 	g_free(config.users_file);
+	g_free(config.shard);
 	g_free(config.home_template);
 	g_free(config.format);
 	g_free(config.output);

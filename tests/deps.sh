@@ -31,6 +31,7 @@ command -v compress >/dev/null 2>&1 || need ncompress   # tests: .Z folders
 command -v xz >/dev/null 2>&1 || need xz-utils
 [ -x /usr/bin/time ] || need time                           # bench: peak RSS
 command -v mailutil >/dev/null 2>&1 || need uw-mailutils  # bench: the imap bench's baseline
+command -v parallel >/dev/null 2>&1 || need parallel        # tests: --shard K/N as GNU parallel jobs
 for p in cyrus-imapd cyrus-admin cyrus-clients sasl2-bin libsasl2-modules; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || need "$p"
 done
