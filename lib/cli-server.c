@@ -27,6 +27,7 @@ cli_server_add_entries(GOptionContext *context, CliServer *server, const char *m
 		{ "from-quoting", 0, 0, G_OPTION_ARG_STRING, &o->from_quoting, "auto, mboxrd, mboxo, none", "Q" },
 		{ "header-charset", 0, 0, G_OPTION_ARG_STRING, &o->header_charset, "the charset of raw 8-bit header bytes, for the imap method's RFC 2047 fix (default: detected)", "CHARSET" },
 		{ "user", 'u', 0, G_OPTION_ARG_STRING_ARRAY, &o->only_users, "only this user (repeatable)", "USER" },
+		{ "server", 0, 0, G_OPTION_ARG_STRING, &o->server, "only the users the manifest's server column sends to this Cyrus Murder backend", "NAME" },
 		{ "shard", 0, 0, G_OPTION_ARG_STRING, &o->shard, "only the users of slice K of N (a stable hash of the user name: N hosts or job array tasks take one slice each)", "K/N" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, verbose_help, NULL },
 		{ "tls", 0, 0, G_OPTION_ARG_STRING, &o->tls, "none, starttls or imaps (default: none for 127.0.0.1, ::1 and localhost, else starttls)", "HOW" },
@@ -136,9 +137,20 @@ GPtrArray *
 cli_server_users(const CliServer *server, GPtrArray *rows)
 {
 	GPtrArray *users = manifest_group_by_user(rows, server->options.only_users);
-	for (guint i = users->len; i-- > 0;)
-		if (!shard_has(&server->shard, ((ManifestUser *)g_ptr_array_index(users, i))->user))
+	const char *backend = server->options.server;
+	for (guint i = users->len; i-- > 0;) {
+		ManifestUser *u = g_ptr_array_index(users, i);
+		gboolean keep = shard_has(&server->shard, u->user);
+		if (keep && backend != NULL) {
+			keep = FALSE;
+			for (guint k = 0; k < u->rows->len; k++) {
+				const ManifestRow *row = g_ptr_array_index(u->rows, k);
+				keep |= row->server != NULL && strcmp(row->server, backend) == 0;
+			}
+		}
+		if (!keep)
 			g_ptr_array_remove_index(users, i);
+	}
 	return users;
 }
 
@@ -235,6 +247,7 @@ cli_server_clear(CliServer *server)
 	g_free(o->header_charset);
 	g_free(o->convert_state);
 	g_free(o->shard);
+	g_free(o->server);
 	memset(server->lmtp_secret, 0, sizeof server->lmtp_secret);
 	g_strfreev(o->only_users);
 	g_free(o->tls);

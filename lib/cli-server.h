@@ -53,6 +53,7 @@ typedef struct {
 	gboolean compress;
 	char *convert_state;    /* verify, backout: convert's --state (cli_server_add_convert_state) */
 	char *shard;            /* --shard K/N */
+	char *server;           /* --server NAME: only the users the manifest sends there */
 } CliServerOptions;
 
 /* What they resolve to.  Owned by the struct; cli_server_clear() frees it. */
@@ -98,7 +99,8 @@ int cli_server_configure_endpoint(CliServer *server, const char *prog, gboolean 
                                   Report *report);
 
 /* `rows` (the manifest's) grouped by user, as manifest_group_by_user(), of the users
- * --user names (all without it) and in --shard's slice: a new array of ManifestUser. */
+ * --user names (all without it), in --shard's slice, and whose rows' server column
+ * says --server (when given): a new array of ManifestUser. */
 GPtrArray *cli_server_users(const CliServer *server, GPtrArray *rows);
 
 /* verify, backout: add --convert-state DIR (default MANIFEST.state), where convert

@@ -43,6 +43,7 @@ manifest_row_free(ManifestRow *row)
 	g_free(row->mailbox);
 	g_clear_pointer(&row->source, g_bytes_unref);
 	g_free(row->note);
+	g_free(row->server);
 	g_free(row);
 }
 
@@ -110,8 +111,13 @@ manifest_format(const char *const *comments, GPtrArray *rows)
 		for (char **l = lines; *l != NULL; l++, line++)
 			g_string_append_printf(out, "# %s\n", *l);
 	}
+	gboolean servers = FALSE;
+	for (guint i = 0; i < rows->len; i++)
+		servers |= ((ManifestRow *)g_ptr_array_index(rows, i))->server != NULL;
 	for (gsize i = 0; i < N_COLUMNS; i++)
 		g_string_append_printf(out, "%s%c", columns[i], i + 1 < N_COLUMNS ? '\t' : '\n');
+	if (servers)   /* the optional ninth column: before the header's line end */
+		g_string_insert(out, (gssize)out->len - 1, "\tserver");
 	for (guint i = 0; i < rows->len; i++) {
 		ManifestRow *r = g_ptr_array_index(rows, i);
 		r->line = line + 1 + i;
@@ -124,7 +130,9 @@ manifest_format(const char *const *comments, GPtrArray *rows)
 		number(out, r->messages);
 		number(out, r->bytes);
 		g_string_append(out, r->subscribed < 0 ? "-\t" : r->subscribed ? "yes\t" : "no\t");
-		field(out, r->note, r->note ? strlen(r->note) : 0, TRUE);
+		field(out, r->note, r->note ? strlen(r->note) : 0, !servers);
+		if (servers)
+			field(out, r->server, r->server ? strlen(r->server) : 0, TRUE);
 	}
 	return g_string_free(out, FALSE);
 }
@@ -467,6 +475,7 @@ manifest_parse(const char *name, const char *text, gsize len, ManifestSettings *
 	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)manifest_row_free);
 	g_auto(ManifestSettings) settings = { 0 };
 	gboolean header_seen = FALSE;
+	gboolean server_column = FALSE;   /* the optional ninth column */
 	guint settings_line = 0, n = 0;
 	const char *p = text, *end = text + len;
 
@@ -523,9 +532,15 @@ manifest_parse(const char *name, const char *text, gsize len, ManifestSettings *
 					return NULL;
 				}
 			header_seen = TRUE;
+			server_column = f[N_COLUMNS] != NULL && strcmp(f[N_COLUMNS], "server") == 0;
 			continue;
 		}
 		ManifestRow *row = parse_row(f, n, &local);
+		if (row != NULL && server_column && f[N_COLUMNS] != NULL &&
+		    !text_field(f[N_COLUMNS], &row->server, &local)) {
+			g_clear_pointer(&row, manifest_row_free);
+			g_prefix_error(&local, "server: ");
+		}
 		if (row == NULL) {
 			g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_SYNTAX, "%s:%u: %s",
 			            name, n, local->message);

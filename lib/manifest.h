@@ -14,6 +14,9 @@
  *     messages, bytes   numbers, or "-" when not counted
  *     subscribed yes | no | -
  *     note       free text, escaped; "-" when empty
+ * and, only when some row has one, a ninth column
+ *     server     the Cyrus Murder backend the user's mail goes to (from mapnames's
+ *                --users file: "user server"), escaped; "-" when none
  * No field is empty ("-" is none; a value "-" is written \x2d), and none but the
  * source may hold an escaped NUL; a raw NUL byte anywhere is refused.  Rows are
  * sorted: by user, then inbox, folders, skips, then mailbox, then source.
@@ -66,6 +69,7 @@ typedef struct {
 	gint64 bytes;         /* -1 for "-" */
 	int subscribed;       /* 1 yes, 0 no, -1 "-" */
 	char *note;           /* NULL for "-" */
+	char *server;         /* the user's backend; NULL for "-" */
 	guint line;           /* the line read from (0 when made in memory) */
 } ManifestRow;
 

@@ -378,7 +378,7 @@ cmd_forwards(int argc, char **argv)
 		status = cli_usage_error(PROG, "--shard: \"%s\" is not K/N with 1 <= K <= N", config.shard);
 		goto out;
 	}
-	users = map_read_users(config.users_file, argv + 1, &error);
+	users = map_read_users(config.users_file, argv + 1, NULL, &error);
 	if (users == NULL) {
 		status = cli_usage_error(PROG, "--users: %s", error->message);
 		goto out;

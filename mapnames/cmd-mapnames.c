@@ -215,6 +215,7 @@ cmd_mapnames(int argc, char **argv)
 	g_autoptr(GOptionContext) context = g_option_context_new("[USER...]");
 	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)manifest_row_free);
 	g_autoptr(GPtrArray) users = NULL;
+	GHashTable *servers = NULL;
 	g_autoptr(Report) report = NULL;
 	g_autoptr(MailboxNameSet) names = NULL;
 	g_autoptr(GHashTable) sources = NULL;
@@ -231,7 +232,8 @@ cmd_mapnames(int argc, char **argv)
 	if ((status = cli_parse(context, "mbox2cyrus mapnames", &argc, &argv)) != 0 ||
 	    (status = configure(&config, &naming, &ds)) != 0)
 		goto out;
-	users = map_read_users(config.users_file, argv + 1, &error);
+	servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	users = map_read_users(config.users_file, argv + 1, servers, &error);
 	if (users == NULL) {
 		status = cli_usage_error("mbox2cyrus mapnames", "--users: %s", error->message);
 		goto out;
@@ -248,11 +250,22 @@ cmd_mapnames(int argc, char **argv)
 		.discover = &ds, .naming = &naming, .special_use = config.special_use,
 		.scan = config.scan ? &config.reader : NULL,
 	};
-	for (guint i = 0; i < users->len; i++)
-		map_user(&map, names, sources, g_ptr_array_index(users, i), rows, report);
+	for (guint i = 0; i < users->len; i++) {
+		const char *user = g_ptr_array_index(users, i);
+		guint first = rows->len;
+		map_user(&map, names, sources, user, rows, report);
+		const char *server = g_hash_table_lookup(servers, user);
+		for (guint k = first; server != NULL && k < rows->len; k++) {
+			ManifestRow *row = g_ptr_array_index(rows, k);
+			g_free(row->server);
+			row->server = g_strdup(server);
+		}
+	}
 
 	status = finish(&config, &naming, &ds, rows, users->len, report);
 out:
+	if (servers != NULL)
+		g_hash_table_unref(servers);
 	g_strfreev(ds.folder_dirs);
 	g_free(config.users_file);
 	g_free(config.home_template);

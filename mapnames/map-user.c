@@ -159,7 +159,7 @@ add_user(GPtrArray *users, GHashTable *seen, const char *user)
 
 /* The users of --users FILE, then USER...; each once, in the order first named. */
 GPtrArray *
-map_read_users(const char *users_file, char **args, GError **error)
+map_read_users(const char *users_file, char **args, GHashTable *servers, GError **error)
 {
 	g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
@@ -170,9 +170,18 @@ map_read_users(const char *users_file, char **args, GError **error)
 			return NULL;
 		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 		for (char **l = lines; *l != NULL; l++) {
-			const char *u = g_strstrip(*l);
-			if (*u != '\0' && *u != '#')
-				add_user(users, seen, u);
+			char *u = g_strstrip(*l);
+			if (*u == '\0' || *u == '#')
+				continue;
+			/* "user server": the Murder backend the user's mail goes to */
+			char *blank = strpbrk(u, " \t");
+			if (blank != NULL) {
+				*blank = '\0';
+				const char *server = g_strstrip(blank + 1);
+				if (servers != NULL && *server != '\0')
+					g_hash_table_replace(servers, g_strdup(u), g_strdup(server));
+			}
+			add_user(users, seen, u);
 		}
 	}
 	for (char **a = args; a != NULL && *a != NULL; a++)

@@ -50,7 +50,10 @@ char *map_user_component(const MapUserSettings *settings, const char *bytes, gsi
 
 /* The users of `users_file` (one per line; blank lines and # comments passed over;
  * NULL: none), then `args` (NULL-terminated, may be NULL); each once, in the order
- * first named.  A new array of new strings, or NULL with a G_FILE_ERROR. */
-GPtrArray *map_read_users(const char *users_file, char **args, GError **error);
+ * first named.  A line may name a second word after a blank, the Cyrus Murder
+ * backend the user's mail goes to: put in `servers` (user -> server; may be NULL).
+ * A new array of new strings, or NULL with a G_FILE_ERROR. */
+GPtrArray *map_read_users(const char *users_file, char **args, GHashTable *servers,
+                          GError **error);
 
 #endif

@@ -5,7 +5,9 @@
 # user is in the slice the documented hash names (FNV-1a 64 of the user name, mod N,
 # plus 1; computed here), and the result equals an unsharded run into another Cyrus,
 # mailbox by mailbox (bytes, flags, INTERNALDATE through imaplib); verify agrees slice
-# by slice; a bad --shard is a usage error.
+# by slice; a bad --shard is a usage error.  A Cyrus Murder: mapnames reads a users file
+# with a backend per user ("user server") into the manifest's server column, and
+# convert --server NAME sends each backend exactly its users (two Cyrus servers here).
 import json, os, shutil, subprocess, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 import m2ctest as t
@@ -82,4 +84,35 @@ with t.Cyrus() as cy, t.Cyrus() as whole:
     p = t.run([PARALLEL, '-j3', t.BIN, 'verify', '--manifest', manifest, '--shard', '{}/3']
               + server(cy) + [':::', '1', '2', '3'])
     t.is_(p.returncode, 0, 'verify, slice by slice: every slice agrees', p.stderr.decode()[-800:])
+
+# ---- a Murder: each backend's users to that backend ----
+users_file = os.path.join(TMP, 'users.txt')
+backend = {u: 'b%d' % (i % 2 + 1) for i, u in enumerate(site.users)}
+with open(users_file, 'w') as f:
+    f.write('# user backend\n' + ''.join('%s %s\n' % (u, backend[u]) for u in site.users))
+with t.Cyrus() as b1, t.Cyrus() as b2:
+    manifest = os.path.join(TMP, 'murder.tsv')
+    p = t.run([t.BIN, 'mapnames', '--users', users_file, '--spool-dir', site.spool,
+               '--cyrus-conf', b1.conf, '-o', manifest])
+    t.is_(p.returncode, 0, 'mapnames with a backend per user', p.stderr.decode()[-500:])
+    with open(manifest) as f:
+        lines = [l.rstrip('\n').split('\t') for l in f if not l.startswith('#')]
+    header, rows = lines[0], lines[1:]
+    t.is_(header[-1], 'server', 'the manifest has a server column')
+    t.ok(rows and all(r[-1] == backend[r[0]] for r in rows), 'each row names its user\'s backend')
+    for name, cy in (('b1', b1), ('b2', b2)):
+        p = t.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest, '--server', name,
+                   '--state', manifest + '.' + name] + server(cy))
+        t.is_(p.returncode, 0, 'convert --server %s' % name, p.stderr.decode()[-800:])
+        mine = [u for u in site.users if backend[u] == name]
+        t.is_(site.check(cy, users=mine)[:5], [], '%s holds its users\' mail, as made' % name)
+        others = []
+        for u in site.users:
+            if backend[u] != name:
+                imap = cy.admin()
+                typ, data = imap.list('""', cy.user_mailbox(u))
+                if typ == 'OK' and data and data[0] is not None:
+                    others.append(u)
+                imap.logout()
+        t.is_(others, [], '... and no mailbox of the other backend\'s users')
 t.done()
