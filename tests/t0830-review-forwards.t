@@ -20,15 +20,18 @@ try:
             f.write(forward)
         return h
 
-    def forwards(fmt, users, *extra):
+    def forwards(fmt, users, *extra, as_args=False):
+        # as_args: the users as arguments (a users file line is "user [backend]": a
+        # name with a blank can only come as an argument)
         out = os.path.join(TMP, 'out-%s-%d' % (fmt, len(os.listdir(TMP))))
         rep = out + '.json'
         uf = out + '.users'
         with open(uf, 'w') as f:
-            f.write(''.join(u + '\n' for u in users))
+            f.write('' if as_args else ''.join(u + '\n' for u in users))
         p = t.run([t.BIN, 'forwards', '--users', uf, '--home-template',
                    os.path.join(TMP, 'home', '%u'), '--no-owner-check', '--format', fmt,
-                   '-o', out, '--report', rep] + list(extra), timeout=60)
+                   '-o', out, '--report', rep] + list(extra) + (list(users) if as_args else []),
+                  timeout=60)
         with open(rep) as f:
             return p, out, json.load(f)
 
@@ -51,7 +54,7 @@ try:
     evil = 'x: "|evil"'
     home(evil, b'bob@example.org\n')
     home('plain', b'bob@example.org\n')
-    p, out, rep = forwards('aliases', [evil, 'plain'])
+    p, out, rep = forwards('aliases', [evil, 'plain'], as_args=True)
     with open(out) as f:
         text = f.read()
     t.ok('|' not in text, 'odd user name: no pipe in aliases', text)
@@ -60,7 +63,7 @@ try:
     t.is_(p.returncode, 1, 'odd user name: exit 1, reported', p.stdout.decode())
     home('a b', b'bob@example.org\n')
     home('c,d', b'bob@example.org\n')
-    p, out, rep = forwards('aliases', ['a b', 'c,d', 'plain'])
+    p, out, rep = forwards('aliases', ['a b', 'c,d', 'plain'], as_args=True)
     with open(out) as f:
         text = f.read()
     t.is_(text.splitlines()[1:], ['plain: bob@example.org'], 'names with a space or a comma are no alias keys', text)
