@@ -42,6 +42,9 @@ typedef struct {
 	guint64 part_first, seen;
 	Msg *pending;                /* its body sent, its reply not read */
 	guint64 dropped;
+	guint64 found_again;         /* delivered by an earlier run the journal did not hear
+	                              * of: stored, not sent again (not Delivery.found: they
+	                              * came after the baseline was counted) */
 	guint64 foreign;             /* delivery headers with a key not this run's (see scan_end) */
 } Ctx;
 

@@ -116,7 +116,7 @@ one_message(Ctx *c, MboxMessage *m, const LmtpRecords *r, GError **error)
 	if (g_hash_table_lookup_extended(c->where, GSIZE_TO_POINTER((gsize)m->number), NULL, &uid)) {
 		lmtp_stored(c, g, GPOINTER_TO_UINT(uid), FALSE);
 		if (m->number > r->last)
-			c->d->found++;
+			c->found_again++;
 		lmtp_msg_free(g);
 		return TRUE;
 	}
@@ -246,13 +246,12 @@ lmtp_deliver_source(MethodUser *mu, const DeliveryTarget *t, MboxReader *reader,
 		                                        "APPENDed", t->mailbox, c.dropped);
 		t->note(t->data, text);
 	}
-	if (d->found > 0 && t->note != NULL) {
+	if (c.found_again > 0 && t->note != NULL) {
 		g_autofree char *text = g_strdup_printf("%s: found %" G_GUINT64_FORMAT " message(s) an "
 		                                        "interrupted run had delivered: not delivered again",
-		                                        t->mailbox, d->found);
+		                                        t->mailbox, c.found_again);
 		t->note(t->data, text);
 	}
-	d->found = 0;   /* delivered after the baseline was counted: stored, not found */
 	*uidvalidity_out = c.uidvalidity;
 	d->uids = g_steal_pointer(&c.uids);
 	ok = TRUE;

@@ -160,7 +160,8 @@ lmtp_stored(Ctx *c, Msg *g, guint32 uid, gboolean now)
 	c->d->written += now;
 	c->d->bytes += (gint64)(g->size + strlen(g->trace));
 	if (g->message_id != NULL)
-		g_hash_table_add(c->ids, g_strdup(g->message_id));
+		if (!g_hash_table_contains(c->ids, g->message_id))   /* added when sent */
+			g_hash_table_add(c->ids, g_strdup(g->message_id));
 	if (c->t->stored != NULL)
 		c->t->stored(c->t->data, g->m, uid);
 }

@@ -3,13 +3,13 @@
  * pipelined LMTP (lmtp-client.h) or through Cyrus's deliver (deliver-program.c). */
 #include "lmtp-deliver-private.h"
 
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 
 #include "fault.h"
+#include "fd-io.h"
 #include "lmtp-trace.h"
 #include "method-records.h"
 
@@ -260,20 +260,7 @@ typedef struct {
 static gboolean
 fd_write(const char *data, gsize len, gpointer fp, GError **error)
 {
-	int fd = GPOINTER_TO_INT(fp);
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "writing to deliver: %s",
-			            n < 0 ? g_strerror(errno) : "nothing written");
-			return FALSE;
-		}
-		data += n;
-		len -= (gsize)n;
-	}
-	return TRUE;
+	return fd_write_all(GPOINTER_TO_INT(fp), data, len, "writing to deliver", error);
 }
 
 static gboolean

@@ -223,39 +223,20 @@ imap_records_clear(ImapRecords *r)
 	g_clear_pointer(&r->quarantined, g_hash_table_unref);
 }
 
-static char *
-detail_format(guint32 uidvalidity, const Delivery *d)
-{
-	return g_strdup_printf("v=%u messages=%" G_GUINT64_FORMAT " stored=%" G_GUINT64_FORMAT
-	                       " found=%" G_GUINT64_FORMAT " bytes=%" G_GINT64_FORMAT, uidvalidity,
-	                       d->messages, d->stored, d->found, d->bytes);
-}
-
 static gboolean
 imap_recall(MethodUser *mu, const DeliveryTarget *target, const char *detail,
             Delivery *delivery, GError **error)
 {
 	g_auto(GStrv) f = g_strsplit(detail, " ", -1);
-	guint64 v, m, s, b;
-	const char *x;
+	guint32 v;
 	ImapRecords r;
 
-	guint64 found;
-	if (g_strv_length(f) != 5 || !record_field(f[0], "v", &x) || !number(x, G_MAXUINT32, &v) ||
-	    !record_field(f[1], "messages", &x) || !number(x, G_MAXUINT32, &m) ||
-	    !record_field(f[2], "stored", &x) || !number(x, m, &s) ||
-	    !record_field(f[3], "found", &x) || !number(x, s, &found) ||
-	    !record_field(f[4], "bytes", &x) || !number(x, G_MAXINT64 >> 16, &b))
+	if (g_strv_length(f) != 5 || !delivery_detail_parse(f, delivery, &v))
 		return bad_record(detail, error);
 	if (!imap_records_parse(target->checkpoints, &r, error)) {
 		imap_records_clear(&r);
 		return FALSE;
 	}
-	memset(delivery, 0, sizeof *delivery);
-	delivery->messages = m;
-	delivery->stored = s;
-	delivery->found = found;
-	delivery->bytes = (gint64)b;
 	imap_user_claim(mu, target->mailbox, r.uids);
 	delivery->uids = g_steal_pointer(&r.uids);
 	imap_records_clear(&r);
@@ -270,7 +251,7 @@ imap_deliver(MethodUser *mu, const DeliveryTarget *target, MboxReader *reader,
 	memset(delivery, 0, sizeof *delivery);
 	if (!imap_deliver_source(mu, target, reader, delivery, &uidvalidity, error))
 		return FALSE;
-	*detail_out = detail_format(uidvalidity, delivery);
+	*detail_out = delivery_detail_format(uidvalidity, delivery);
 	return TRUE;
 }
 

@@ -406,6 +406,8 @@ lmtp_records_clear(LmtpRecords *r)
 
 /* ---- the contract ---- */
 
+/* The delivery detail: the common fields, then u=UID-SET, the stored messages' UIDs in
+ * message order (the quarantined ones, in the checkpoints, have none). */
 static char *
 detail_format(guint32 uidvalidity, const Delivery *d)
 {
@@ -414,10 +416,9 @@ detail_format(guint32 uidvalidity, const Delivery *d)
 	for (guint i = 0; uids != NULL && i < uids->len; i++)
 		if (g_array_index(uids, guint32, i) != 0)
 			g_array_append_val(stored, g_array_index(uids, guint32, i));
-	g_autofree char *set = uid_set_format((const guint32 *)stored->data, stored->len);
-	return g_strdup_printf("v=%u messages=%" G_GUINT64_FORMAT " stored=%" G_GUINT64_FORMAT
-	                       " found=%" G_GUINT64_FORMAT " bytes=%" G_GINT64_FORMAT " u=%s",
-	                       uidvalidity, d->messages, d->stored, d->found, d->bytes, set);
+	g_autofree char *common = delivery_detail_format(uidvalidity, d);
+	g_autofree char *set = uid_set_format((const guint32 *)(gpointer)stored->data, stored->len);
+	return g_strdup_printf("%s u=%s", common, set);
 }
 
 static gboolean
@@ -425,37 +426,28 @@ lmtp_recall(MethodUser *mu, const DeliveryTarget *target, const char *detail,
             Delivery *delivery, GError **error)
 {
 	g_auto(GStrv) f = g_strsplit(detail, " ", -1);
-	guint64 v, m, s, found, b;
+	guint32 v;
 	const char *x;
 	LmtpRecords r;
 	(void)mu;
 
-	if (g_strv_length(f) != 6 || !record_field(f[0], "v", &x) || !tsv_parse_number(x, G_MAXUINT32, &v) ||
-	    !record_field(f[1], "messages", &x) || !tsv_parse_number(x, G_MAXUINT32, &m) ||
-	    !record_field(f[2], "stored", &x) || !tsv_parse_number(x, m, &s) ||
-	    !record_field(f[3], "found", &x) || !tsv_parse_number(x, s, &found) ||
-	    !record_field(f[4], "bytes", &x) || !tsv_parse_number(x, G_MAXINT64 >> 16, &b) ||
+	if (g_strv_length(f) != 6 || !delivery_detail_parse(f, delivery, &v) ||
 	    !record_field(f[5], "u", &x))
 		return bad_record(detail, error);
 	g_autoptr(GArray) stored = g_array_new(FALSE, FALSE, sizeof(guint32));
-	if (!uid_set_parse(x, s, stored) || stored->len != s)
+	if (!uid_set_parse(x, delivery->stored, stored) || stored->len != delivery->stored)
 		return bad_record(detail, error);
 	if (!lmtp_records_parse(target->checkpoints, &r, error)) {
 		lmtp_records_clear(&r);
 		return FALSE;
 	}
 	GArray *uids = g_array_new(FALSE, TRUE, sizeof(guint32));
-	g_array_set_size(uids, (guint)m);
+	g_array_set_size(uids, (guint)delivery->messages);
 	guint k = 0;
-	for (guint64 n = 1; n <= m && k < stored->len; n++)
+	for (guint64 n = 1; n <= delivery->messages && k < stored->len; n++)
 		if (!g_hash_table_contains(r.quarantined, GSIZE_TO_POINTER((gsize)n)))
 			g_array_index(uids, guint32, n - 1) = g_array_index(stored, guint32, k++);
 	lmtp_records_clear(&r);
-	memset(delivery, 0, sizeof *delivery);
-	delivery->messages = m;
-	delivery->stored = s;
-	delivery->found = found;
-	delivery->bytes = (gint64)b;
 	delivery->uids = uids;
 	return TRUE;
 }

@@ -126,3 +126,34 @@ method_uids_free(gpointer uids)
 	if (uids != NULL)
 		g_array_unref(uids);
 }
+
+char *
+delivery_detail_format(guint32 uidvalidity, const Delivery *d)
+{
+	return g_strdup_printf("v=%u messages=%" G_GUINT64_FORMAT " stored=%" G_GUINT64_FORMAT
+	                       " found=%" G_GUINT64_FORMAT " bytes=%" G_GINT64_FORMAT, uidvalidity,
+	                       d->messages, d->stored, d->found, d->bytes);
+}
+
+gboolean
+delivery_detail_parse(char *const *f, Delivery *d, guint32 *uidvalidity_out)
+{
+	guint64 v, m, s, found, b;
+	const char *x;
+	memset(d, 0, sizeof *d);
+	for (guint i = 0; i < 5; i++)
+		if (f[i] == NULL)
+			return FALSE;
+	if (!record_field(f[0], "v", &x) || !tsv_parse_number(x, G_MAXUINT32, &v) ||
+	    !record_field(f[1], "messages", &x) || !tsv_parse_number(x, G_MAXUINT32, &m) ||
+	    !record_field(f[2], "stored", &x) || !tsv_parse_number(x, m, &s) ||
+	    !record_field(f[3], "found", &x) || !tsv_parse_number(x, s, &found) ||
+	    !record_field(f[4], "bytes", &x) || !tsv_parse_number(x, G_MAXINT64 >> 16, &b))
+		return FALSE;
+	*uidvalidity_out = (guint32)v;
+	d->messages = m;
+	d->stored = s;
+	d->found = found;
+	d->bytes = (gint64)b;
+	return TRUE;
+}

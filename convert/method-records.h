@@ -35,6 +35,15 @@ gint64 records_last_qz(const char *const *checkpoints);
  * names the journal's file and line). */
 gboolean record_damaged(const char *method, const char *detail, GError **error);
 
+/* The detail of a delivery (method.h): "v=UIDVALIDITY messages=M stored=S found=F
+ * bytes=N" (imap, lmtp; a method may add fields after these), new. */
+char *delivery_detail_format(guint32 uidvalidity, const Delivery *delivery);
+
+/* The first five fields of `fields` (the detail split at blanks) into `delivery`
+ * (zeroed first; uids left NULL) and `*uidvalidity_out`.  FALSE when they are not
+ * so (stored <= messages, found <= stored). */
+gboolean delivery_detail_parse(char *const *fields, Delivery *delivery, guint32 *uidvalidity_out);
+
 /* ConvertMethod.uid_of and .free_uids for a method whose Delivery.uids is a GArray of
  * guint32 by message number - 1 (0: not stored): imap, lmtp. */
 guint32 method_uids_of(const Delivery *delivery, const MboxMessage *message);

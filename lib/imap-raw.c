@@ -318,11 +318,15 @@ imap_session_fetch_header_fields(ImapSession *session, const char *set, const ch
 	return TRUE;
 }
 
-/* `command`, its untagged lines that start with `prefix` (CRLF taken off) into `lines`. */
+/* "VERB MAILBOX[ ARGS]" (the name quoted), its untagged lines that start with
+ * `prefix` (CRLF taken off) into `lines`. */
 static gboolean
-raw_untagged(ImapSession *session, const char *command, const char *prefix, GPtrArray *lines,
-             GError **error)
+raw_untagged(ImapSession *session, const char *verb, const char *mailbox, const char *args,
+             const char *prefix, GPtrArray *lines, GError **error)
 {
+	g_autofree char *quoted = imap_quote(mailbox);
+	g_autofree char *command = g_strdup_printf("%s %s%s%s", verb, quoted, args ? " " : "",
+	                                           args ? args : "");
 	g_autofree char *tag = NULL;
 	if (!send_raw(session, command, &tag, error))
 		return FALSE;
@@ -345,11 +349,9 @@ raw_untagged(ImapSession *session, const char *command, const char *prefix, GPtr
 gboolean
 imap_session_myrights(ImapSession *session, const char *mailbox, char **rights_out, GError **error)
 {
-	g_autofree char *quoted = imap_quote(mailbox);
-	g_autofree char *command = g_strdup_printf("MYRIGHTS %s", quoted);
 	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
 	*rights_out = NULL;
-	if (!raw_untagged(session, command, "* MYRIGHTS ", lines, error))
+	if (!raw_untagged(session, "MYRIGHTS", mailbox, NULL, "* MYRIGHTS ", lines, error))
 		return FALSE;
 	/* * MYRIGHTS name rights: the rights are the last word */
 	const char *last = lines->len > 0 ? strrchr(g_ptr_array_index(lines, 0), ' ') : NULL;
@@ -361,12 +363,10 @@ gboolean
 imap_session_quota_roots(ImapSession *session, const char *mailbox, char ***roots_out,
                          GError **error)
 {
-	g_autofree char *quoted = imap_quote(mailbox);
-	g_autofree char *command = g_strdup_printf("GETQUOTAROOT %s", quoted);
 	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *roots = g_ptr_array_new();
 	*roots_out = NULL;
-	if (!raw_untagged(session, command, "* QUOTA ", lines, error)) {
+	if (!raw_untagged(session, "GETQUOTAROOT", mailbox, NULL, "* QUOTA ", lines, error)) {
 		g_ptr_array_free(roots, TRUE);
 		return FALSE;
 	}
@@ -387,11 +387,9 @@ imap_session_quota_roots(ImapSession *session, const char *mailbox, char ***root
 gboolean
 imap_session_mailboxid(ImapSession *session, const char *mailbox, char **id_out, GError **error)
 {
-	g_autofree char *quoted = imap_quote(mailbox);
-	g_autofree char *command = g_strdup_printf("STATUS %s (MAILBOXID)", quoted);
 	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
 	*id_out = NULL;
-	if (!raw_untagged(session, command, "* STATUS ", lines, error))
+	if (!raw_untagged(session, "STATUS", mailbox, "(MAILBOXID)", "* STATUS ", lines, error))
 		return FALSE;
 	/* * STATUS name (MAILBOXID (id)) */
 	const char *p = lines->len > 0 ? strstr(g_ptr_array_index(lines, 0), "MAILBOXID (") : NULL;

@@ -124,32 +124,6 @@ os.chown(inbox_path, pw.pw_uid, pw.pw_gid)
 os.chmod(inbox_path, 0o600)
 
 
-def lmtp(cy, rcpt, data):
-    """One message over LMTP as the convert method sends it; the DATA reply."""
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(cy.lmtp_socket)
-    f = s.makefile('rwb')
-
-    def cmd(line):
-        if line is not None:
-            f.write(line + b'\r\n')
-            f.flush()
-        while True:
-            reply = f.readline()
-            if reply[3:4] != b'-':
-                return reply
-    cmd(None)
-    cmd(b'LHLO m2c-test')
-    r1 = cmd(b'MAIL FROM:<> AUTH=<%s>' % USER.encode())
-    r2 = cmd(b'RCPT TO:<%s>' % rcpt.encode())
-    cmd(b'DATA')
-    stuffed = b''.join((b'.' + l if l.startswith(b'.') else l) + b'\r\n' for l in data.split(b'\r\n')[:-1])
-    last = cmd(stuffed + b'.')
-    cmd(b'QUIT')
-    s.close()
-    return r1 + r2 + last
-
-
 def server_args(cy):
     return ['--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file', cy.password_file]
 
@@ -208,7 +182,7 @@ with t.Cyrus() as cy:
         for n, m in enumerate(msgs, 1):
             data = m.delivery_header(n, keys[rcpt]) + m.sent()
             if m.how == 'lmtp':
-                replies.append(lmtp(cy, rcpt, data))
+                replies.append(t.lmtp_send(cy, rcpt, data, auth=USER))
             else:
                 imap = cy.as_user(USER)
                 typ, r = imap.append('INBOX%sProjects' % cy.sep, None,

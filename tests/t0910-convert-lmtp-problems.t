@@ -17,28 +17,19 @@
 #    exit 1, the others done), over quota (75, retried, the user temporary: exit 75;
 #    after the quota is raised, delivered once), lmtpd unreachable (78: temporary, the
 #    run stops, exit 75), the program's words in the report.
-import json, os, pwd, shutil, socket, subprocess, sys, tempfile, base64
+import base64, json, os, socket, subprocess, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 import m2ctest as t
 from mailsite import unwrap_lmtp
 
 t.need_root()
+import reviewlib as r
+
 DELIVER = '/usr/lib/cyrus/bin/deliver'
-TMP = tempfile.mkdtemp(prefix='m2c-lprob.', dir='/tmp')
-os.chmod(TMP, 0o755)
-TAG = 'm2q%d' % (os.getpid() % 10000)
-made = []
+site = r.Site('lprob')
+TMP = site.tmp
+TAG = site.tag
 os.environ['M2C_DELIVER_RETRY_MS'] = '50'
-
-
-def cleanup():
-    for u in made:
-        subprocess.run(['userdel', u], stderr=subprocess.DEVNULL)
-    shutil.rmtree(TMP, ignore_errors=True)
-
-
-import atexit
-atexit.register(cleanup)
 D = b'Sat Mar  1 10:00:00 2003'
 
 
@@ -47,25 +38,15 @@ def msg(headers, body=b'body\n', date=D):
 
 
 def make_user(user, folders):
-    home = os.path.join(TMP, 'home', user)
-    subprocess.run(['useradd', '-M', '-N', '-d', home, '-s', '/usr/sbin/nologin', user], check=True)
-    made.append(user)
-    pw = pwd.getpwnam(user)
-    os.makedirs(os.path.join(home, 'Mail'))
-    os.makedirs(os.path.join(TMP, 'spool'), exist_ok=True)
-    for name, data in folders.items():
-        path = os.path.join(TMP, 'spool', user) if name is None else os.path.join(home, 'Mail', name)
-        with open(path, 'wb') as f:
-            f.write(data)
-        os.chown(path, pw.pw_uid, pw.pw_gid)
-        os.chmod(path, 0o600)
-    for d in (home, os.path.join(home, 'Mail')):
-        os.chown(d, pw.pw_uid, pw.pw_gid)
+    """reviewlib's user, named TAG + suffix: {None: inbox, folder: bytes}."""
+    folders = dict(folders)
+    inbox = folders.pop(None, None)
+    site.user(user[len(TAG):], inbox=inbox, folders=folders)
 
 
 def mapnames(cy, users, name):
     manifest = os.path.join(TMP, name)
-    p = t.run([t.BIN, 'mapnames', '--spool-dir', os.path.join(TMP, 'spool'), '--home-template',
+    p = t.run([t.BIN, 'mapnames', '--spool-dir', site.spool, '--home-template',
                os.path.join(TMP, 'home', '%u'), '--cyrus-conf', cy.conf, '-o', manifest] + users)
     t.is_(p.returncode, 0, 'mapnames %s' % name, p.stderr.decode()[-400:])
     return manifest
@@ -116,17 +97,7 @@ with t.Cyrus() as cy:
     adm.logout()
     reply = t.lmtp_deliver(cy, PRE, 'known-before')
     t.ok(reply.startswith(b'250'), 'a message delivered to %s before the run' % PRE)
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(cy.lmtp_socket)
-    f = s.makefile('rwb')
-    for line in [None, b'LHLO t', b'MAIL FROM:<>', b'RCPT TO:<%s>' % PRE.encode(), b'DATA',
-                 b'Subject: known\r\nMessage-ID: <known@example.org>\r\n\r\nx\r\n.', b'QUIT']:
-        if line is not None:
-            f.write(line + b'\r\n')
-            f.flush()
-        while f.readline()[3:4] == b'-':
-            pass
-    s.close()
+    t.lmtp_send(cy, PRE, b'Subject: known\r\nMessage-ID: <known@example.org>\r\n\r\nx\r\n')
 
     report = os.path.join(TMP, 'r.json')
     p = convert(cy, manifest, '--report', report)

@@ -273,8 +273,10 @@ def mailbox_messages(imap, box):
     return out
 
 
-def lmtp_deliver(cy, rcpt, subject, sender='bob@example.net'):
-    """One message to `rcpt` over Cyrus's LMTP socket; the reply to its DATA."""
+def lmtp_send(cy, rcpt, message, mail_from='', auth=None):
+    """One message (bytes, CRLF lines, dot-stuffed here) over Cyrus's LMTP socket, as
+    written here, not with the project's client: MAIL FROM:<mail_from> [AUTH=<auth>],
+    RCPT TO:<rcpt>, DATA.  The replies to MAIL, RCPT and the end of data, joined."""
     import socket
     s = socket.socket(socket.AF_UNIX)
     s.connect(cy.lmtp_socket)
@@ -289,17 +291,26 @@ def lmtp_deliver(cy, rcpt, subject, sender='bob@example.net'):
             if reply[3:4] != b'-':
                 return reply
     cmd(None)
-    cmd(b'LHLO test')
-    cmd(b'MAIL FROM:<%s>' % sender.encode())
-    cmd(b'RCPT TO:<%s>' % rcpt.encode())
+    cmd(b'LHLO m2c-test')
+    r1 = cmd(b'MAIL FROM:<%s>' % mail_from.encode() + (b' AUTH=<%s>' % auth.encode() if auth else b''))
+    r2 = cmd(b'RCPT TO:<%s>' % rcpt.encode())
     cmd(b'DATA')
-    last = cmd(b'From: %s\r\nTo: %s@example.org\r\nSubject: %s\r\n'
-               b'Message-ID: <%s@example.net>\r\n\r\nhello\r\n.'
-               % (sender.encode(), rcpt.encode(), subject.encode(),
-                  subject.replace(' ', '-').encode()))
+    lines = message.split(b'\r\n')
+    if lines and lines[-1] == b'':
+        lines = lines[:-1]
+    last = cmd(b''.join((b'.' + l if l.startswith(b'.') else l) + b'\r\n' for l in lines) + b'.')
     cmd(b'QUIT')
     s.close()
-    return last
+    return r1 + r2 + last
+
+
+def lmtp_deliver(cy, rcpt, subject, sender='bob@example.net'):
+    """One message to `rcpt` over Cyrus's LMTP socket; the reply to its DATA."""
+    message = (b'From: %s\r\nTo: %s@example.org\r\nSubject: %s\r\n'
+               b'Message-ID: <%s@example.net>\r\n\r\nhello\r\n'
+               % (sender.encode(), rcpt.encode(), subject.encode(),
+                  subject.replace(' ', '-').encode()))
+    return lmtp_send(cy, rcpt, message, mail_from=sender).split(b'\r\n')[-2] + b'\r\n'
 
 
 def captured(cy, subject):
