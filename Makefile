@@ -5,6 +5,7 @@
 #   make check      deps + build + every TAP test under prove (starts and stops its own Cyrus)
 #   make demo       deps + build + run the pipeline on samples/ against a throwaway Cyrus
 #   make bench      run the benchmarks (bench/), results in bench/results.json
+#   make bench-site a site of 20,000 small users end to end (bench/site_bench.py)
 #   make install    PREFIX=/usr/local DESTDIR=  (binary and man pages)
 #   make SANITIZE=1 ...   build with AddressSanitizer + UndefinedBehaviorSanitizer
 #
@@ -64,7 +65,7 @@ MAN_PAGES  := $(wildcard doc/*.1)
 PROVE       ?= prove
 PROVE_FLAGS ?= --timer
 
-.PHONY: all deps check check-build hdr-check demo bench install clean fuzz check-valgrind
+.PHONY: all deps check check-build hdr-check demo bench bench-site install clean fuzz check-valgrind
 .DELETE_ON_ERROR:
 
 all: mbox2cyrus
@@ -131,6 +132,13 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory mbox2cyrus
 	@sh bench/run.sh
+
+# 20,000 generated small users through mapnames, convert --method spool and verify
+# (BENCH_SITE_USERS to change the count); not part of `make check`.
+BENCH_SITE_USERS ?= 20000
+bench-site: deps
+	@$(MAKE) --no-print-directory mbox2cyrus
+	@M2C_BENCH_SITE_USERS=$(BENCH_SITE_USERS) python3 bench/site_bench.py
 
 # valgrind over the unit tests and over one scan of every corpus file (slow: minutes).
 VALGRIND = valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \

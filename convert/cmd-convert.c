@@ -34,6 +34,7 @@ typedef struct {
 	char *cyrus_bin;
 	char *cyrus_user;
 	int reconstruct_jobs;
+	int batch_users;
 	gint64 quota;
 	char *partition;
 	char *state;
@@ -112,6 +113,8 @@ configure(ConvertConfig *config, ConvertContext *ctx, Report *report)
 	if ((status = cli_server_configure(&config->server, PROG, report)) != 0)
 		return status;
 	ctx->server = &config->server;
+	if (config->batch_users < 0 || config->batch_users > 10000)
+		return cli_usage_error(PROG, "--batch-users must be 1 to 10000");
 	if (config->fsync != NULL && strcmp(config->fsync, "none") != 0 &&
 	    strcmp(config->fsync, "batch") != 0 && strcmp(config->fsync, "each") != 0)
 		return cli_usage_error(PROG, "--fsync must be none, batch or each");
@@ -190,6 +193,7 @@ cmd_convert(int argc, char **argv)
 		{ "cyrus-bin", 0, 0, G_OPTION_ARG_FILENAME, &config.cyrus_bin, "Cyrus's tools (default /usr/lib/cyrus/bin)", "DIR" },
 		{ "cyrus-user", 0, 0, G_OPTION_ARG_STRING, &config.cyrus_user, "the user Cyrus runs as (default cyrus)", "NAME" },
 		{ "reconstruct-jobs", 0, 0, G_OPTION_ARG_INT, &config.reconstruct_jobs, "reconstructs at once (default 1)", "N" },
+		{ "batch-users", 0, 0, G_OPTION_ARG_INT, &config.batch_users, "spool: users that share one mbpath and one reconstruct (default: from the number of users, at most 64)", "N" },
 		{ "quota", 0, 0, G_OPTION_ARG_INT64, &config.quota, "storage quota of each user", "KB" },
 		{ "partition", 0, 0, G_OPTION_ARG_STRING, &config.partition, "create mailboxes on this partition", "NAME" },
 		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &config.state, "journal directory (default MANIFEST.state)", "DIR" },
@@ -244,7 +248,9 @@ cmd_convert(int argc, char **argv)
 		goto out;
 	ctx.state_dir = config.state_dir_resolved;
 	ctx.results = convert_results_new(config.method);
-	status = convert_run(&ctx, work, o->jobs > 0 ? (guint)o->jobs : 0, o->verbose, o->report);
+	status = convert_run(&ctx, work, o->jobs > 0 ? (guint)o->jobs : 0,
+	                     config.batch_users > 0 ? (guint)config.batch_users : 0, o->verbose,
+	                     o->report);
 out:
 	if (ctx.method_run != NULL)
 		ctx.method->run_free(ctx.method_run);

@@ -327,7 +327,7 @@ run(UploadConfig *config, const ManifestSettings *manifest, GPtrArray *rows, Rep
 	}
 	ctx.results = convert_results_new("imap");
 	g_autoptr(GPtrArray) work = manifest_group_by_user(rows, NULL);
-	int status = convert_run(&ctx, work, 1, FALSE, config->server.options.report);
+	int status = convert_run(&ctx, work, 1, 1, FALSE, config->server.options.report);
 	ctx.method->run_free(ctx.method_run);
 	convert_results_free(ctx.results);
 	return status;

@@ -15,23 +15,35 @@ source_size(const ManifestRow *row)
 	return lstat(path, &st) == 0 ? st.st_size : 0;
 }
 
+/* A group of users for a worker: `n` of the run's users from `first`. */
+typedef struct {
+	UserWork *const *first;
+	guint n;
+} Group;
+
 static void
-run_user(gpointer data, gpointer user_data)
+run_group(gpointer data, gpointer user_data)
 {
-	UserWork *w = data;
-	ConvertContext *ctx = user_data;
-	if (g_atomic_int_get(&ctx->stopped)) {
-		convert_results_user(ctx->results, w->user, USER_NOT_STARTED,
-		                     "the run stopped before this user (see the run's failure)");
-		progress_user_done(ctx->progress);
-		return;
-	}
-	convert_user(ctx, w->user, w->rows);
+	Group *g = data;
+	convert_group(user_data, g->first, g->n);
+}
+
+/* Users per group: `batch_users`, or when 0 as many as keep every worker busy (a
+ * quarter of a worker's share) up to 64; 1 when the method has nothing to share. */
+static guint
+group_size(const ConvertContext *ctx, guint users, guint jobs, guint batch_users)
+{
+	if ((ctx->method->prepare_many == NULL && ctx->method->finish_many == NULL) ||
+	    ctx->own_login != NULL)
+		return 1;
+	if (batch_users > 0)
+		return batch_users;
+	return CLAMP(users / (4 * jobs), 1, 64);
 }
 
 int
-convert_run(ConvertContext *ctx, GPtrArray *work, guint jobs, gboolean verbose,
-            const char *report_path)
+convert_run(ConvertContext *ctx, GPtrArray *work, guint jobs, guint batch_users,
+            gboolean verbose, const char *report_path)
 {
 	g_autoptr(GError) error = NULL;
 	gint64 total_bytes = 0;
@@ -48,10 +60,16 @@ convert_run(ConvertContext *ctx, GPtrArray *work, guint jobs, gboolean verbose,
 	ctx->progress = progress_new(stderr, isatty(STDERR_FILENO) && !verbose, work->len, total_bytes);
 	report_set_line_prefix(ctx->report, progress_line_prefix(ctx->progress));
 
-	GThreadPool *pool = g_thread_pool_new(run_user, ctx, jobs > 0 ? (int)jobs
-	                                      : (int)g_get_num_processors(), FALSE, NULL);
-	for (guint i = 0; i < work->len; i++)
-		g_thread_pool_push(pool, g_ptr_array_index(work, i), NULL);
+	if (jobs == 0)
+		jobs = g_get_num_processors();
+	guint size = group_size(ctx, work->len, jobs, batch_users);
+	g_autofree Group *groups = g_new0(Group, work->len / size + 1);
+	GThreadPool *pool = g_thread_pool_new(run_group, ctx, (int)jobs, FALSE, NULL);
+	for (guint i = 0, k = 0; i < work->len; i += size, k++) {
+		groups[k].first = (UserWork *const *)work->pdata + i;
+		groups[k].n = MIN(size, work->len - i);
+		g_thread_pool_push(pool, &groups[k], NULL);
+	}
 	g_thread_pool_free(pool, FALSE, TRUE);
 
 	g_clear_pointer(&ctx->progress, progress_free);

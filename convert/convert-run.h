@@ -12,10 +12,12 @@
 /* A user's share of the run (manifest_group_by_user). */
 typedef ManifestUser UserWork;
 
-/* Convert every user of `work` with `jobs` users at once, then write the JSON report
+/* Convert every user of `work` with `jobs` groups of users at once (0: one per core),
+ * `batch_users` users to a group (convert-group.c; 0: chosen from the number of users,
+ * at most 64; always 1 for a method with nothing to share), then write the JSON report
  * to `report_path` (may be NULL) and print the summary.  `ctx` is filled but for
  * progress.  Returns the exit status (report.h). */
-int convert_run(ConvertContext *ctx, GPtrArray *work, guint jobs, gboolean verbose,
-                const char *report_path);
+int convert_run(ConvertContext *ctx, GPtrArray *work, guint jobs, guint batch_users,
+                gboolean verbose, const char *report_path);
 
 #endif

@@ -121,7 +121,7 @@ source_of_key(Job *job, const char *key)
 	return NULL;
 }
 
-static Mailbox *
+Mailbox *
 mailbox_of_name(Job *job, const char *name)
 {
 	for (guint i = 0; i < job->mailboxes->len; i++) {

@@ -63,9 +63,34 @@ typedef struct {
 	ImapSession *admin;      /* the admin's; with ctx->own_login, the user's own */
 	ImapSession *owner;      /* logged in as the user through the admin; made on demand
 	                          * (never with ctx->own_login: `admin` is the owner's) */
+	gboolean admin_borrowed; /* `admin` is the group's (convert-group.c), not freed */
 	MethodUser *method_user;
 	UserAccess *access;      /* who the user is, to open their files */
+	UserStatus status;       /* so far: USER_FAILED until DONE (or set otherwise) */
+	GError *error;           /* what ended the user early (user scope) */
 } Job;
+
+/* convert-user.c: the steps of one user in three parts, so that a group of users can
+ * share a call of the method between them (convert-group.c).  Each part returns FALSE
+ * when the user has ended (job_end() was called: results in, job cleared).
+ *   job_begin    steps 0-1 (the journal read, the mailboxes CREATEd); `admin` (may be
+ *                NULL) is a session the group lends: used when set, else made and
+ *                lent back;
+ *   job_deliver  steps 2-3 (the method started, the sources delivered);
+ *   job_end      steps 4-7, `finished` when the group's finish_many() has done the
+ *                method's part of step 4; then the results, and the job cleared. */
+gboolean job_begin(Job *job, ConvertContext *ctx, const char *user, GPtrArray *rows,
+                   ImapSession **admin);
+gboolean job_deliver(Job *job);
+gboolean job_end(Job *job, gboolean finished);
+
+/* The mailboxes step 2 starts the method on, and those step 4 would finish now, added
+ * to `names` (borrowed from the job). */
+void job_created_mailboxes(Job *job, GPtrArray *names);
+void job_ready_mailboxes(Job *job, GPtrArray *names);
+
+/* The job's mailbox named `name`, or NULL. */
+Mailbox *mailbox_of_name(Job *job, const char *name);
 
 /* convert-state.c: the journal's steps, convert's own words. */
 extern const char *const convert_journal_steps[];

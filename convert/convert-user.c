@@ -307,40 +307,57 @@ static gboolean
 start_method(Job *job, GError **error)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
-	for (guint i = 0; i < job->mailboxes->len; i++) {
-		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
-		if (mb->created && !mb->failed)
-			g_ptr_array_add(names, (gpointer)mb->name);
-	}
+	job_created_mailboxes(job, names);
 	g_ptr_array_add(names, NULL);
 	return method_user_new(job, (const char *const *)names->pdata, error);
 }
 
-/* Step 4. */
-static gboolean
-finish_mailboxes(Job *job, GError **error)
+/* The mailboxes step 4 finishes now: created, not failed, not finished since their
+ * last delivery, every source delivered.  Added to `names` (borrowed). */
+void
+job_ready_mailboxes(Job *job, GPtrArray *names)
 {
-	ConvertContext *ctx = job->ctx;
-	g_autoptr(GPtrArray) todo = g_ptr_array_new();
-	g_autoptr(GPtrArray) names = g_ptr_array_new();
-
 	for (guint i = 0; i < job->mailboxes->len; i++) {
 		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
 		gboolean ready = mb->created && !mb->failed && !mailbox_is_finished(mb);
 		for (guint k = 0; ready && k < mb->sources->len; k++)
 			ready = source_is_delivered(g_ptr_array_index(mb->sources, k));
-		if (ready) {
-			g_ptr_array_add(todo, mb);
+		if (ready)
 			g_ptr_array_add(names, (gpointer)mb->name);
-		}
 	}
+}
+
+/* The mailboxes step 2 starts the method on (created, not failed), added to `names`. */
+void
+job_created_mailboxes(Job *job, GPtrArray *names)
+{
+	for (guint i = 0; i < job->mailboxes->len; i++) {
+		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
+		if (mb->created && !mb->failed)
+			g_ptr_array_add(names, (gpointer)mb->name);
+	}
+}
+
+/* Step 4; `finished`: the group's finish_many() did the method's part already. */
+static gboolean
+finish_mailboxes(Job *job, gboolean finished, GError **error)
+{
+	ConvertContext *ctx = job->ctx;
+	g_autoptr(GPtrArray) todo = g_ptr_array_new();
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+	job_ready_mailboxes(job, names);
+	for (guint i = 0; i < names->len; i++)
+		g_ptr_array_add(todo, mailbox_of_name(job, names->pdata[i]));
 	if (todo->len == 0)
 		return TRUE;
 	g_ptr_array_add(names, NULL);
 	gint64 t0 = g_get_monotonic_time();
-	if (!ctx->method->finish(job->method_user, (const char *const *)names->pdata, error))
+	if (!finished && !ctx->method->finish(job->method_user, (const char *const *)names->pdata, error))
 		return FALSE;
-	convert_results_add_finish_time(ctx->results, (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+	if (!finished)
+		convert_results_add_finish_time(ctx->results,
+		                                (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
 	/* every mailbox must hold what it held before and what was delivered to it */
 	for (guint i = 0; i < todo->len; i++) {
 		Mailbox *mb = g_ptr_array_index(todo, i);
@@ -393,6 +410,8 @@ job_clear(Job *job)
 	g_clear_pointer(&job->sources, g_ptr_array_unref);
 	g_clear_pointer(&job->mailboxes, g_ptr_array_unref);
 	g_clear_pointer(&job->journal, journal_free);
+	if (job->admin_borrowed)
+		job->admin = NULL;
 	g_clear_pointer(&job->admin, imap_session_free);
 	g_clear_pointer(&job->owner, imap_session_free);
 	g_clear_pointer(&job->access, user_access_free);
@@ -401,12 +420,10 @@ job_clear(Job *job)
 static Mailbox *
 add_mailbox(Job *job, const char *name)
 {
-	for (guint i = 0; i < job->mailboxes->len; i++) {
-		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
-		if (strcmp(mb->name, name) == 0)
-			return mb;
-	}
-	Mailbox *mb = g_new0(Mailbox, 1);
+	Mailbox *mb = mailbox_of_name(job, name);
+	if (mb != NULL)
+		return mb;
+	mb = g_new0(Mailbox, 1);
 	mb->name = name;
 	mb->sources = g_ptr_array_new();
 	g_ptr_array_add(job->mailboxes, mb);
@@ -446,6 +463,8 @@ prepare(Job *job, GPtrArray *rows, GError **error)
 	job->journal = journal_open(ctx->state_dir, job->user, convert_journal_steps, error);
 	if (job->journal == NULL || !job_load_journal(job, error))
 		return FALSE;
+	/* one fsync per user (job_end), not one per record: every step is safe to redo */
+	journal_defer_sync(job->journal);
 	job->access = convert_user_access(ctx, job->user, error);
 	return job->access != NULL;
 }
@@ -475,22 +494,30 @@ recall_done_user(Job *job, GError **error)
 	return job_recall_sources(job, error);
 }
 
-/* The admin's session (upload: the user's own).  When the server cannot be reached
- * or refuses the login, no user can go on: a failure of the run (69 or 78), and the
- * users not started yet are not started (a refused login costs 3 s each: never try
- * it once per user). */
+/* The admin's session (upload: the user's own): `*shared` when a group lends one
+ * (then a new one is made for the group when it has none).  When the server cannot be
+ * reached or refuses the login, no user can go on: a failure of the run (69 or 78),
+ * and the users not started yet are not started (a refused login costs 3 s each:
+ * never try it once per user). */
 static gboolean
-admin_session(Job *job)
+admin_session(Job *job, ImapSession **shared)
 {
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GError) error = NULL;
 
 	if (ctx->own_login != NULL)
 		(void)job_owner_session(job, &error);
+	else if (shared != NULL && *shared != NULL)
+		job->admin = *shared;
 	else
 		job->admin = login_session(ctx, ctx->server->admin, &error);
-	if (job->admin != NULL)
+	if (job->admin != NULL) {
+		if (shared != NULL && ctx->own_login == NULL) {
+			*shared = job->admin;
+			job->admin_borrowed = TRUE;
+		}
 		return TRUE;
+	}
 	gboolean refused = g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_AUTH) ||
 	                   g_error_matches(error, M2C_IMAP_ERROR, M2C_IMAP_ERROR_TLS);
 	if (!g_atomic_int_exchange(&ctx->stopped, 1))
@@ -500,57 +527,79 @@ admin_session(Job *job)
 }
 
 gboolean
-convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows)
+job_begin(Job *job, ConvertContext *ctx, const char *user, GPtrArray *rows, ImapSession **admin)
 {
-	Job job = { .ctx = ctx, .user = user };
-	g_autoptr(GError) error = NULL;
-	UserStatus status = USER_FAILED;
-
-	if (!prepare(&job, rows, &error))
-		goto out;
+	memset(job, 0, sizeof *job);
+	job->ctx = ctx;
+	job->user = user;
+	job->status = USER_FAILED;
+	if (!prepare(job, rows, &job->error))
+		return job_end(job, FALSE);
 	/* done by earlier runs, and nothing added to the manifest since */
-	if (job.done_before && all_recorded(&job)) {
-		if (!recall_done_user(&job, &error))
-			goto out;
-		status = USER_ALREADY_DONE;
-		report_msg(ctx->report, REPORT_INFO, "%s: already converted by an earlier run: nothing "
-		           "to do", user);
-		goto out;
+	if (job->done_before && all_recorded(job)) {
+		if (recall_done_user(job, &job->error)) {
+			job->status = USER_ALREADY_DONE;
+			report_msg(ctx->report, REPORT_INFO, "%s: already converted by an earlier run: "
+			           "nothing to do", user);
+		}
+		return job_end(job, FALSE);
 	}
-	if (journal_is_resumed(job.journal))
+	if (journal_is_resumed(job->journal))
 		report_msg(ctx->report, REPORT_INFO, "%s: resuming an interrupted run%s", user,
-		           job.failures_before ? "; retrying what failed before" : "");
-	if (!check_user(&job, &error))
-		goto out;
-	if (!admin_session(&job)) {
-		status = USER_NOT_STARTED;
-		goto out;
+		           job->failures_before ? "; retrying what failed before" : "");
+	if (!check_user(job, &job->error))
+		return job_end(job, FALSE);
+	if (!admin_session(job, admin)) {
+		job->status = USER_NOT_STARTED;
+		return job_end(job, FALSE);
 	}
-	if (!create_mailboxes(&job, &error) || !check_untouched(&job, &error) ||
-	    !start_method(&job, &error) ||
-	    !job_deliver_sources(&job, &error) || !finish_mailboxes(&job, &error) ||
-	    !job_restore_user_state(&job, &error))
-		goto out;
-	if (job.failures == 0 && all_recorded(&job)) {
-		if (journal_append(job.journal, STEP_DONE, "", NULL, &error))
-			status = USER_DONE;
+	if (!create_mailboxes(job, &job->error) || !check_untouched(job, &job->error))
+		return job_end(job, FALSE);
+	if (job->admin_borrowed) {   /* the admin's part is over: the group may close it */
+		job->admin = NULL;
+		job->admin_borrowed = FALSE;
 	}
-out:
-	if (error != NULL)
-		job_fail(&job, "", FAILURE_USER, error);
-	for (guint i = 0; job.sources != NULL && i < job.sources->len; i++) {
-		Source *s = g_ptr_array_index(job.sources, i);
+	return TRUE;
+}
+
+gboolean
+job_deliver(Job *job)
+{
+	if (!start_method(job, &job->error) || !job_deliver_sources(job, &job->error))
+		return job_end(job, FALSE);
+	return TRUE;
+}
+
+gboolean
+job_end(Job *job, gboolean finished)
+{
+	ConvertContext *ctx = job->ctx;
+
+	if (job->status == USER_FAILED && job->error == NULL && job->method_user != NULL &&
+	    finish_mailboxes(job, finished, &job->error) && job_restore_user_state(job, &job->error) &&
+	    job->failures == 0 && all_recorded(job) &&
+	    journal_append(job->journal, STEP_DONE, "", NULL, &job->error))
+		job->status = USER_DONE;
+	if (job->journal != NULL && job->error == NULL && !journal_sync(job->journal, &job->error))
+		job->status = USER_FAILED;
+	if (job->error != NULL)
+		job_fail(job, "", FAILURE_USER, job->error);
+	for (guint i = 0; job->sources != NULL && i < job->sources->len; i++) {
+		Source *s = g_ptr_array_index(job->sources, i);
 		if (!s->failed && source_is_delivered(s) && s->flagged && s->subscribed &&
 		    mailbox_is_finished(s->mailbox))
 			convert_results_mailbox_done(ctx->results, s->result);
 	}
-	convert_results_user(ctx->results, user, status,
-	                     error ? error->message : status == USER_FAILED ?
-	                     "some mailboxes failed (see them)" : status == USER_NOT_STARTED ?
+	convert_results_user(ctx->results, job->user, job->status,
+	                     job->error ? job->error->message : job->status == USER_FAILED ?
+	                     "some mailboxes failed (see them)" : job->status == USER_NOT_STARTED ?
 	                     "the run stopped before this user (see the run's failure)" : NULL);
-	if (status == USER_DONE)
-		report_msg(ctx->report, REPORT_INFO, "%s: done", user);
+	if (job->status == USER_DONE)
+		report_msg(ctx->report, REPORT_INFO, "%s: done", job->user);
 	progress_user_done(ctx->progress);
-	job_clear(&job);
-	return status != USER_FAILED;
+	if (job->journal != NULL)
+		(void)journal_sync(job->journal, NULL);   /* the failure records, best effort */
+	g_clear_error(&job->error);
+	job_clear(job);
+	return FALSE;
 }

@@ -41,9 +41,11 @@ typedef struct {
 	gint stopped;                /* atomic: a run-scope failure; start no more users */
 } ConvertContext;
 
-/* Convert `user`, whose manifest rows (ManifestRow *, not skips) are `rows`.  Problems
- * go to the report and the results; returns FALSE when the user did not finish. */
-gboolean convert_user(ConvertContext *ctx, const char *user, GPtrArray *rows);
+/* Convert the `n` users of `users` (ManifestUser *: a user and its rows, not skips)
+ * as a group: each user's steps in order, its own journal, its own results; between
+ * them, what the method can do once for all (method.h: prepare_many, finish_many),
+ * and one admin session.  Problems go to the report and the results. */
+void convert_group(ConvertContext *ctx, ManifestUser *const *users, guint n);
 
 /* Who `user` is, for opening their files: the manifest's settings say where the home
  * is and whether files must be the user's (user-file.h).  New, or NULL with an error. */

@@ -2,14 +2,15 @@
  * reconstruct (DESIGN.md, Cyrus 3.6 facts).  The fastest method, for a batch cutover
  * as root on the Cyrus host.
  *
- *   user_new   mbpath: the directory of each mailbox (never computed: UUID dirs).
+ *   user_new   mbpath: the directory of each mailbox (never computed: UUID dirs);
+ *              prepare_many asks it once for a group of users and keeps the answers.
  *   deliver    each message as an N. file (spool-writer.c); a mailbox fed by several
  *              sources numbers them on from the previous one.  The unit of
  *              idempotence is the N. file: one that exists is never rewritten
  *              (EEXIST), so a redone delivery only adds what is missing.
  *   finish     reconstruct the mailboxes (a bounded number of reconstructs at once
  *              over the run): each file becomes the message UID N, INTERNALDATE its
- *              mtime.
+ *              mtime.  finish_many: one reconstruct for a group of users.
  *   uid_of     the file name: the X-UID, or the base + the message's number.
  *
  * Journal detail of a delivery, one writer and one parser below:
@@ -33,6 +34,7 @@ struct MethodRun {
 	GMutex lock;             /* at most `slots` reconstructs at once */
 	GCond cond;
 	guint slots;
+	GHashTable *dirs;        /* prepare_many's answers: mailbox -> directory (`lock`) */
 };
 
 struct MethodUser {
@@ -81,6 +83,7 @@ spool_run_new(const MethodSettings *settings, GError **error)
 	run->spool.uid = run->tools.uid;
 	run->spool.gid = run->tools.gid;
 	run->slots = settings->finish_jobs > 0 ? settings->finish_jobs : 1;
+	run->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_mutex_init(&run->lock);
 	g_cond_init(&run->cond);
 	return g_steal_pointer(&run);
@@ -92,9 +95,26 @@ spool_run_free(MethodRun *run)
 	if (run == NULL)
 		return;
 	cyrus_tools_clear(&run->tools);
+	g_hash_table_unref(run->dirs);
 	g_mutex_clear(&run->lock);
 	g_cond_clear(&run->cond);
 	g_free(run);
+}
+
+/* prepare_many: one mbpath for the group.  A mailbox mbpath refuses fails the whole
+ * call; then nothing is kept, and each user_new asks for its own. */
+static void
+spool_prepare_many(MethodRun *run, const char *const *mailboxes)
+{
+	if (mailboxes[0] == NULL)
+		return;
+	g_auto(GStrv) dirs = cyrus_tools_mbpath(&run->tools, (char *const *)mailboxes, NULL);
+	if (dirs == NULL)
+		return;
+	g_mutex_lock(&run->lock);
+	for (guint i = 0; mailboxes[i] != NULL; i++)
+		g_hash_table_replace(run->dirs, g_strdup(mailboxes[i]), g_strdup(dirs[i]));
+	g_mutex_unlock(&run->lock);
 }
 
 static MethodUser *
@@ -103,6 +123,7 @@ spool_user_new(MethodRun *run, const char *user, const char *const *mailboxes,
                gpointer personal_data, GError **error)
 {
 	MethodUser *mu = g_new0(MethodUser, 1);
+	g_autoptr(GPtrArray) ask = g_ptr_array_new();
 	(void)user;
 	(void)session;
 	(void)personal;
@@ -110,17 +131,28 @@ spool_user_new(MethodRun *run, const char *user, const char *const *mailboxes,
 	mu->run = run;
 	mu->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	mu->next_uid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	if (mailboxes[0] == NULL)
+	/* what prepare_many found is taken (each mailbox is one user's); the rest asked */
+	g_mutex_lock(&run->lock);
+	for (guint i = 0; mailboxes[i] != NULL; i++) {
+		gpointer key, dir;
+		if (g_hash_table_steal_extended(run->dirs, mailboxes[i], &key, &dir))
+			g_hash_table_insert(mu->dirs, key, dir);
+		else
+			g_ptr_array_add(ask, (gpointer)mailboxes[i]);
+	}
+	g_mutex_unlock(&run->lock);
+	if (ask->len == 0)
 		return mu;
-	g_auto(GStrv) dirs = cyrus_tools_mbpath(&run->tools, (char *const *)mailboxes, error);
+	g_ptr_array_add(ask, NULL);
+	g_auto(GStrv) dirs = cyrus_tools_mbpath(&run->tools, (char *const *)ask->pdata, error);
 	if (dirs == NULL) {
 		g_hash_table_unref(mu->dirs);
 		g_hash_table_unref(mu->next_uid);
 		g_free(mu);
 		return NULL;
 	}
-	for (guint i = 0; mailboxes[i] != NULL; i++)
-		g_hash_table_insert(mu->dirs, g_strdup(mailboxes[i]), g_strdup(dirs[i]));
+	for (guint i = 0; i + 1 < ask->len; i++)
+		g_hash_table_insert(mu->dirs, g_strdup(ask->pdata[i]), g_strdup(dirs[i]));
 	return mu;
 }
 
@@ -239,10 +271,10 @@ spool_deliver(MethodUser *mu, const DeliveryTarget *target, MboxReader *reader,
 	return TRUE;
 }
 
+/* One reconstruct of `mailboxes`, at most run->slots at once over the run. */
 static gboolean
-spool_finish(MethodUser *mu, const char *const *mailboxes, GError **error)
+reconstruct(MethodRun *run, const char *const *mailboxes, GError **error)
 {
-	MethodRun *run = mu->run;
 	g_autofree char *output = NULL;
 	gboolean ok;
 
@@ -263,6 +295,12 @@ spool_finish(MethodUser *mu, const char *const *mailboxes, GError **error)
 	return ok;
 }
 
+static gboolean
+spool_finish(MethodUser *mu, const char *const *mailboxes, GError **error)
+{
+	return reconstruct(mu->run, mailboxes, error);
+}
+
 static guint32
 spool_uid_of_delivered(const Delivery *delivery, const MboxMessage *message)
 {
@@ -280,6 +318,8 @@ const ConvertMethod convert_method_spool = {
 	.recall = spool_recall,
 	.deliver = spool_deliver,
 	.finish = spool_finish,
+	.prepare_many = spool_prepare_many,
+	.finish_many = reconstruct,
 	.uid_of = spool_uid_of_delivered,
 	.free_uids = g_free,
 };

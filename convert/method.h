@@ -26,6 +26,12 @@
  *                  Delivery.stored of each source.
  *   uid_of         the UID a delivered message has, for the flags step (also after a
  *                  rerun, from a recalled delivery).
+ *   prepare_many,  (both may be NULL) the same work for a group of users at once
+ *   finish_many    (convert --batch-users): before the group's user_new calls, and
+ *                  instead of each user's finish(), so that a tool whose start-up
+ *                  costs more than a small user runs once per group (spool: one
+ *                  mbpath, one reconstruct).  Journals stay per user; a group call
+ *                  that fails costs no one: convert falls back to the per-user calls.
  *   user_free, run_free.
  *
  * Idempotence: the unit the journal records for a method is one source's delivery,
@@ -168,6 +174,15 @@ typedef struct {
 	/* Make the deliveries to `mailboxes` (NULL-terminated) visible.  FALSE with an
 	 * error of user scope. */
 	gboolean (*finish)(MethodUser *user, const char *const *mailboxes, GError **error);
+
+	/* May be NULL.  Before user_new() for each user of a group: every mailbox of the
+	 * group that exists (NULL-terminated).  The method may do now, once, what
+	 * user_new() would do per user; when it cannot, it does nothing (user_new() will). */
+	void (*prepare_many)(MethodRun *run, const char *const *mailboxes);
+	/* May be NULL.  finish() for the mailboxes of many users at once (NULL-terminated):
+	 * TRUE when all are finished.  FALSE with an error: convert then calls finish() for
+	 * each user, so that a failure costs only the user it belongs to. */
+	gboolean (*finish_many)(MethodRun *run, const char *const *mailboxes, GError **error);
 
 	/* The UID `message` of the delivery has in its mailbox; 0 when not known (then
 	 * its flags cannot be restored, and convert says so). */

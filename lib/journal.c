@@ -29,6 +29,8 @@ struct Journal {
 	GHashTable *last;      /* "step\tkey" -> Record* (the last one) */
 	guint lines;
 	gboolean resumed;
+	gboolean defer_sync;   /* journal_defer_sync() */
+	gboolean unsynced;     /* written since the last fsync */
 };
 
 static void
@@ -270,7 +272,7 @@ journal_append_many(Journal *journal, const char *step, const char *key,
 	}
 	/* one write of whole lines: O_APPEND keeps them whole between processes */
 	ssize_t w = write(journal->fd, lines->str, lines->len);
-	if (w != (ssize_t)lines->len || fsync(journal->fd) != 0) {
+	if (w != (ssize_t)lines->len || (!journal->defer_sync && fsync(journal->fd) != 0)) {
 		int errsv = w < 0 ? errno : errno ? errno : EIO;
 		/* a short write leaves a torn line: cut it so the file stays whole */
 		if (w > 0 && w < (ssize_t)lines->len) {
@@ -281,11 +283,31 @@ journal_append_many(Journal *journal, const char *step, const char *key,
 		failure_set_errno(error, errsv, "journal %s", journal->path);
 		return FALSE;
 	}
+	journal->unsynced = journal->defer_sync;
 	for (guint i = 0; i < n; i++) {
 		journal->lines++;
 		remember(journal, name, g_strdup(key), g_strdup(details[i] != NULL ? details[i] : ""),
 		         journal->lines);
 	}
+	return TRUE;
+}
+
+void
+journal_defer_sync(Journal *journal)
+{
+	journal->defer_sync = TRUE;
+}
+
+gboolean
+journal_sync(Journal *journal, GError **error)
+{
+	if (!journal->unsynced)
+		return TRUE;
+	if (fsync(journal->fd) != 0) {
+		failure_set_errno(error, errno, "journal %s", journal->path);
+		return FALSE;
+	}
+	journal->unsynced = FALSE;
 	return TRUE;
 }
 

@@ -63,7 +63,7 @@ const JournalRecord *journal_find(const Journal *journal, const char *step, cons
 guint journal_n_records(const Journal *journal);
 const JournalRecord *journal_record_at(const Journal *journal, guint index);
 
-/* Append a record (`detail` may be NULL) and fsync it.  FALSE with a G_FILE_ERROR when
+/* Append a record (`detail` may be NULL) and fsync it (unless journal_defer_sync).  FALSE with a G_FILE_ERROR when
  * it could not be written: then the work it records must be treated as not done. */
 gboolean journal_append(Journal *journal, const char *step, const char *key,
                         const char *detail, GError **error);
@@ -72,6 +72,17 @@ gboolean journal_append(Journal *journal, const char *step, const char *key,
  * cost one sync).  As journal_append otherwise. */
 gboolean journal_append_many(Journal *journal, const char *step, const char *key,
                              const char *const *details, guint n, GError **error);
+
+/* From now on, journal_append() writes each record at once (a kill of the process
+ * cannot lose it) but leaves the fsync to journal_sync(): many records, one sync.
+ * Only a crash of the machine can then lose records, the last ones, which is the same
+ * as a run killed before them: their work is redone, and every step a journal records
+ * must be safe to redo (its effect made durable before its record is written). */
+void journal_defer_sync(Journal *journal);
+
+/* fsync what was appended since the last sync.  FALSE with a G_FILE_ERROR (errno
+ * kept) when it could not be synced: the records since may be lost in a crash. */
+gboolean journal_sync(Journal *journal, GError **error);
 
 /* TRUE when the journal held at least one record when it was opened. */
 gboolean journal_is_resumed(const Journal *journal);
