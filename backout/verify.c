@@ -403,6 +403,46 @@ originals_end(guint32 uid, gpointer data, GError **error)
 	return TRUE;
 }
 
+static guint
+sha1_hash(gconstpointer key)
+{
+	guint h;
+	memcpy(&h, key, sizeof h);   /* a SHA-1 is evenly spread already */
+	return h;
+}
+
+static gboolean
+sha1_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, 20) == 0;
+}
+
+/* Whether every message Cyrus holds (`cyrus`) has the digest of a message of the
+ * sources (`src`: as stored, or as the imap method's fixes store it).  Then none of
+ * them can carry a delivery header of convert's (lmtp-trace.h): the header and what
+ * lmtpd adds make the stored bytes differ from the source's, unless the source itself
+ * held a header with a KEY made from convert's own secret for this mailbox and its
+ * UIDVALIDITY.  So lmtp_originals() has nothing to replace, and Cyrus need not read
+ * every message file of the mailbox for its UID SEARCH HEADER (the field is not in
+ * its cache): measured, a third of verify's time on a site converted by spool. */
+static gboolean
+all_from_sources(GArray *src, GPtrArray *cyrus)
+{
+	g_autoptr(GHashTable) known = g_hash_table_new(sha1_hash, sha1_equal);
+	for (guint i = 0; i < src->len; i++) {
+		SourceDigest *s = &g_array_index(src, SourceDigest, i);
+		g_hash_table_add(known, s->sha1);
+		if (s->has_fixed)
+			g_hash_table_add(known, s->fixed_sha1);
+	}
+	for (guint c = 0; c < cyrus->len; c++) {
+		ImapDigest *d = g_ptr_array_index(cyrus, c);
+		if (!g_hash_table_contains(known, d->sha1))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 /* Step 3b: the messages convert --method lmtp delivered (lmtp-trace.h) compare as
  * their originals: Cyrus's digest and size of each replaced by those of what it was
  * sent without its delivery header and what lmtpd added.  Found by one UID SEARCH
@@ -469,7 +509,8 @@ verify_mailbox(Job *job, UserMailbox *mw, const UserAccess *access, ImapSession 
 	           imap_session_fetch_digests(session, &cyrus, &error)) {
 		if (ctx->server->has_lmtp_secret)
 			keys = lmtp_trace_keys(ctx->server->lmtp_secret, mw->name, mw->sources, uidvalidity);
-		if (lmtp_originals(session, cyrus, keys, &delivered, &foreign, &error) && delivered > 0) {
+		if (!all_from_sources(src, cyrus) &&
+		    lmtp_originals(session, cyrus, keys, &delivered, &foreign, &error) && delivered > 0) {
 			job->result->delivered += delivered;
 			report_at(ctx->report, REPORT_INFO, NULL, 0, -1, "%s \"%s\": %u message%s delivered "
 			          "by LMTP (delivery header taken off)", job->result->user, mw->name,

@@ -256,11 +256,54 @@ test_never_quoted(void)
 	g_rmdir(home);
 }
 
+/* A bare CR in the header block (which the imap method's fixes make a space) is found
+ * wherever it falls in the 32-byte steps of has_bare_cr(); CRLF alone is not one. */
+static void
+test_bare_cr(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *home = g_dir_make_tmp("m2c-digest-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *path = g_build_filename(home, "mbox", NULL);
+	g_autoptr(GString) mbox = g_string_new(NULL);
+	enum { N = 80 };
+	for (int k = 0; k < N; k++) {
+		g_string_append(mbox, "From a@example.org Sat Mar  1 10:00:00 2003\nSubject: ");
+		for (int i = 0; i < k; i++)
+			g_string_append_c(mbox, 'x');
+		/* even k: a bare CR; odd k: CRLF, no bare CR */
+		g_string_append(mbox, k % 2 == 0 ? "\rb\n" : "\r\n");
+		g_string_append(mbox, "X-Long: 0123456789012345678901234567890123456789012345678901234567890\n\nbody\n\n");
+	}
+	g_assert_true(g_file_set_contents(path, mbox->str, (gssize)mbox->len, &error));
+	g_auto(ManifestSettings) manifest;
+	manifest_settings_init(&manifest);
+	manifest.check_owner = FALSE;
+	MboxReaderSettings reader;
+	mbox_reader_settings_init(&reader);
+	reader.source_tz = g_time_zone_new_utc();
+	MessageFixSettings fix;
+	message_fix_settings_init(&fix);
+	g_autoptr(UserAccess) access = access_for(home);
+	g_autoptr(GArray) out = g_array_new(FALSE, TRUE, sizeof(SourceDigest));
+	g_array_set_clear_func(out, source_digest_clear);
+	g_assert_true(source_digests_read(&manifest, &reader, &fix, access, path, out, NULL, NULL, NULL,
+	                                  &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(out->len, ==, N);
+	for (guint k = 0; k < N; k++)
+		g_assert_cmpint(g_array_index(out, SourceDigest, k).has_fixed, ==, k % 2 == 0);
+	g_time_zone_unref(reader.source_tz);
+	g_unlink(path);
+	g_rmdir(home);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/source-digest/digests", test_digests);
 	g_test_add_func("/source-digest/never-quoted", test_never_quoted);
+	g_test_add_func("/source-digest/bare-cr", test_bare_cr);
 	return g_test_run();
 }
