@@ -4,7 +4,8 @@
 #   make deps       check build and test dependencies; install them with apt-get when root
 #   make check      deps + build + every TAP test under prove (starts and stops its own Cyrus)
 #   make demo       deps + build + run the pipeline on samples/ against a throwaway Cyrus
-#   make bench      run the benchmarks (bench/), results in bench/results.json
+#   make bench      run the benchmarks (bench/), results in bench/results.json;
+#                   BENCH_SCALE=small (default, minutes) or full, BENCH_USERS=N
 #   make bench-site a site of 20,000 small users end to end (bench/site_bench.py)
 #   make install    PREFIX=/usr/local DESTDIR=  (binary and man pages)
 #   make SANITIZE=1 ...   build with AddressSanitizer + UndefinedBehaviorSanitizer
@@ -129,9 +130,11 @@ demo: deps
 	@$(MAKE) --no-print-directory mbox2cyrus
 	@sh samples/demo.sh
 
+BENCH_SCALE ?= small
+BENCH_USERS ?=
 bench: deps
 	@$(MAKE) --no-print-directory mbox2cyrus
-	@sh bench/run.sh
+	@M2C_BENCH_SCALE=$(BENCH_SCALE) $(if $(BENCH_USERS),M2C_BENCH_USERS=$(BENCH_USERS)) sh bench/run.sh
 
 # 20,000 generated small users through mapnames, convert --method spool and verify
 # (BENCH_SITE_USERS to change the count); not part of `make check`.

@@ -22,14 +22,15 @@ the client's.  The same run can take 1x or 4x as long: the machine is shared, an
 Cyrus's first runs after many files were removed (the previous bench's Cyrus dir, other
 checkouts' tests) spend twice the server CPU in the kernel (perf: ext4_new_inode's
 find_inode_bit/recently_deleted, which pass over inodes freed in the last minutes).
-So every contender runs M2C_BENCH_IMAP_ROUNDS times (2), interleaved, and its best run
+So every contender runs M2C_BENCH_IMAP_ROUNDS times (3), interleaved, and its best run
 counts.
 
-Site (made once under bench/data): M2C_BENCH_IMAP_USERS users (4), each with an INBOX
-and one folder (Mail/archive) of M2C_BENCH_IMAP_FOLDER_MB MB (12: about 600 messages of
-20 KB on average, gen-mbox.py with sizes 2-75 KB).  The issue's own measurement (10,000
-messages, 196 MB) is M2C_BENCH_IMAP_FOLDER_MB=25.  N is M2C_BENCH_IMAP_JOBS (4: one
-connection per user).
+Site: the first M2C_BENCH_IMAP_USERS users (8; all of them when the site has fewer)
+of the one generated site (bench.site(): BENCH_SCALE, M2C_BENCH_USERS,
+M2C_BENCH_SITE_MB; sizes like real mail), each with an INBOX and two folders
+(Mail/archive, Mail/sent-mail), linked under bench/data/imap-SITE-Ku with the counts
+mboxparse reads.  N is M2C_BENCH_IMAP_JOBS (4).  The convert runs' peak RSS comes from
+GNU time's %M.
 
 Until `convert --method imap` exists the project's runs print "not available" and the
 entries keep the baselines, with value and ratio null.  Needs root (a throwaway Cyrus;
@@ -47,26 +48,29 @@ if os.geteuid() != 0:
 import m2ctest as t
 import mboxparse
 
-USERS_N = int(os.environ.get('M2C_BENCH_IMAP_USERS', '4'))
-FOLDER_MB = int(os.environ.get('M2C_BENCH_IMAP_FOLDER_MB', '12'))
+USERS_N = bench.imap_users()
 JOBS = int(os.environ.get('M2C_BENCH_IMAP_JOBS', '4'))
-ROUNDS = int(os.environ.get('M2C_BENCH_IMAP_ROUNDS', '2'))
+ROUNDS = int(os.environ.get('M2C_BENCH_IMAP_ROUNDS', '3'))
 SAMPLE = 50                 # messages in the mailutil stock-vs-shim sample
-MAX_EXP = '5.2'             # gen-mbox.py: 2 KB * 2^U(0, 5.2): about 20 KB on average
 TARGET_SEQUENTIAL = 5.0
 TARGET_MAILUTIL = 1.5
-# (the source file under a user's directory in the site, the folder as the user names it)
-FOLDERS = (('INBOX', None), ('archive', 'archive'))
+# (the source file under a user's directory in the site, the folder as the user names it,
+# where bench.site() keeps that file)
+FOLDERS = (('INBOX', None), ('archive', 'archive'), ('sent-mail', 'sent-mail'))
+SITE_PATHS = {'INBOX': 'spool/%s', 'archive': 'home/%s/Mail/archive',
+              'sent-mail': 'home/%s/Mail/sent-mail'}
 MAILUTIL = shutil.which('mailutil')
 NOT_BUILT = re.compile(r'unknown method|not built|must be spool')
 CORES = os.cpu_count() or 1
 
 
 def make_site():
-    """The source folders, made once: DIR/uI/INBOX and DIR/uI/archive, DIR/sample (the
-    first SAMPLE messages of u0's INBOX), and DIR/counts.json {"uI/BOX" or "sample":
-    {"messages", "seen", "bytes"}} as mboxparse reads them.  Returns (dir, counts)."""
-    site = os.path.join(bench.DATA, 'imap-site-%du-%dM' % (USERS_N, FOLDER_MB))
+    """The source folders, made once: DIR/uI/INBOX, DIR/uI/archive and DIR/uI/sent-mail
+    (symbolic links into bench.site()'s site), DIR/sample (the first SAMPLE messages of
+    u0's INBOX), and DIR/counts.json {"uI/BOX" or "sample": {"messages", "seen",
+    "bytes"}} as mboxparse reads them.  Returns (dir, counts)."""
+    shared, shared_users = bench.site()
+    site = os.path.join(bench.DATA, 'imap-%s-%du' % (os.path.basename(shared), USERS_N))
     done = os.path.join(site, 'counts.json')
     if os.path.exists(done):
         with open(done) as f:
@@ -82,10 +86,9 @@ def make_site():
 
     for i in range(USERS_N):
         os.makedirs(os.path.join(site, 'u%d' % i))
-        for k, (src, _) in enumerate(FOLDERS):
-            subprocess.run([sys.executable, os.path.join(bench.ROOT, 'bench', 'gen-mbox.py'),
-                            os.path.join(site, 'u%d' % i, src), str(FOLDER_MB),
-                            str(7000 + 1000 * k + i), MAX_EXP], check=True, stdout=subprocess.DEVNULL)
+        for src, _ in FOLDERS:
+            os.symlink(os.path.join(shared, SITE_PATHS[src] % shared_users[i]),
+                       os.path.join(site, 'u%d' % i, src))
             count('u%d/%s' % (i, src))
     with open(os.path.join(site, 'u0', 'INBOX'), 'rb') as f:
         chunks = mboxparse.split(f.read(), strict=False, valid_only=True)[:SAMPLE]
@@ -159,8 +162,9 @@ class Run:
     not built yet (`why` says what it answered)."""
 
     def __init__(self, label, wall=0.0, messages=0, bytes_=0, server=(0.0, 0.0), client=0.0,
-                 available=True, why=''):
+                 available=True, why='', rss_kib=None):
         self.label, self.wall, self.messages, self.bytes = label, wall, messages, bytes_
+        self.rss_kib = rss_kib
         self.server, self.server_sys = server[0] + server[1], server[1]
         self.client, self.available, self.why = client, available, why
 
@@ -334,9 +338,11 @@ def run_ours(cy, site, counts, jobs, work, tag):
             '--port', str(cy.port), '--admin', cy.admin_user, '--password-file', cy.password_file,
             '--jobs', str(jobs), '--report', report, '--cyrus-conf', cy.conf,
             '--state', os.path.join(work, 'state-' + tag)]
+    rss_file = os.path.join(work, 'rss-' + tag)
     os.sync()
     s0, c0, t0 = server_cpu(cy), children_cpu(), time.monotonic()
-    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.run(['/usr/bin/time', '-f', '%M', '-o', rss_file] + argv,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.monotonic() - t0
     client, server = children_cpu() - c0, cpu_since(s0, cy)
     shutil.rmtree(root)
@@ -354,7 +360,9 @@ def run_ours(cy, site, counts, jobs, work, tag):
     if reported != want:
         raise RuntimeError('%s: its report says %d messages, the source has %d' % (label, reported, want))
     check(cy, label, expected)
-    return Run(label, wall, want, bytes_, server, client)
+    with open(rss_file) as f:
+        rss = int(f.read().strip().splitlines()[-1])
+    return Run(label, wall, want, bytes_, server, client, rss_kib=rss)
 
 
 def where_time_goes(run, ref):
@@ -482,7 +490,9 @@ def report(runs, walls, messages, mb):
     def figures(r, prefix=''):
         if r is None or not r.available:
             return {}
-        return {prefix + 'mb_per_s': r.mb_s(), prefix + 'server_ms_per_message': r.server_ms(),
+        return {prefix + 'messages_per_s': r.rate(), prefix + 'mb_per_s': r.mb_s(),
+                prefix + 'peak_rss_kib': r.rss_kib, prefix + 'seconds': r.wall,
+                prefix + 'server_ms_per_message': r.server_ms(),
                 prefix + 'client_ms_per_message': r.client_ms()}
 
     def value(r):

@@ -3,11 +3,11 @@
 --method spool (the baseline) and --method imap (--jobs 1), on one generated site, into
 the same throwaway Cyrus in the same run.
 
-The site is imap_bench.py's (made once under bench/data, shared with it): M2C_BENCH_IMAP_
-USERS users (4), each with an INBOX and Mail/archive of M2C_BENCH_IMAP_FOLDER_MB MB (12:
-about 600 messages of 20 KB on average): about 4,800 messages, 100 MB.  Every folder
-name is one LMTP can address, and a fresh Cyrus has no Sieve script, so --method lmtp
-takes every user.
+The site is imap_bench.py's (made once under bench/data, shared with it): the first
+M2C_BENCH_IMAP_USERS users (8) of the one generated site (bench.site(): BENCH_SCALE,
+M2C_BENCH_USERS, M2C_BENCH_SITE_MB; sizes like real mail), each with an INBOX,
+Mail/archive and Mail/sent-mail.  Every folder name is one LMTP can address, and a
+fresh Cyrus has no Sieve script, so --method lmtp takes every user.
 
 Each contender converts a copy of the site (spool/USER, home/USER/Mail/archive, made
 outside the timing) under users of its own (fresh, empty mailboxes), the manifest made
@@ -21,7 +21,7 @@ shared: see imap_bench.py's notes).
 
   spool   as spool_bench.py runs it (--jobs: the default, the number of cores)
   imap    --jobs 1
-  lmtp    --jobs 1, and --jobs N (M2C_BENCH_LMTP_JOBS, default one per user)
+  lmtp    --jobs 1, and --jobs N (M2C_BENCH_LMTP_JOBS, default the imap bench's N, 4)
 
 No target: LMTP is expected to be slower than the spool method (every message through
 lmtpd, one fsync each).  Needs root (a throwaway Cyrus; the spool method).
@@ -38,7 +38,7 @@ import m2ctest as t
 import imap_bench as ib
 
 ROUNDS = int(os.environ.get('M2C_BENCH_LMTP_ROUNDS', '2'))
-JOBS = int(os.environ.get('M2C_BENCH_LMTP_JOBS', str(ib.USERS_N)))
+JOBS = int(os.environ.get('M2C_BENCH_LMTP_JOBS', str(min(ib.USERS_N, ib.JOBS))))
 CORES = os.cpu_count() or 1
 
 # (key, method, --jobs or None for the default, user-name tag)
@@ -151,7 +151,8 @@ def report(runs, messages, mb):
 
     def extra(key, jobs):
         r = best[key]
-        return {'jobs': jobs, 'mb_per_s': r.mb_s(), 'peak_rss_kib': r.rss_kib,
+        return {'jobs': jobs, 'messages_per_s': r.rate(), 'mb_per_s': r.mb_s(),
+                'peak_rss_kib': r.rss_kib,
                 'server_ms_per_message': r.server_ms(), 'client_ms_per_message': r.client_ms(),
                 'seconds': r.wall, 'rounds_s': ', '.join('%.2f' % w for w in walls[key]),
                 'messages': messages, 'mb': mb, 'rounds': ROUNDS}
