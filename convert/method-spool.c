@@ -131,6 +131,8 @@ spool_user_new(MethodRun *run, const char *user, const char *const *mailboxes,
 	mu->run = run;
 	mu->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	mu->next_uid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (mailboxes[0] == NULL)
+		return mu;
 	/* what prepare_many found is taken (each mailbox is one user's); the rest asked */
 	g_mutex_lock(&run->lock);
 	for (guint i = 0; mailboxes[i] != NULL; i++) {
