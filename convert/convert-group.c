@@ -16,7 +16,9 @@
  *
  * Each user's journal records its own steps as before, so a kill anywhere resumes each
  * user where its journal says: a mailbox delivered but not FINISHED is finished (and
- * counted) again by the rerun, alone or in its new group.
+ * counted) again by the rerun, alone or in its new group.  The journals are synced
+ * before step 4 (method.h: visible_at_finish).  No user keeps an IMAP session while
+ * the others of its group go on.
  */
 #include "convert-user-private.h"
 
@@ -46,6 +48,10 @@ convert_group(ConvertContext *ctx, ManifestUser *const *users, guint n)
 		/* a user that ended here may have lost the session: the next makes a new one */
 		if (!alive[i])
 			g_clear_pointer(&admin, imap_session_free);
+		/* no idle session per user while the group goes on (a server's maxchild, its
+		 * idle timeout): steps 4-7 log in again */
+		else if (n > 1)
+			g_clear_pointer(&jobs[i].owner, imap_session_free);
 	}
 	g_clear_pointer(&admin, imap_session_free);   /* steps 0-1 are the admin's */
 
@@ -62,9 +68,13 @@ convert_group(ConvertContext *ctx, ManifestUser *const *users, guint n)
 			alive[i] = job_deliver(&jobs[i]);
 
 	if (method->finish_many != NULL) {
-		for (guint i = 0; i < n; i++)
+		/* what was delivered becomes visible: the journals that record it first */
+		for (guint i = 0; i < n; i++) {
+			if (alive[i] && !job_sync(&jobs[i], &jobs[i].error))
+				alive[i] = job_end(&jobs[i], FALSE);
 			if (alive[i])
 				job_ready_mailboxes(&jobs[i], names);
+		}
 		g_ptr_array_add(names, NULL);
 		gint64 t0 = g_get_monotonic_time();
 		finished = method->finish_many(ctx->method_run, (const char *const *)names->pdata,

@@ -84,6 +84,10 @@ gboolean job_begin(Job *job, ConvertContext *ctx, const char *user, GPtrArray *r
 gboolean job_deliver(Job *job);
 gboolean job_end(Job *job, gboolean finished);
 
+/* fsync the user's journal (before finish(): method.h visible_at_finish).  FALSE with
+ * a G_FILE_ERROR: then nothing may be finished for the user. */
+gboolean job_sync(Job *job, GError **error);
+
 /* The mailboxes step 2 starts the method on, and those step 4 would finish now, added
  * to `names` (borrowed from the job). */
 void job_created_mailboxes(Job *job, GPtrArray *names);

@@ -353,7 +353,8 @@ finish_mailboxes(Job *job, gboolean finished, GError **error)
 		return TRUE;
 	g_ptr_array_add(names, NULL);
 	gint64 t0 = g_get_monotonic_time();
-	if (!finished && !ctx->method->finish(job->method_user, (const char *const *)names->pdata, error))
+	if (!finished && (!job_sync(job, error) ||
+	                  !ctx->method->finish(job->method_user, (const char *const *)names->pdata, error)))
 		return FALSE;
 	if (!finished)
 		convert_results_add_finish_time(ctx->results,
@@ -463,8 +464,9 @@ prepare(Job *job, GPtrArray *rows, GError **error)
 	job->journal = journal_open(ctx->state_dir, job->user, convert_journal_steps, error);
 	if (job->journal == NULL || !job_load_journal(job, error))
 		return FALSE;
-	/* one fsync per user (job_end), not one per record: every step is safe to redo */
-	journal_defer_sync(job->journal);
+	/* a few fsyncs per user (job_sync), not one per record (method.h) */
+	if (ctx->method->visible_at_finish)
+		journal_defer_sync(job->journal);
 	job->access = convert_user_access(ctx, job->user, error);
 	return job->access != NULL;
 }
@@ -560,6 +562,12 @@ job_begin(Job *job, ConvertContext *ctx, const char *user, GPtrArray *rows, Imap
 		job->admin_borrowed = FALSE;
 	}
 	return TRUE;
+}
+
+gboolean
+job_sync(Job *job, GError **error)
+{
+	return journal_sync(job->journal, error);
 }
 
 gboolean

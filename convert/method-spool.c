@@ -313,6 +313,7 @@ spool_uid_of_delivered(const Delivery *delivery, const MboxMessage *message)
 const ConvertMethod convert_method_spool = {
 	.name = "spool",
 	.needs_empty_mailbox = TRUE,
+	.visible_at_finish = TRUE,
 	.run_new = spool_run_new,
 	.run_free = spool_run_free,
 	.user_new = spool_user_new,

@@ -134,6 +134,11 @@ typedef struct {
 	gboolean flags_in_delivery;
 	/* TRUE when user_new() wants the user's IMAP session */
 	gboolean needs_session;
+	/* TRUE when nothing deliver() stores is seen in the mailbox before finish() (spool:
+	 * files reconstruct has not indexed yet).  Then convert need not fsync the user's
+	 * journal after each record, only before finish(): a crash of the machine can lose
+	 * records only of work nobody can see yet, which the rerun redoes. */
+	gboolean visible_at_finish;
 
 	/* NULL with an error when the method cannot run with these settings (a
 	 * configuration error: the run stops before any user is touched). */

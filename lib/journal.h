@@ -75,9 +75,9 @@ gboolean journal_append_many(Journal *journal, const char *step, const char *key
 
 /* From now on, journal_append() writes each record at once (a kill of the process
  * cannot lose it) but leaves the fsync to journal_sync(): many records, one sync.
- * Only a crash of the machine can then lose records, the last ones, which is the same
- * as a run killed before them: their work is redone, and every step a journal records
- * must be safe to redo (its effect made durable before its record is written). */
+ * Only a crash of the machine can then lose records, those since the last sync; the
+ * caller syncs before any step that would make their loss unsafe (convert: before
+ * what was delivered becomes visible). */
 void journal_defer_sync(Journal *journal);
 
 /* fsync what was appended since the last sync.  FALSE with a G_FILE_ERROR (errno
