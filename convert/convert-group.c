@@ -9,7 +9,8 @@
  *   2. the method's prepare_many() over every mailbox the group created (spool: one
  *      mbpath);
  *   3. every user: steps 2-3 (the method started, the sources delivered);
- *   4. the method's finish_many() over every mailbox ready (spool: one reconstruct);
+ *   4. the method's finish_many() over the users whose mailboxes are all ready, by
+ *      user (spool: one reconstruct -u), and the ready mailboxes of the others;
  *      when it fails, each user's finish() on its own, so that one bad mailbox costs
  *      only its user;
  *   5. every user: steps 4-7 (counted, flags, subscriptions, DONE).
@@ -68,17 +69,23 @@ convert_group(ConvertContext *ctx, ManifestUser *const *users, guint n)
 			alive[i] = job_deliver(&jobs[i]);
 
 	if (method->finish_many != NULL) {
+		g_autoptr(GPtrArray) whole = g_ptr_array_new();
 		/* what was delivered becomes visible: the journals that record it first */
 		for (guint i = 0; i < n; i++) {
 			if (alive[i] && !job_sync(&jobs[i], &jobs[i].error))
 				alive[i] = job_end(&jobs[i], FALSE);
-			if (alive[i])
+			if (!alive[i])
+				continue;
+			if (jobs[i].user[0] != '-' && job_is_whole(&jobs[i]))
+				g_ptr_array_add(whole, (gpointer)jobs[i].user);
+			else
 				job_ready_mailboxes(&jobs[i], names);
 		}
+		g_ptr_array_add(whole, NULL);
 		g_ptr_array_add(names, NULL);
 		gint64 t0 = g_get_monotonic_time();
-		finished = method->finish_many(ctx->method_run, (const char *const *)names->pdata,
-		                               &error);
+		finished = method->finish_many(ctx->method_run, (const char *const *)whole->pdata,
+		                               (const char *const *)names->pdata, &error);
 		convert_results_add_finish_time(ctx->results,
 		                                (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
 		if (!finished)

@@ -327,6 +327,22 @@ job_ready_mailboxes(Job *job, GPtrArray *names)
 	}
 }
 
+gboolean
+job_is_whole(Job *job)
+{
+	gboolean any = FALSE;
+	for (guint i = 0; i < job->mailboxes->len; i++) {
+		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
+		if (!mb->created || mb->failed)
+			return FALSE;
+		for (guint k = 0; k < mb->sources->len; k++)
+			if (!source_is_delivered(g_ptr_array_index(mb->sources, k)))
+				return FALSE;
+		any = any || !mailbox_is_finished(mb);
+	}
+	return any;
+}
+
 /* The mailboxes step 2 starts the method on (created, not failed), added to `names`. */
 void
 job_created_mailboxes(Job *job, GPtrArray *names)

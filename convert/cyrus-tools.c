@@ -152,6 +152,20 @@ cyrus_tools_reconstruct(const CyrusTools *tools, const char *const *mailboxes, c
 	return run(tools, "reconstruct", (char *const *)mailboxes, output_out, error);
 }
 
+gboolean
+cyrus_tools_reconstruct_users(const CyrusTools *tools, const char *const *users,
+                              char **output_out, GError **error)
+{
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	g_ptr_array_add(args, (gpointer)"-u");
+	for (guint i = 0; users[i] != NULL; i++) {
+		g_return_val_if_fail(users[i][0] != '-', FALSE);   /* the caller's check */
+		g_ptr_array_add(args, (gpointer)users[i]);
+	}
+	g_ptr_array_add(args, NULL);
+	return run(tools, "reconstruct", (char *const *)args->pdata, output_out, error);
+}
+
 /* Standard error as text for a message: at most 4 KiB of it, bytes that are not
  * UTF-8 replaced. */
 static char *

@@ -46,6 +46,15 @@ char **cyrus_tools_mbpath(const CyrusTools *tools, char *const *names, GError **
 gboolean cyrus_tools_reconstruct(const CyrusTools *tools, const char *const *mailboxes,
                                  char **output_out, GError **error);
 
+/* `reconstruct -u USER...`: every mailbox of each of `users` (NULL-terminated, none
+ * starting with '-'), whatever the manifest says.  Cyrus 3.6 finds a named mailbox
+ * by matching a pattern against every mailbox of the server (measured: 70 ms a name
+ * with 30,000 mailboxes), a user's mailboxes by their prefix (1 ms a mailbox): on a
+ * large site only this form keeps the cost of a user flat.  An unknown user is
+ * passed over, exit status 0 (measured): the caller counts what it expects. */
+gboolean cyrus_tools_reconstruct_users(const CyrusTools *tools, const char *const *users,
+                                       char **output_out, GError **error);
+
 /* What the streaming runner gives a tool's standard output to, in pieces of any
  * size, in order.  Returning FALSE (with `error` set) stops the tool (it is killed)
  * and the runner returns FALSE with that error. */

@@ -10,7 +10,8 @@
  *              (EEXIST), so a redone delivery only adds what is missing.
  *   finish     reconstruct the mailboxes (a bounded number of reconstructs at once
  *              over the run): each file becomes the message UID N, INTERNALDATE its
- *              mtime.  finish_many: one reconstruct for a group of users.
+ *              mtime.  finish_many: one reconstruct -u for the whole users of a group
+ *              (cyrus-tools.h: why not by mailbox names), one by name for the rest.
  *   uid_of     the file name: the X-UID, or the base + the message's number.
  *
  * Journal detail of a delivery, one writer and one parser below:
@@ -273,21 +274,24 @@ spool_deliver(MethodUser *mu, const DeliveryTarget *target, MboxReader *reader,
 	return TRUE;
 }
 
-/* One reconstruct of `mailboxes`, at most run->slots at once over the run. */
+/* One reconstruct of the `users` (reconstruct -u) or else of the `mailboxes` (one
+ * of the two NULL), at most run->slots at once over the run. */
 static gboolean
-reconstruct(MethodRun *run, const char *const *mailboxes, GError **error)
+reconstruct(MethodRun *run, const char *const *users, const char *const *mailboxes,
+            GError **error)
 {
 	g_autofree char *output = NULL;
 	gboolean ok;
 
-	if (mailboxes[0] == NULL)
-		return TRUE;
+	if ((users != NULL ? users : mailboxes)[0] == NULL)
+		return TRUE;   /* never a bare reconstruct: that is every mailbox of the server */
 	g_mutex_lock(&run->lock);
 	while (run->slots == 0)
 		g_cond_wait(&run->cond, &run->lock);
 	run->slots--;
 	g_mutex_unlock(&run->lock);
-	ok = cyrus_tools_reconstruct(&run->tools, mailboxes, &output, error);
+	ok = users != NULL ? cyrus_tools_reconstruct_users(&run->tools, users, &output, error)
+	                   : cyrus_tools_reconstruct(&run->tools, mailboxes, &output, error);
 	g_mutex_lock(&run->lock);
 	run->slots++;
 	g_cond_signal(&run->cond);
@@ -300,7 +304,16 @@ reconstruct(MethodRun *run, const char *const *mailboxes, GError **error)
 static gboolean
 spool_finish(MethodUser *mu, const char *const *mailboxes, GError **error)
 {
-	return reconstruct(mu->run, mailboxes, error);
+	return reconstruct(mu->run, NULL, mailboxes, error);
+}
+
+/* finish_many: whole users by their names (one reconstruct -u: flat in the size of
+ * the server), the other mailboxes by theirs. */
+static gboolean
+spool_finish_many(MethodRun *run, const char *const *users, const char *const *mailboxes,
+                  GError **error)
+{
+	return reconstruct(run, users, NULL, error) && reconstruct(run, NULL, mailboxes, error);
 }
 
 static guint32
@@ -322,7 +335,7 @@ const ConvertMethod convert_method_spool = {
 	.deliver = spool_deliver,
 	.finish = spool_finish,
 	.prepare_many = spool_prepare_many,
-	.finish_many = reconstruct,
+	.finish_many = spool_finish_many,
 	.uid_of = spool_uid_of_delivered,
 	.free_uids = g_free,
 };

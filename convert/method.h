@@ -184,10 +184,14 @@ typedef struct {
 	 * group that exists (NULL-terminated).  The method may do now, once, what
 	 * user_new() would do per user; when it cannot, it does nothing (user_new() will). */
 	void (*prepare_many)(MethodRun *run, const char *const *mailboxes);
-	/* May be NULL.  finish() for the mailboxes of many users at once (NULL-terminated):
-	 * TRUE when all are finished.  FALSE with an error: convert then calls finish() for
-	 * each user, so that a failure costs only the user it belongs to. */
-	gboolean (*finish_many)(MethodRun *run, const char *const *mailboxes, GError **error);
+	/* May be NULL.  finish() for many users at once: every mailbox of each of `users`
+	 * (NULL-terminated; users none of whose mailboxes failed or waits for a source:
+	 * the method may finish whatever mailboxes the server has for them), and the
+	 * `mailboxes` of other users (NULL-terminated, admin names).  TRUE when all are
+	 * finished.  FALSE with an error: convert then calls finish() for each user, so
+	 * that a failure costs only the user it belongs to. */
+	gboolean (*finish_many)(MethodRun *run, const char *const *users,
+	                        const char *const *mailboxes, GError **error);
 
 	/* The UID `message` of the delivery has in its mailbox; 0 when not known (then
 	 * its flags cannot be restored, and convert says so). */

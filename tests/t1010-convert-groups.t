@@ -66,14 +66,45 @@ with t.Cyrus() as cy:
     mb, rc = calls('mbpath'), calls('reconstruct')
     t.is_(len(mb), 3, 'one mbpath per group of 4 users (11 users: 3 groups)', mb)
     t.is_(len(rc), 3, 'one reconstruct per group', rc)
-    t.is_(sorted(m for c in rc for m in c), mailboxes, 'the reconstructs name every mailbox once')
     t.is_(sorted(m for c in mb for m in c), mailboxes, 'the mbpath calls name every mailbox once')
-    groups = [sorted(set(m.split('.')[1] for m in c)) for c in rc]
-    t.is_(sorted(len(g) for g in groups), [3, 4, 4], 'a group is 4 users (the last 3)', groups)
+    # whole users by their names: Cyrus finds a named mailbox by matching every mailbox
+    # of the server, a user's by prefix (cyrus-tools.h)
+    t.ok(all(c[:1] == ['-u'] for c in rc), 'each reconstruct takes its users whole (-u)', rc)
+    t.is_(sorted(u for c in rc for u in c[1:]), sorted(site.users),
+          'the reconstructs name every user once')
+    t.is_(sorted(len(c) - 1 for c in rc), [3, 4, 4], 'a group is 4 users (the last 3)', rc)
     p = convert(cy, manifest, '--batch-users', '4')
     t.is_(p.returncode, 0, 'rerun: exit 0')
     t.ok(b'0 failed' in p.stderr and len(calls('reconstruct')) == 3,
          'rerun: nothing left to do, no tool run again', p.stderr.decode(errors='replace')[-800:])
+
+# 1b. a user with a folder that fails is not taken whole: its other mailboxes are
+#     reconstructed by name, the failed one not at all (its files stay unseen)
+with t.Cyrus() as cy:
+    open(LOG, 'w').close()
+    manifest = os.path.join(TMP, 'm1b.tsv')
+    t.run([t.BIN, 'mapnames', '--spool-dir', site.spool, '--cyrus-conf', cy.conf, '-o', manifest]
+          + site.users)
+    rows = [l.rstrip('\n').split('\t') for l in open(manifest) if not l.startswith('#')]
+    victim, folder, path = next((r[0], r[1], r[2]) for r in rows[1:]
+                                if r[3] == 'folder' and r[0] in site.users)
+    os.chmod(path, 0o000)   # the owner could not read it: convert refuses the source
+    try:
+        p = convert(cy, manifest, '--batch-users', '11', '--jobs', '1')
+    finally:
+        os.chmod(path, 0o600)
+    t.is_(p.returncode, 1, 'a folder refused: exit 1', p.stderr.decode(errors='replace')[-800:])
+    rc = calls('reconstruct')
+    t.is_(len(rc), 2, 'one reconstruct of the whole users, one by name', rc)
+    t.is_(sorted(u for c in rc if c[:1] == ['-u'] for u in c[1:]),
+          sorted(u for u in site.users if u != victim), 'every user but the victim whole')
+    by_name = [m for c in rc if c[:1] != ['-u'] for m in c]
+    t.ok(folder not in by_name and by_name and all(m.split('.')[1] == victim for m in by_name),
+         "the victim's other mailboxes by name, not the failed one", by_name, folder)
+    p = convert(cy, manifest, '--batch-users', '11')
+    t.is_(p.returncode, 0, 'the rerun (file readable again) finishes',
+          p.stderr.decode(errors='replace')[-800:])
+    t.is_(site.check(cy)[:8], [], 'then every message once (%d messages)' % site.messages())
 
 # 2. kill -9 at each step of a group, then a rerun (groups of 3, so kills land mid-group)
 for faults in (['create:5'], ['mbpath-running:1'], ['mbpath-running:2'], ['write:9'],
