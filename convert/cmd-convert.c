@@ -214,6 +214,7 @@ cmd_convert(int argc, char **argv)
 	g_autoptr(GPtrArray) work = NULL;
 	ManifestSettings settings = { 0 };
 	ConvertContext ctx = { 0 };
+	g_autoptr(GError) report_error = NULL;
 	int status;
 
 	g_option_context_add_main_entries(context, entries, NULL);
@@ -247,7 +248,12 @@ cmd_convert(int argc, char **argv)
 	if ((status = cli_server_check_connection(&config.server, ctx.report)) != 0)
 		goto out;
 	ctx.state_dir = config.state_dir_resolved;
-	ctx.results = convert_results_new(config.method);
+	ctx.results = convert_results_new(config.method, o->report, &report_error);
+	if (ctx.results == NULL) {   /* before any user is touched */
+		report_msg(ctx.report, REPORT_FAILED, "%s", report_error->message);
+		status = EX_CANTCREAT;
+		goto out;
+	}
 	status = convert_run(&ctx, work, o->jobs > 0 ? (guint)o->jobs : 0,
 	                     config.batch_users > 0 ? (guint)config.batch_users : 0, o->verbose,
 	                     o->report);

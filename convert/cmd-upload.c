@@ -325,7 +325,12 @@ run(UploadConfig *config, const ManifestSettings *manifest, GPtrArray *rows, Rep
 		report_msg(report, REPORT_CONFIG, "%s", error->message);
 		return EX_CONFIG;
 	}
-	ctx.results = convert_results_new("imap");
+	ctx.results = convert_results_new("imap", config->server.options.report, &error);
+	if (ctx.results == NULL) {
+		report_msg(report, REPORT_FAILED, "%s", error->message);
+		ctx.method->run_free(ctx.method_run);
+		return EX_CANTCREAT;
+	}
 	g_autoptr(GPtrArray) work = manifest_group_by_user(rows, NULL);
 	int status = convert_run(&ctx, work, 1, 1, FALSE, config->server.options.report);
 	ctx.method->run_free(ctx.method_run);

@@ -1,6 +1,6 @@
 /* convert-results.h -- what a convert run did, per user and mailbox, for the summary
  * and for --report FILE.json:
- *   {"tool": "...", "method": "spool", "seconds": 12.3, "finish_seconds": 4.5,
+ *   {"tool": "...", "method": "spool",
  *    "users": [
  *     {"user": "alice", "status": "done" | "failed" | "already done" | "not started",
  *      "error": "...",
@@ -9,8 +9,9 @@
  *        "messages": 12, "bytes": 34567,
  *        "written": 12, "existed": 0, "uids": "x-uid" | "sequence",
  *        "problems": [{"file": "...", "msg": 3, "offset": 4096, "skipped": false,
- *                      "text": "..."}]}]}]}
- * Safe to use from several threads. */
+ *                      "text": "..."}]}]}],
+ *    "seconds": 12.3, "finish_seconds": 4.5}
+ * The users in the order they were begun.  Safe to use from several threads. */
 #ifndef M2C_CONVERT_RESULTS_H
 #define M2C_CONVERT_RESULTS_H
 
@@ -29,7 +30,13 @@ const char *user_status_name(UserStatus status);
 typedef struct ConvertResults ConvertResults;
 typedef struct MailboxResult MailboxResult;
 
-ConvertResults *convert_results_new(const char *method);
+/* The results of a run by `method`.  With `report_path`, the report is written as the
+ * users finish, into REPORT.partial, renamed into place by convert_results_write_json();
+ * NULL with an error when it cannot be created.  A user is let go once it is final
+ * (convert_results_user) and every user begun before it is: memory holds the users in
+ * progress, not the whole run. */
+ConvertResults *convert_results_new(const char *method, const char *report_path,
+                                    GError **error);
 void convert_results_free(ConvertResults *results);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConvertResults, convert_results_free)
 
@@ -61,6 +68,8 @@ void convert_results_totals(ConvertResults *results, guint *users_done, guint *u
 void convert_results_add_finish_time(ConvertResults *results, double seconds);
 void convert_results_set_wall_time(ConvertResults *results, double seconds);
 
-gboolean convert_results_write_json(ConvertResults *results, const char *path, GError **error);
+/* End the report (every user not let go yet is written as it stands) and put it in
+ * place; TRUE when there is none.  FALSE with a G_FILE_ERROR when any write failed. */
+gboolean convert_results_write_json(ConvertResults *results, GError **error);
 
 #endif

@@ -77,7 +77,7 @@ convert_run(ConvertContext *ctx, GPtrArray *work, guint jobs, guint batch_users,
 
 	double secs = (double)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
 	convert_results_set_wall_time(ctx->results, secs);
-	if (report_path != NULL && !convert_results_write_json(ctx->results, report_path, &error))
+	if (!convert_results_write_json(ctx->results, &error))
 		report_msg(ctx->report, REPORT_FAILED, "--report: %s", error->message);
 	convert_results_totals(ctx->results, &users_done, &users_failed, &users_not_started,
 	                       &mailboxes_failed, &messages, &bytes, &problems);

@@ -415,19 +415,40 @@ remove_dir(const char *dir)
 	g_rmdir(dir);
 }
 
+/* Where each results object of these tests writes its report. */
+static GHashTable *report_paths;   /* ConvertResults* -> path (new) */
+
+/* New results whose report goes to a file of a new temporary directory. */
+static ConvertResults *
+results_new(const char *method)
+{
+	g_autofree char *dir = temp_dir();
+	char *path = g_build_filename(dir, "report.json", NULL);
+	g_autoptr(GError) error = NULL;
+	ConvertResults *r = convert_results_new(method, path, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	if (report_paths == NULL)
+		report_paths = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	g_hash_table_insert(report_paths, r, path);
+	return r;
+}
+
 /* Write `results` as JSON and parse it back; NULL (a failed check) when it is not
  * strict JSON. */
 static JValue *
 write_and_parse(ConvertResults *results, char **text_out)
 {
-	g_autofree char *dir = temp_dir();
-	g_autofree char *path = g_build_filename(dir, "report.json", NULL);
+	const char *path = g_hash_table_lookup(report_paths, results);
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *partial = g_strconcat(path, ".partial", NULL);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *text = NULL, *perr = NULL;
 	gsize len = 0;
 
-	g_assert_true(convert_results_write_json(results, path, &error));
+	g_assert_true(convert_results_write_json(results, &error));
 	g_assert_no_error(error);
+	g_assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));   /* renamed into place */
 	g_assert_true(g_file_get_contents(path, &text, &len, NULL));
 	remove_dir(dir);
 	if (text == NULL)
@@ -490,7 +511,7 @@ test_parser(void)
 static void
 test_report(void)
 {
-	g_autoptr(ConvertResults) r = convert_results_new("spool");
+	g_autoptr(ConvertResults) r = results_new("spool");
 	const gint64 big = G_GINT64_CONSTANT(12345678901);   /* more than 32 bits */
 
 	MailboxResult *a1 = convert_results_mailbox(r, "alice", "user.alice", "/var/mail/alice");
@@ -542,7 +563,7 @@ test_report(void)
 	g_autofree char *text = NULL;
 	g_autoptr(JValue) doc = write_and_parse(r, &text);
 	g_test_message("%s", text);
-	assert_keys(doc, "tool,method,seconds,finish_seconds,users");
+	assert_keys(doc, "tool,method,users,seconds,finish_seconds");
 	g_assert_true(g_str_has_prefix(jstr(jget(doc, "tool")), "mbox2cyrus "));
 	g_assert_true(g_str_has_suffix(jstr(jget(doc, "tool")), " convert"));
 	g_assert_cmpstr(jstr(jget(doc, "method")), ==, "spool");
@@ -630,7 +651,7 @@ test_report(void)
 	g_assert_cmpstr(jstr(jget(u, "status")), ==, "already done");
 
 	/* an empty run is a document too */
-	g_autoptr(ConvertResults) empty = convert_results_new("spool");
+	g_autoptr(ConvertResults) empty = results_new("spool");
 	g_autoptr(JValue) edoc = write_and_parse(empty, NULL);
 	g_assert_cmpuint(jlen(jget(edoc, "users")), ==, 0);
 	convert_results_totals(empty, &done, &failed, &not_started, &mb_failed, &messages, &bytes, &problems);
@@ -638,10 +659,52 @@ test_report(void)
 	g_assert_cmpuint(messages, ==, 0);
 	g_assert_cmpint(bytes, ==, 0);
 
-	/* a report that cannot be written is an error, not a crash */
+	/* a report that cannot be written is an error, said before the run, not a crash */
 	g_autoptr(GError) error = NULL;
-	g_assert_false(convert_results_write_json(r, "/nonexistent-m2c-dir/report.json", &error));
+	g_assert_null(convert_results_new("spool", "/nonexistent-m2c-dir/report.json", &error));
 	g_assert_nonnull(error);
+	g_assert_nonnull(strstr(error->message, "/nonexistent-m2c-dir/report.json.partial"));
+}
+
+/* Users that end out of order are written in the order they were begun, each once;
+ * a user let go is no longer held (the report file has it before the run ends). */
+static void
+test_order(void)
+{
+	g_autoptr(ConvertResults) r = results_new("spool");
+	const char *path = g_hash_table_lookup(report_paths, r);
+	g_autofree char *partial = g_strconcat(path, ".partial", NULL);
+	g_autofree char *text = NULL;
+
+	convert_results_counts(r, convert_results_mailbox(r, "u1", "user.u1", "/a"), 1, 10, 1, 0, FALSE);
+	convert_results_counts(r, convert_results_mailbox(r, "u2", "user.u2", "/b"), 2, 20, 2, 0, FALSE);
+	convert_results_counts(r, convert_results_mailbox(r, "u3", "user.u3", "/c"), 4, 40, 4, 0, FALSE);
+	convert_results_user(r, "u3", USER_DONE, NULL);
+	convert_results_user(r, "u2", USER_FAILED, "x");
+	/* u1 is in progress: nothing written yet, since u2 and u3 came after it */
+	g_assert_true(g_file_get_contents(partial, &text, NULL, NULL));
+	g_assert_null(strstr(text, "\"u2\""));
+	g_clear_pointer(&text, g_free);
+	convert_results_user(r, "u1", USER_DONE, NULL);
+	g_assert_true(g_file_get_contents(partial, &text, NULL, NULL));
+	g_assert_nonnull(strstr(text, "\"u3\""));   /* all three let go */
+
+	guint done, failed, not_started, mb_failed, problems;
+	guint64 messages;
+	gint64 bytes;
+	convert_results_totals(r, &done, &failed, &not_started, &mb_failed, &messages, &bytes, &problems);
+	g_assert_cmpuint(done, ==, 2);
+	g_assert_cmpuint(failed, ==, 1);
+	g_assert_cmpuint(messages, ==, 7);
+	g_assert_cmpint(bytes, ==, 70);
+
+	g_autoptr(JValue) doc = write_and_parse(r, NULL);
+	JValue *users = jget(doc, "users");
+	g_assert_cmpuint(jlen(users), ==, 3);
+	g_assert_cmpstr(jstr(jget(jat(users, 0), "user")), ==, "u1");
+	g_assert_cmpstr(jstr(jget(jat(users, 1), "user")), ==, "u2");
+	g_assert_cmpstr(jstr(jget(jat(users, 2), "user")), ==, "u3");
+	g_assert_cmpstr(jstr(jget(jat(users, 1), "error")), ==, "x");
 }
 
 /* Every string the report carries, hostile: valid JSON whose strings decode to the
@@ -662,7 +725,7 @@ test_escapes(void)
 	g_autofree char *want = g_ucs4_to_utf8(want_cp, G_N_ELEMENTS(want_cp), NULL, NULL, NULL);
 	g_autofree char *want_x = g_strconcat(want, "x", NULL);
 	g_autofree char *nasty_x = g_strconcat(nasty, "x", NULL);
-	g_autoptr(ConvertResults) r = convert_results_new(nasty);
+	g_autoptr(ConvertResults) r = results_new(nasty);
 
 	g_assert_nonnull(want);
 	MailboxResult *mr = convert_results_mailbox(r, nasty, nasty, nasty);
@@ -720,7 +783,7 @@ worker(gpointer data)
 static void
 test_threads(void)
 {
-	g_autoptr(ConvertResults) r = convert_results_new("spool");
+	g_autoptr(ConvertResults) r = results_new("spool");
 	Worker workers[THREADS];
 	GThread *threads[THREADS];
 
@@ -772,5 +835,6 @@ main(int argc, char **argv)
 	g_test_add_func("/convert-results/report", test_report);
 	g_test_add_func("/convert-results/escapes", test_escapes);
 	g_test_add_func("/convert-results/threads", test_threads);
+	g_test_add_func("/convert-results/order", test_order);
 	return g_test_run();
 }
