@@ -258,7 +258,10 @@ static char *
 fold(const char *utf8)
 {
 	g_autofree char *nfc = g_utf8_normalize(utf8, -1, G_NORMALIZE_NFC);
-	return g_utf8_casefold(nfc, -1);
+	char *folded = g_utf8_casefold(nfc, -1);
+	/* kept in a MailboxNameSet, one for every mailbox of a site: not in the 128 bytes
+	 * g_utf8_casefold leaves it in */
+	return g_realloc(folded, strlen(folded) + 1);
 }
 
 void

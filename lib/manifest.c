@@ -99,84 +99,153 @@ number(GString *out, gint64 n)
 		g_string_append_printf(out, "%" G_GINT64_FORMAT "\t", n);
 }
 
-char *
-manifest_format(const char *const *comments, GPtrArray *rows)
+guint
+manifest_format_head(GString *out, const char *const *comments, gboolean servers)
 {
-	GString *out = g_string_new(NULL);
 	guint line = 1;   /* the header row's */
 
-	manifest_sort(rows);
 	for (const char *const *c = comments; c != NULL && *c != NULL; c++) {
 		g_auto(GStrv) lines = g_strsplit(*c, "\n", -1);
 		for (char **l = lines; *l != NULL; l++, line++)
 			g_string_append_printf(out, "# %s\n", *l);
 	}
-	gboolean servers = FALSE;
-	for (guint i = 0; i < rows->len; i++)
-		servers |= ((ManifestRow *)g_ptr_array_index(rows, i))->server != NULL;
 	for (gsize i = 0; i < N_COLUMNS; i++)
 		g_string_append_printf(out, "%s%c", columns[i], i + 1 < N_COLUMNS ? '\t' : '\n');
 	if (servers)   /* the optional ninth column: before the header's line end */
 		g_string_insert(out, (gssize)out->len - 1, "\tserver");
+	return line;
+}
+
+void
+manifest_format_row(GString *out, const ManifestRow *r, gboolean servers)
+{
+	gsize slen = 0;
+	const char *src = r->source != NULL ? g_bytes_get_data(r->source, &slen) : NULL;
+
+	field(out, r->user, strlen(r->user), FALSE);
+	field(out, r->mailbox, r->mailbox ? strlen(r->mailbox) : 0, FALSE);
+	field(out, src, slen, FALSE);
+	g_string_append_printf(out, "%s\t", manifest_action_name(r->action));
+	number(out, r->messages);
+	number(out, r->bytes);
+	g_string_append(out, r->subscribed < 0 ? "-\t" : r->subscribed ? "yes\t" : "no\t");
+	field(out, r->note, r->note ? strlen(r->note) : 0, !servers);
+	if (servers)
+		field(out, r->server, r->server ? strlen(r->server) : 0, TRUE);
+}
+
+char *
+manifest_format(const char *const *comments, GPtrArray *rows)
+{
+	GString *out = g_string_new(NULL);
+	gboolean servers = FALSE;
+
+	manifest_sort(rows);
+	for (guint i = 0; i < rows->len; i++)
+		servers |= ((ManifestRow *)g_ptr_array_index(rows, i))->server != NULL;
+	guint line = manifest_format_head(out, comments, servers);
 	for (guint i = 0; i < rows->len; i++) {
 		ManifestRow *r = g_ptr_array_index(rows, i);
 		r->line = line + 1 + i;
-		gsize slen = 0;
-		const char *src = r->source != NULL ? g_bytes_get_data(r->source, &slen) : NULL;
-		field(out, r->user, strlen(r->user), FALSE);
-		field(out, r->mailbox, r->mailbox ? strlen(r->mailbox) : 0, FALSE);
-		field(out, src, slen, FALSE);
-		g_string_append_printf(out, "%s\t", manifest_action_name(r->action));
-		number(out, r->messages);
-		number(out, r->bytes);
-		g_string_append(out, r->subscribed < 0 ? "-\t" : r->subscribed ? "yes\t" : "no\t");
-		field(out, r->note, r->note ? strlen(r->note) : 0, !servers);
-		if (servers)
-			field(out, r->server, r->server ? strlen(r->server) : 0, TRUE);
+		manifest_format_row(out, r, servers);
 	}
 	return g_string_free(out, FALSE);
+}
+
+/* ---- writing atomically -------------------------------------------------------- */
+
+struct ManifestWriter {
+	char *path;
+	char *tmp;
+	int fd;
+};
+
+static gboolean
+writer_failed(ManifestWriter *writer, GError **error)
+{
+	int saved = errno;
+
+	g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO, "cannot write %s: %s",
+	            writer->path, g_strerror(saved));
+	manifest_writer_abort(writer);
+	return FALSE;
+}
+
+ManifestWriter *
+manifest_writer_new(const char *path, GError **error)
+{
+	ManifestWriter *writer = g_new0(ManifestWriter, 1);
+	g_autofree char *dir = g_path_get_dirname(path);
+
+	writer->path = g_strdup(path);
+	writer->tmp = g_build_filename(dir, ".manifest.XXXXXX", NULL);
+	writer->fd = g_mkstemp_full(writer->tmp, O_WRONLY | O_CLOEXEC, 0644);
+	if (writer->fd < 0) {
+		g_clear_pointer(&writer->tmp, g_free);   /* nothing to unlink */
+		writer_failed(writer, error);
+		return NULL;
+	}
+	return writer;
+}
+
+gboolean
+manifest_writer_append(ManifestWriter *writer, const char *data, gsize len, GError **error)
+{
+	for (gsize done = 0; done < len;) {
+		ssize_t w = write(writer->fd, data + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return writer_failed(writer, error);
+		done += (gsize)w;
+	}
+	return TRUE;
+}
+
+gboolean
+manifest_writer_commit(ManifestWriter *writer, GError **error)
+{
+	int fd = writer->fd;
+
+	writer->fd = -1;
+	if (fsync(fd) != 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return writer_failed(writer, error);
+	}
+	if (close(fd) != 0 || g_rename(writer->tmp, writer->path) != 0)
+		return writer_failed(writer, error);
+	g_clear_pointer(&writer->tmp, g_free);   /* renamed: nothing to unlink */
+	manifest_writer_abort(writer);
+	return TRUE;
+}
+
+void
+manifest_writer_abort(ManifestWriter *writer)
+{
+	int saved = errno;
+
+	if (writer == NULL)
+		return;
+	if (writer->fd >= 0)
+		close(writer->fd);
+	if (writer->tmp != NULL)
+		g_unlink(writer->tmp);
+	g_free(writer->tmp);
+	g_free(writer->path);
+	g_free(writer);
+	errno = saved;
 }
 
 gboolean
 manifest_write(const char *path, const char *const *comments, GPtrArray *rows, GError **error)
 {
 	g_autofree char *text = manifest_format(comments, rows);
-	gsize len = strlen(text);
-	g_autofree char *dir = g_path_get_dirname(path);
-	g_autofree char *tmp = g_build_filename(dir, ".manifest.XXXXXX", NULL);
-	int fd;
+	ManifestWriter *writer = manifest_writer_new(path, error);
 
-	fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
-	for (gsize done = 0; done < len;) {
-		ssize_t w = write(fd, text + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			goto fail_fd;
-		done += (gsize)w;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		goto fail_unlink;
-	}
-	if (g_rename(tmp, path) != 0)
-		goto fail_unlink;
-	return TRUE;
-
-fail_fd:
-	close(fd);
-fail_unlink:
-	{
-		int saved = errno;
-		g_unlink(tmp);
-		errno = saved;
-	}
-fail:
-	g_set_error(error, M2C_MANIFEST_ERROR, M2C_MANIFEST_ERROR_IO, "cannot write %s: %s",
-	            path, g_strerror(errno));
-	return FALSE;
+	return writer != NULL && manifest_writer_append(writer, text, strlen(text), error) &&
+	       manifest_writer_commit(writer, error);
 }
 
 /* ---- the settings line -------------------------------------------------------- */

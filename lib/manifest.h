@@ -99,6 +99,27 @@ void manifest_sort(GPtrArray *rows);
  * `rows` are sorted here, and each row's `line` set to the line it is written on. */
 char *manifest_format(const char *const *comments, GPtrArray *rows);
 
+/* manifest_format in parts, for a writer that streams its rows (mapnames): the
+ * comment lines and the header row, with the ninth column when `servers`; returns the
+ * header row's line number (the first row is on the next line). */
+guint manifest_format_head(GString *out, const char *const *comments, gboolean servers);
+
+/* Append one row's line (with the ninth column when `servers`) to `out`.  Neither
+ * sorts nor numbers: the caller writes rows in manifest order (manifest_sort). */
+void manifest_format_row(GString *out, const ManifestRow *row, gboolean servers);
+
+/* A manifest written atomically in pieces: a temporary file in the directory of
+ * `path` (new), data appended, then commit: fsync, rename onto `path`.  On any
+ * failure: FALSE (or NULL) with IO, "cannot write PATH: ...", the temporary file
+ * removed and the writer freed; `path` is then untouched.  abort: the same, no error
+ * (NULL is passed over).  manifest_write is new, append, commit. */
+typedef struct ManifestWriter ManifestWriter;
+ManifestWriter *manifest_writer_new(const char *path, GError **error);
+gboolean manifest_writer_append(ManifestWriter *writer, const char *data, gsize len,
+                                GError **error);
+gboolean manifest_writer_commit(ManifestWriter *writer, GError **error);
+void manifest_writer_abort(ManifestWriter *writer);
+
 /* Write `rows` (sorted and numbered as manifest_format does) to `path` atomically: a temporary file in the same
  * directory, fsync, rename.  `comments` (NULL-terminated, may be NULL) become "# "
  * lines at the top.  FALSE with IO on failure; `path` is then untouched. */
