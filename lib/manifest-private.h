@@ -1,9 +1,13 @@
-/* manifest-private.h -- what lib/manifest.c (reading, writing) and
+/* manifest-private.h -- what lib/manifest.c (reading), lib/manifest-write.c and
  * lib/manifest-validate.c share. */
 #ifndef M2C_MANIFEST_PRIVATE_H
 #define M2C_MANIFEST_PRIVATE_H
 
 #include <glib.h>
+
+/* The columns of a row, in order (manifest.c); a 9th, "server", is optional. */
+extern const char *const manifest_columns[];
+#define N_COLUMNS ((gsize)8)
 
 /* `len` bytes of `bytes` for a message: escaped as tsv.h says (so no control
  * character reaches a terminal), cut after 100 bytes with "...".  New. */
