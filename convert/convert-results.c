@@ -3,7 +3,10 @@
 
 #include "tsv.h"
 
+#include <glib/gstdio.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,7 +48,7 @@ struct ConvertResults {
 	GHashTable *by_user;    /* the same, by name */
 	Totals done;            /* of the users let go */
 	char *report_path;      /* NULL: no report */
-	char *partial_path;     /* the report being written: REPORT.partial */
+	char *partial_path;     /* the report being written: REPORT.partial-XXXXXX */
 	FILE *partial;
 	guint written;          /* users written to it */
 	int write_errno;        /* 0, or the first write's failure */
@@ -82,10 +85,15 @@ convert_results_new(const char *method, const char *report_path, GError **error)
 	r->by_user = g_hash_table_new(g_str_hash, g_str_equal);
 	if (report_path != NULL) {
 		r->report_path = g_strdup(report_path);
-		r->partial_path = g_strconcat(report_path, ".partial", NULL);
-		r->partial = fopen(r->partial_path, "w");
-		if (r->partial == NULL) {
+		/* a new file of our own (O_EXCL), never one a link names, nor another run's */
+		r->partial_path = g_strconcat(report_path, ".partial-XXXXXX", NULL);
+		int fd = g_mkstemp_full(r->partial_path, O_RDWR | O_CLOEXEC, 0644);
+		if (fd < 0 || (r->partial = fdopen(fd, "w")) == NULL) {
 			int errsv = errno;
+			if (fd >= 0) {
+				close(fd);
+				unlink(r->partial_path);
+			}
 			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errsv), "--report: %s: %s",
 			            r->partial_path, g_strerror(errsv));
 			return NULL;

@@ -31,7 +31,8 @@ typedef struct ConvertResults ConvertResults;
 typedef struct MailboxResult MailboxResult;
 
 /* The results of a run by `method`.  With `report_path`, the report is written as the
- * users finish, into REPORT.partial, renamed into place by convert_results_write_json();
+ * users finish, into a new REPORT.partial-XXXXXX, renamed into place by
+ * convert_results_write_json() (a run killed leaves it: what was done so far);
  * NULL with an error when it cannot be created.  A user is let go once it is final
  * (convert_results_user) and every user begun before it is: memory holds the users in
  * progress, not the whole run. */

@@ -94,8 +94,9 @@ void job_created_mailboxes(Job *job, GPtrArray *names);
 void job_ready_mailboxes(Job *job, GPtrArray *names);
 
 /* TRUE when every mailbox of the user is ready for step 4 or finished already (none
- * failed, none waits for a source), and one at least is ready: the method may finish
- * the user whole (method.h: finish_many). */
+ * failed, none waits for a source), one at least is ready, and the journal knows of
+ * no mailbox this tool created that the manifest has dropped since: the method may
+ * finish the user whole (method.h: finish_many). */
 gboolean job_is_whole(Job *job);
 
 /* The job's mailbox named `name`, or NULL. */

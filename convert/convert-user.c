@@ -331,6 +331,13 @@ gboolean
 job_is_whole(Job *job)
 {
 	gboolean any = FALSE;
+	/* a mailbox an earlier run created whose row has left the manifest may hold
+	 * message files nobody asked for any more: reconstruct -u would show them */
+	for (guint i = 0; i < journal_n_records(job->journal); i++) {
+		const JournalRecord *r = journal_record_at(job->journal, i);
+		if (strcmp(r->step, STEP_CREATED) == 0 && mailbox_of_name(job, r->key) == NULL)
+			return FALSE;
+	}
 	for (guint i = 0; i < job->mailboxes->len; i++) {
 		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
 		if (!mb->created || mb->failed)
