@@ -40,15 +40,7 @@ def calls(tool):
 
 
 def convert(cy, manifest, *extra, fault=None):
-    env = dict(os.environ)
-    env.pop('M2C_FAULT', None)
-    if fault:
-        env['M2C_FAULT'] = fault
-    return subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest,
-                           '--cyrus-conf', cy.conf, '--cyrus-bin', BIN, '--port', str(cy.port),
-                           '--password-file', cy.password_file, '-v'] + list(extra),
-                          env=env, start_new_session=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    return t.convert(cy, manifest, '--cyrus-bin', BIN, '-v', *extra, fault=fault)
 
 
 # 1. the calls: 11 users in groups of 4 (two workers): 3 groups, one mbpath and one

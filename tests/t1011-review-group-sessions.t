@@ -23,15 +23,7 @@ atexit.register(lambda: (site.remove(), shutil.rmtree(TMP, ignore_errors=True)))
 
 
 def convert(cy, manifest, *extra, fault=None):
-    env = dict(os.environ)
-    env.pop('M2C_FAULT', None)
-    if fault:
-        env['M2C_FAULT'] = fault
-    return subprocess.Popen([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest,
-                             '--cyrus-conf', cy.conf, '--port', str(cy.port),
-                             '--password-file', cy.password_file] + list(extra),
-                            env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return t.convert(cy, manifest, *extra, fault=fault, popen=True)
 
 
 with t.Cyrus() as cy:

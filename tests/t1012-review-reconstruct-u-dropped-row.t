@@ -21,16 +21,7 @@ b = site.user('b', inbox=r.msg(b'b-in-1'))
 
 
 def convert(cy, manifest, *extra, fault=None):
-    import subprocess
-    env = dict(os.environ)
-    env.pop('M2C_FAULT', None)
-    if fault:
-        env['M2C_FAULT'] = fault
-    return subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest,
-                           '--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file',
-                           cy.password_file, '--state', manifest + '.state', '-v'] + list(extra),
-                          env=env, start_new_session=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=300)
+    return t.convert(cy, manifest, '--state', manifest + '.state', '-v', *extra, fault=fault)
 
 
 with t.Cyrus() as cy:

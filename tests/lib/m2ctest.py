@@ -97,6 +97,24 @@ def run(argv, **kw):
     return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
+def convert(cy, manifest, *extra, method='spool', fault=None, popen=False, timeout=300):
+    """`mbox2cyrus convert --method METHOD` of `manifest` into `cy` with `extra`
+    arguments, lib/fault.h's M2C_FAULT set to `fault` (else unset), in a session of its
+    own: a fault kills the whole process group (a running reconstruct too), not the
+    test.  The CompletedProcess (bytes stdout, stderr), or with popen=True the Popen."""
+    env = dict(os.environ)
+    env.pop('M2C_FAULT', None)
+    if fault:
+        env['M2C_FAULT'] = fault
+    argv = [BIN, 'convert', '--method', method, '--manifest', manifest, '--cyrus-conf', cy.conf,
+            '--port', str(cy.port), '--password-file', cy.password_file] + list(extra)
+    if popen:
+        return subprocess.Popen(argv, env=env, start_new_session=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    return subprocess.run(argv, env=env, start_new_session=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout)
+
+
 def free_port():
     s = socket.socket()
     s.bind(('127.0.0.1', 0))

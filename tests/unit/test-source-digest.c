@@ -108,13 +108,22 @@ access_for(const char *home)
 	return access;
 }
 
+/* A new temporary home (`*home_out`) and the path of an mbox in it. */
+static char *
+temp_mbox_path(char **home_out)
+{
+	g_autoptr(GError) error = NULL;
+	*home_out = g_dir_make_tmp("m2c-digest-XXXXXX", &error);
+	g_assert_no_error(error);
+	return g_build_filename(*home_out, "mbox", NULL);
+}
+
 static void
 test_digests(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *home = g_dir_make_tmp("m2c-digest-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_autofree char *path = g_build_filename(home, "mbox", NULL);
+	g_autofree char *home = NULL;
+	g_autofree char *path = temp_mbox_path(&home);
 	g_autoptr(GString) mbox = g_string_new_len(head_mbox, sizeof head_mbox - 1);
 	g_autoptr(GString) big = g_string_new(NULL);
 	big_body(mbox, big);
@@ -222,9 +231,8 @@ test_never_quoted(void)
 		"Subject: plain\r\n\r\nplain\r\nFrom here on, not a separator\r\n",
 	};
 	g_autoptr(GError) error = NULL;
-	g_autofree char *home = g_dir_make_tmp("m2c-digest-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_autofree char *path = g_build_filename(home, "mbox", NULL);
+	g_autofree char *home = NULL;
+	g_autofree char *path = temp_mbox_path(&home);
 	g_assert_true(g_file_set_contents(path, never_quoted_mbox, sizeof never_quoted_mbox - 1,
 	                                  &error));
 	g_auto(ManifestSettings) manifest;
@@ -262,9 +270,8 @@ static void
 test_bare_cr(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *home = g_dir_make_tmp("m2c-digest-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_autofree char *path = g_build_filename(home, "mbox", NULL);
+	g_autofree char *home = NULL;
+	g_autofree char *path = temp_mbox_path(&home);
 	g_autoptr(GString) mbox = g_string_new(NULL);
 	enum { N = 80 };
 	for (int k = 0; k < N; k++) {
