@@ -72,7 +72,8 @@ ratio = cp_s / conv_s
 print('site: %d users, %.0f MB of mbox, %d messages' % (USERS, mb, messages))
 print('cp -r + sync : %.2f s  %7.1f MB/s   (the mbox files)' % (cp_s, mb / cp_s))
 print('cp -r + sync : %.2f s  %7.1f MB/s   (the same messages, one file each)' % (cp_files_s, mb / cp_files_s))
-print('convert spool: %.2f s  %7.1f MB/s  %7.0f messages/s   ratio to cp %.2f (target >= 0.5)'
+print('convert spool: %.2f s  %7.1f MB/s  %7.0f messages/s   ratio to cp %.2f (no target: issue 13'
+      ' retired it; reconstruct alone costs more than cp)'
       % (conv_s, mb / conv_s, messages / conv_s, ratio))
 print('  ratio to cp of one file per message: %.2f' % (cp_files_s / conv_s))
 print('  of which reconstruct: %.2f s (%.0f%% of the run; summed over users)' % (rec_s, 100 * rec_s / conv_s))
@@ -80,7 +81,7 @@ print('  reconstruct alone vs cp of the mbox files: %.1fx' % (rec_s / cp_s))
 figures = dict(messages_per_s=messages / conv_s, mb_per_s=mb / conv_s, peak_rss_kib=conv_rss,
                messages=messages, mb=mb, seconds=conv_s)
 print('  peak RSS %d KiB (with the reconstructs it waits for)' % conv_rss)
-bench.record('spool_vs_cp', mb / conv_s, 'MB/s', 'cp -r + sync', mb / cp_s, ratio, target=0.5,
+bench.record('spool_vs_cp', mb / conv_s, 'MB/s', 'cp -r + sync', mb / cp_s, ratio,
              baseline_seconds=cp_s, **figures)
 bench.record('spool_vs_cp_files', mb / conv_s, 'MB/s', 'cp -r + sync of one file per message',
              mb / cp_files_s, cp_files_s / conv_s, target=1.0, baseline_seconds=cp_files_s,
@@ -89,4 +90,4 @@ bench.record('spool_messages_per_s', messages / conv_s, 'messages/s', 'cp -r + s
              **figures)
 bench.record('spool_reconstruct_share', rec_s / conv_s, 'fraction of the run', 'convert wall time (s)',
              conv_s, rec_s / conv_s, **figures)
-print('spool: %s' % ('target met' if ratio >= 0.5 else 'TARGET MISSED'))
+print('spool: %s' % ('target met' if cp_files_s / conv_s >= 1.0 else 'TARGET MISSED'))

@@ -14,7 +14,6 @@ import bench
 TARGETS = {
     'reader_vs_cat': ('ratio', '>=', 0.5),
     'reader_peak_rss': ('value', '<=', 64),
-    'spool_vs_cp': ('ratio', '>=', 0.5),
     'spool_vs_cp_files': ('ratio', '>=', 1.0),
     'verify_vs_sha1sum': ('ratio', '>=', 1.0),
     'imap_vs_sequential': ('ratio', '>=', 5.0),
