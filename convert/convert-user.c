@@ -313,9 +313,9 @@ start_method(Job *job, GError **error)
 }
 
 /* The mailboxes step 4 finishes now: created, not failed, not finished since their
- * last delivery, every source delivered.  Added to `names` (borrowed). */
-void
-job_ready_mailboxes(Job *job, GPtrArray *names)
+ * last delivery, every source delivered.  Added to `mailboxes` (Mailbox *). */
+static void
+ready_mailboxes(Job *job, GPtrArray *mailboxes)
 {
 	for (guint i = 0; i < job->mailboxes->len; i++) {
 		Mailbox *mb = g_ptr_array_index(job->mailboxes, i);
@@ -323,8 +323,17 @@ job_ready_mailboxes(Job *job, GPtrArray *names)
 		for (guint k = 0; ready && k < mb->sources->len; k++)
 			ready = source_is_delivered(g_ptr_array_index(mb->sources, k));
 		if (ready)
-			g_ptr_array_add(names, (gpointer)mb->name);
+			g_ptr_array_add(mailboxes, mb);
 	}
+}
+
+void
+job_ready_mailboxes(Job *job, GPtrArray *names)
+{
+	g_autoptr(GPtrArray) ready = g_ptr_array_new();
+	ready_mailboxes(job, ready);
+	for (guint i = 0; i < ready->len; i++)
+		g_ptr_array_add(names, (gpointer)((Mailbox *)ready->pdata[i])->name);
 }
 
 gboolean
@@ -367,21 +376,21 @@ finish_mailboxes(Job *job, gboolean finished, GError **error)
 {
 	ConvertContext *ctx = job->ctx;
 	g_autoptr(GPtrArray) todo = g_ptr_array_new();
-	g_autoptr(GPtrArray) names = g_ptr_array_new();
 
-	job_ready_mailboxes(job, names);
-	for (guint i = 0; i < names->len; i++)
-		g_ptr_array_add(todo, mailbox_of_name(job, names->pdata[i]));
+	ready_mailboxes(job, todo);
 	if (todo->len == 0)
 		return TRUE;
-	g_ptr_array_add(names, NULL);
-	gint64 t0 = g_get_monotonic_time();
-	if (!finished && (!job_sync(job, error) ||
-	                  !ctx->method->finish(job->method_user, (const char *const *)names->pdata, error)))
-		return FALSE;
-	if (!finished)
+	if (!finished && ctx->method->finish != NULL) {
+		g_autoptr(GPtrArray) names = g_ptr_array_new();
+		job_ready_mailboxes(job, names);
+		g_ptr_array_add(names, NULL);
+		gint64 t0 = g_get_monotonic_time();
+		if (!job_sync(job, error) ||
+		    !ctx->method->finish(job->method_user, (const char *const *)names->pdata, error))
+			return FALSE;
 		convert_results_add_finish_time(ctx->results,
 		                                (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+	}
 	/* every mailbox must hold what it held before and what was delivered to it */
 	for (guint i = 0; i < todo->len; i++) {
 		Mailbox *mb = g_ptr_array_index(todo, i);

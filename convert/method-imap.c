@@ -255,15 +255,6 @@ imap_deliver(MethodUser *mu, const DeliveryTarget *target, MboxReader *reader,
 	return TRUE;
 }
 
-static gboolean
-imap_finish(MethodUser *mu, const char *const *mailboxes, GError **error)
-{
-	(void)mu;
-	(void)mailboxes;
-	(void)error;
-	return TRUE;   /* an APPEND is visible once answered */
-}
-
 const ConvertMethod convert_method_imap = {
 	.name = "imap",
 	.needs_empty_mailbox = FALSE,
@@ -275,7 +266,6 @@ const ConvertMethod convert_method_imap = {
 	.user_free = imap_user_free,
 	.recall = imap_recall,
 	.deliver = imap_deliver,
-	.finish = imap_finish,
 	.uid_of = method_uids_of,
 	.free_uids = method_uids_free,
 };

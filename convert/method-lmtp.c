@@ -464,15 +464,6 @@ lmtp_deliver(MethodUser *mu, const DeliveryTarget *target, MboxReader *reader,
 	return TRUE;
 }
 
-static gboolean
-lmtp_finish(MethodUser *mu, const char *const *mailboxes, GError **error)
-{
-	(void)mu;
-	(void)mailboxes;
-	(void)error;
-	return TRUE;   /* a delivered message is visible once its reply came */
-}
-
 const ConvertMethod convert_method_lmtp = {
 	.name = "lmtp",
 	.needs_empty_mailbox = FALSE,
@@ -485,7 +476,6 @@ const ConvertMethod convert_method_lmtp = {
 	.user_free = lmtp_user_free,
 	.recall = lmtp_recall,
 	.deliver = lmtp_deliver,
-	.finish = lmtp_finish,
 	.uid_of = method_uids_of,
 	.free_uids = method_uids_free,
 };

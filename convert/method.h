@@ -20,8 +20,9 @@
  *                  records each unit stored with DeliveryTarget.checkpoint; a rerun
  *                  hands them back in DeliveryTarget.checkpoints, to deliver() and to
  *                  recall().
- *   finish         after the deliveries: make what was delivered visible in the
- *                  named mailboxes (spool: reconstruct).  convert then counts each
+ *   finish         (may be NULL: visible once delivered, as an APPEND or an LMTP
+ *                  reply) after the deliveries: make what was delivered visible in
+ *                  the named mailboxes (spool: reconstruct).  convert then counts each
  *                  mailbox through IMAP: it must hold its messages from before plus
  *                  Delivery.stored of each source.
  *   uid_of         the UID a delivered message has, for the flags step (also after a
@@ -176,8 +177,8 @@ typedef struct {
 	gboolean (*deliver)(MethodUser *user, const DeliveryTarget *target, MboxReader *reader,
 	                    Delivery *delivery, char **detail_out, GError **error);
 
-	/* Make the deliveries to `mailboxes` (NULL-terminated) visible.  FALSE with an
-	 * error of user scope. */
+	/* May be NULL (nothing to do).  Make the deliveries to `mailboxes` (NULL-terminated)
+	 * visible.  FALSE with an error of user scope. */
 	gboolean (*finish)(MethodUser *user, const char *const *mailboxes, GError **error);
 
 	/* May be NULL.  Before user_new() for each user of a group: every mailbox of the

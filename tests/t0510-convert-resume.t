@@ -19,16 +19,7 @@ atexit.register(lambda: (site.remove(), shutil.rmtree(TMP, ignore_errors=True)))
 
 
 def convert(cy, manifest, fault=None, verbose=False):
-    env = dict(os.environ)
-    env.pop('M2C_FAULT', None)
-    if fault:
-        env['M2C_FAULT'] = fault
-    # a session of its own: the fault kills the process group, not this test
-    return subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest,
-                           '--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file',
-                           cy.password_file, '--jobs', '2'] + (['-v'] if verbose else []),
-                          env=env, start_new_session=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    return t.convert(cy, manifest, '--jobs', '2', *(['-v'] if verbose else []), fault=fault)
 
 
 for faults in (['create:3'], ['write:1'], ['write:40'], ['reconstruct-running:1'],

@@ -23,15 +23,7 @@ SECRET = b'SECRET-ROOT-ONLY-%d' % os.getpid()
 
 
 def convert(cy, manifest, *more, fault=None):
-    env = dict(os.environ)
-    env.pop('M2C_FAULT', None)
-    if fault:
-        env['M2C_FAULT'] = fault
-    return subprocess.run([t.BIN, 'convert', '--method', 'spool', '--manifest', manifest,
-                           '--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file',
-                           cy.password_file, '--jobs', '2'] + list(more),
-                          env=env, start_new_session=True, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
+    return t.convert(cy, manifest, '--jobs', '2', *more, fault=fault, timeout=240)
 
 
 def mapnames(cy, manifest):

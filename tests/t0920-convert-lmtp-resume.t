@@ -23,17 +23,8 @@ atexit.register(lambda: (site.remove(), shutil.rmtree(TMP, ignore_errors=True)))
 
 
 def convert(cy, manifest, fault=None, verbose=False, extra=()):
-    env = dict(os.environ)
-    env.pop('M2C_FAULT', None)
-    if fault:
-        env['M2C_FAULT'] = fault
-    # a session of its own: the fault kills the process group, not this test
-    return subprocess.run([t.BIN, 'convert', '--method', 'lmtp', '--manifest', manifest,
-                           '--cyrus-conf', cy.conf, '--port', str(cy.port), '--password-file',
-                           cy.password_file, '--jobs', '2', '--batch-messages', '4']
-                          + (['-v'] if verbose else []) + list(extra),
-                          env=env, start_new_session=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    return t.convert(cy, manifest, '--jobs', '2', '--batch-messages', '4',
+                     *((['-v'] if verbose else []) + list(extra)), method='lmtp', fault=fault)
 
 
 CASES = [([], ['lmtp-sent:1']), ([], ['lmtp-sent:23']), ([], ['lmtp-acked:1']),

@@ -111,8 +111,8 @@ def convert(cy, manifest, *extra, method='spool', fault=None, popen=False, timeo
     if popen:
         return subprocess.Popen(argv, env=env, start_new_session=True, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
-    return subprocess.run(argv, env=env, start_new_session=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=timeout)
+    return subprocess.run(argv, env=env, start_new_session=True, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
 
 def free_port():
