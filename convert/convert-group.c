@@ -45,7 +45,9 @@ convert_group(ConvertContext *ctx, ManifestUser *const *users, guint n)
 			progress_user_done(ctx->progress);
 			continue;
 		}
-		alive[i] = job_begin(&jobs[i], ctx, users[i]->user, users[i]->rows, &admin);
+		/* a group of one keeps the admin's session its own, as before groups */
+		alive[i] = job_begin(&jobs[i], ctx, users[i]->user, users[i]->rows,
+		                     n > 1 ? &admin : NULL);
 		/* a user that ended here may have lost the session: the next makes a new one */
 		if (!alive[i])
 			g_clear_pointer(&admin, imap_session_free);
